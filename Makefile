@@ -1,0 +1,92 @@
+# xen-vf: SR-IOV virtual functions on demand for Xen guests.
+#
+#   make              build the library, xen-vfd, xen-vfctl, the libxl provider
+#   make check        install test dependencies, run every test tier
+#   make demo         install demo dependencies, run the main job on the
+#                     emulated default board
+#   make install      install (honours DESTDIR, prefix, sbindir, ...)
+#   make xen          patched Xen 4.17 tools from Debian's source package
+#   make bench        benchmarks (not part of check)
+
+prefix      ?= /usr
+exec_prefix ?= $(prefix)
+sbindir     ?= $(exec_prefix)/sbin
+libdir      ?= $(exec_prefix)/lib
+libexecdir  ?= $(exec_prefix)/lib
+mandir      ?= $(prefix)/share/man
+sysconfdir  ?= /etc
+localstatedir ?= /var
+XEN_SCRIPT_DIR ?= $(sysconfdir)/xen/scripts
+XEN_VF_LIBEXEC ?= $(libexecdir)/xen-vf
+XEN_VF_STATE_DIR ?= $(localstatedir)/lib/xen-vf
+systemdunitdir ?= $(prefix)/lib/systemd/system
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+INSTALL    ?= install
+CFLAGS     ?= -O2 -g
+BUILD      ?= build
+
+PKGS := libnvme xenstore libpci
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBNVME_VERSION := $(shell $(PKG_CONFIG) --modversion libnvme 2>/dev/null)
+LIBNVME_VERNUM := $(shell echo $(LIBNVME_VERSION) | \
+	awk -F. '{ printf "%d", $$1 * 10000 + $$2 * 100 + $$3 }')
+
+XVF_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
+	-DXVF_LIBNVME_VERSION=$(LIBNVME_VERNUM) \
+	-DXVF_STATE_DIR='"$(XEN_VF_STATE_DIR)"' \
+	-DXVF_SCRIPT_DIR='"$(XEN_SCRIPT_DIR)"' \
+	-Iplugin/lib $(PKG_CFLAGS)
+ALL_CFLAGS = $(XVF_CFLAGS) $(CFLAGS) $(CPPFLAGS)
+
+.PHONY: all check demo install uninstall clean deps bench
+all:
+
+include plugin/lib/lib.mk
+include plugin/xen-vfctl/xen-vfctl.mk
+-include plugin/xen-vfd/xen-vfd.mk
+-include plugin/libxl-provider/libxl-provider.mk
+include tests/unit/unit.mk
+-include tests/domd/domd.mk
+-include tests/xen/xen.mk
+-include mk/xen.mk
+-include mk/bench.mk
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+deps:
+	scripts/deps.sh build
+
+# Each tier prints its own `N passed, N failed`; tests/lib/summary.sh adds
+# them up into the closing line.
+check: deps
+	@tests/lib/run-tiers.sh $(CHECK_TIERS)
+
+demo:
+	@scripts/deps.sh domd
+	@$(MAKE) --no-print-directory all
+	@tests/domd/demo.sh
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(XEN_VF_STATE_DIR)
+	$(INSTALL) -m 0755 $(INSTALL_SBIN) $(DESTDIR)$(sbindir)/
+	$(INSTALL) -d $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8
+	for m in $(MAN5); do $(INSTALL) -m 0644 $$m $(DESTDIR)$(mandir)/man5/; done
+	for m in $(MAN8); do $(INSTALL) -m 0644 $$m $(DESTDIR)$(mandir)/man8/; done
+	$(INSTALL_EXTRA)
+
+uninstall:
+	for f in $(notdir $(INSTALL_SBIN)); do rm -f $(DESTDIR)$(sbindir)/$$f; done
+	for m in $(notdir $(MAN5)); do rm -f $(DESTDIR)$(mandir)/man5/$$m; done
+	for m in $(notdir $(MAN8)); do rm -f $(DESTDIR)$(mandir)/man8/$$m; done
+	$(UNINSTALL_EXTRA)
+
+clean:
+	rm -rf $(BUILD)

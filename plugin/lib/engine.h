@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * engine.h - prepare and release SR-IOV virtual functions in the driver
+ * domain
+ *
+ * The engine is what xen-vfd runs for a request and what
+ * "xen-vfctl prepare --local" runs directly: it needs no xenstore. Every
+ * step is journaled before it runs (journal.h) and is idempotent, so a run
+ * interrupted at any point can be finished or undone by a later one. Steps
+ * on one physical function are serialised by a lock per PF.
+ *
+ * NVMe prepare order (each step undone in reverse on failure):
+ *   resolve the PF, check SR-IOV and Virtualization Management,
+ *   Identify primary capabilities and secondary list, pick a secondary,
+ *   check the namespace, sriov_drivers_autoprobe = 0,
+ *   assign VQ and VI (virt-mgmt act 8), sriov_numvfs, online (act 9),
+ *   attach the namespace, bind the VF (driver_override + drivers_probe),
+ *   Identify on the PF must still complete.
+ */
+#ifndef XVF_ENGINE_H
+#define XVF_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spec.h"
+#include "xvf-err.h"
+
+/**
+ * typedef xvf_step_fn - progress callback, one call per step that starts
+ * @step:   short step name ("assign-vq", "online", ...)
+ * @detail: what it does, with the concrete numbers
+ */
+typedef void (*xvf_step_fn)(void *opaque, const char *step,
+                            const char *detail);
+
+/**
+ * struct xvf_engine_config - engine settings
+ * @state_dir:       journal and lock directory (created if missing)
+ * @step_cb:         optional progress callback
+ * @opaque:          passed to @step_cb
+ * @bind_timeout_ms: bound on waiting for a VF to appear and bind
+ */
+struct xvf_engine_config {
+    const char *state_dir;
+    xvf_step_fn step_cb;
+    void *opaque;
+    unsigned int bind_timeout_ms;
+};
+
+/**
+ * struct xvf_vf - a prepared VF, as answered to the requester
+ * @pf:    PF address, "DDDD:BB:DD.F"
+ * @vf:    VF address
+ * @scid:  NVMe secondary controller id (NVMe only)
+ * @nsid:  namespace attached to it (NVMe only)
+ */
+struct xvf_vf {
+    char pf[16];
+    char vf[16];
+    uint16_t scid;
+    uint32_t nsid;
+};
+
+/**
+ * xvf_prepare() - prepare a VF for @spec on behalf of @owner
+ * @cfg:   engine settings
+ * @spec:  what is asked for
+ * @owner: who holds it, e.g. "local" or "domain:5"; recorded in the journal
+ * @ret:   the VF on success
+ * @err:   why not, on failure
+ *
+ * Preparing the same canonical spec for the same owner again returns the
+ * VF already prepared (idempotent). On failure every step already done is
+ * undone and the device is as it was.
+ *
+ * Return: 0, or -errno: -ENODEV (no such controller, namespace or PF),
+ * -EBUSY (namespace or resources in use), -ENOSPC (no free secondary or
+ * not enough flexible resources), -EOPNOTSUPP (no SR-IOV, no
+ * Virtualization Management, command not implemented), -EIO (device
+ * error), -ETIMEDOUT.
+ */
+int xvf_prepare(const struct xvf_engine_config *cfg,
+                const struct xvf_spec *spec, const char *owner,
+                struct xvf_vf *ret, struct xvf_err *err);
+
+/**
+ * xvf_release() - undo everything xvf_prepare() did for one VF
+ * @what: a canonical spec ("vf:...") or a VF address
+ *
+ * Idempotent: releasing a VF whose release was interrupted finishes it.
+ *
+ * Return: 0, -ENOENT when nothing is prepared for @what, or -errno.
+ */
+int xvf_release(const struct xvf_engine_config *cfg, const char *what,
+                struct xvf_err *err);
+
+/**
+ * xvf_release_owner() - release every VF held by @owner
+ * Return: number of VFs released, or -errno of the first failure.
+ */
+int xvf_release_owner(const struct xvf_engine_config *cfg,
+                      const char *owner, struct xvf_err *err);
+
+/**
+ * xvf_reconcile() - finish or undo what an interrupted run left behind
+ *
+ * Every journal entry that is not "ready" is rolled back. Entries that are
+ * ready are left alone: their owners are checked by the caller (xen-vfd
+ * knows which domains exist).
+ *
+ * Return: number of entries rolled back, or -errno.
+ */
+int xvf_reconcile(const struct xvf_engine_config *cfg, struct xvf_err *err);
+
+#endif

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+static const char *const state_names[] = {
+    [XVF_ENTRY_PREPARING] = "preparing",
+    [XVF_ENTRY_READY] = "ready",
+    [XVF_ENTRY_RELEASING] = "releasing",
+};
+
+const char *xvf_entry_state_name(enum xvf_entry_state state)
+{
+    return (unsigned int)state < 3 ? state_names[state] : "?";
+}
+
+int xvf_state_dir_init(const char *dir)
+{
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    size_t len = strlen(text);
+    int fd, r = 0;
+
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= PATH_MAX ||
+        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= PATH_MAX)
+        return -ENAMETOOLONG;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    if (write(fd, text, len) != (ssize_t)len || fsync(fd))
+        r = errno ? -errno : -EIO;
+    if (close(fd) && !r)
+        r = -errno;
+    if (!r && rename(tmp, path))
+        r = -errno;
+    if (r)
+        unlink(tmp);
+    return r;
+}
+
+static int remove_file(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= PATH_MAX)
+        return -ENAMETOOLONG;
+    if (unlink(path) && errno != ENOENT)
+        return -errno;
+    return 0;
+}
+
+static int read_file(const char *dir, const char *name, char *buf,
+                     size_t len)
+{
+    char path[PATH_MAX];
+    ssize_t n;
+    int fd, r;
+
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= PATH_MAX)
+        return -ENAMETOOLONG;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    n = read(fd, buf, len - 1);
+    r = n < 0 ? -errno : 0;
+    close(fd);
+    if (r)
+        return r;
+    buf[n] = '\0';
+    return 0;
+}
+
+/* Calls @fn for every "key=value" line; unknown keys are ignored. */
+static void for_each_kv(char *text, void (*fn)(void *, const char *,
+                                               const char *), void *opaque)
+{
+    char *line, *save, *eq;
+
+    for (line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        eq = strchr(line, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        fn(opaque, line, eq + 1);
+    }
+}
+
+static void copy(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src);
+}
+
+static void entry_kv(void *opaque, const char *k, const char *v)
+{
+    struct xvf_entry *e = opaque;
+    unsigned int i;
+
+    if (!strcmp(k, "spec"))
+        copy(e->spec, sizeof(e->spec), v);
+    else if (!strcmp(k, "owner"))
+        copy(e->owner, sizeof(e->owner), v);
+    else if (!strcmp(k, "state")) {
+        for (i = 0; i < 3; i++)
+            if (!strcmp(v, state_names[i]))
+                e->state = i;
+    } else if (!strcmp(k, "pf"))
+        copy(e->pf, sizeof(e->pf), v);
+    else if (!strcmp(k, "vf"))
+        copy(e->vf, sizeof(e->vf), v);
+    else if (!strcmp(k, "scid"))
+        e->scid = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "vfn"))
+        e->vfn = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "nsid"))
+        e->nsid = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "vq"))
+        e->vq = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "vi"))
+        e->vi = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "driver"))
+        copy(e->driver, sizeof(e->driver), v);
+    else if (!strcmp(k, "steps"))
+        e->steps = strtoul(v, NULL, 0);
+}
+
+int xvf_journal_save(const char *dir, const struct xvf_entry *e)
+{
+    char text[1024];
+
+    snprintf(text, sizeof(text),
+             "spec=%s\nowner=%s\nstate=%s\npf=%s\nvf=%s\nscid=0x%x\n"
+             "vfn=%u\nnsid=%u\nvq=%u\nvi=%u\ndriver=%s\nsteps=0x%x\n",
+             e->spec, e->owner, xvf_entry_state_name(e->state), e->pf,
+             e->vf, e->scid, e->vfn, e->nsid, e->vq, e->vi, e->driver,
+             e->steps);
+    return write_file(dir, e->id, text);
+}
+
+int xvf_journal_remove(const char *dir, const struct xvf_entry *e)
+{
+    return remove_file(dir, e->id);
+}
+
+int xvf_journal_list(const char *dir, const char *pf, struct xvf_entry **ret,
+                     unsigned int *n)
+{
+    struct xvf_entry *list = NULL, *tmp;
+    unsigned int count = 0;
+    char text[1024];
+    struct dirent *de;
+    DIR *d;
+    int r = 0;
+
+    d = opendir(dir);
+    if (!d) {
+        if (errno != ENOENT)
+            return -errno;
+        *ret = NULL;
+        *n = 0;
+        return 0;
+    }
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "vf-", 3) ||
+            strlen(de->d_name) >= sizeof(list->id))
+            continue;
+        if (read_file(dir, de->d_name, text, sizeof(text)))
+            continue;
+        tmp = realloc(list, (count + 1) * sizeof(*list));
+        if (!tmp) {
+            r = -ENOMEM;
+            break;
+        }
+        list = tmp;
+        memset(&list[count], 0, sizeof(*list));
+        strcpy(list[count].id, de->d_name);
+        for_each_kv(text, entry_kv, &list[count]);
+        if (pf && strcmp(list[count].pf, pf))
+            continue;
+        count++;
+    }
+    closedir(d);
+    if (r) {
+        free(list);
+        return r;
+    }
+    *ret = list;
+    *n = count;
+    return 0;
+}
+
+static void pf_kv(void *opaque, const char *k, const char *v)
+{
+    struct xvf_pf_entry *e = opaque;
+
+    if (!strcmp(k, "autoprobe_orig"))
+        e->autoprobe_orig = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "numvfs_orig"))
+        e->numvfs_orig = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "numvfs_raised"))
+        e->numvfs_raised = !strcmp(v, "1");
+}
+
+int xvf_journal_pf_load(const char *dir, const char *pf,
+                        struct xvf_pf_entry *ret)
+{
+    char name[64], text[512];
+    int r;
+
+    snprintf(name, sizeof(name), "pf-%s", pf);
+    r = read_file(dir, name, text, sizeof(text));
+    if (r)
+        return r;
+    memset(ret, 0, sizeof(*ret));
+    copy(ret->pf, sizeof(ret->pf), pf);
+    for_each_kv(text, pf_kv, ret);
+    return 0;
+}
+
+int xvf_journal_pf_save(const char *dir, const struct xvf_pf_entry *e)
+{
+    char name[64], text[256];
+
+    snprintf(name, sizeof(name), "pf-%s", e->pf);
+    snprintf(text, sizeof(text),
+             "autoprobe_orig=%u\nnumvfs_orig=%u\nnumvfs_raised=%d\n",
+             e->autoprobe_orig, e->numvfs_orig, e->numvfs_raised);
+    return write_file(dir, name, text);
+}
+
+int xvf_journal_pf_remove(const char *dir, const char *pf)
+{
+    char name[64];
+
+    snprintf(name, sizeof(name), "pf-%s", pf);
+    return remove_file(dir, name);
+}
+
+int xvf_lock_pf(const char *dir, const char *pf, int *fd)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_state_dir_init(dir);
+    if (r)
+        return r;
+    if (snprintf(path, sizeof(path), "%s/lock-%s", dir, pf) >= PATH_MAX)
+        return -ENAMETOOLONG;
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return -errno;
+    while (flock(*fd, LOCK_EX)) {
+        if (errno == EINTR)
+            continue;
+        r = -errno;
+        close(*fd);
+        *fd = -1;
+        return r;
+    }
+    return 0;
+}
+
+void xvf_unlock_pf(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}

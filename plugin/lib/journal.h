@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * journal.h - what the engine has done to which device, on disk
+ *
+ * One file per prepared VF, one per physical function the engine changed,
+ * in the state directory. Each is rewritten (write, fsync, rename) before
+ * the step it announces runs, so after a crash the journal lists every
+ * step that may have happened. Files are "key=value" lines.
+ *
+ * A lock file per PF serialises the engine's work on it (flock, released
+ * by the kernel when a process dies).
+ */
+#ifndef XVF_JOURNAL_H
+#define XVF_JOURNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spec.h"
+#include "sriov.h"
+
+/* Steps of a VF, in the order they run; the bit is set before the step. */
+enum xvf_step {
+    XVF_STEP_ASSIGN = 1u << 0,  /* virt-mgmt assign VQ and VI */
+    XVF_STEP_ONLINE = 1u << 1,
+    XVF_STEP_ATTACH = 1u << 2,  /* namespace attached by us */
+    XVF_STEP_BIND   = 1u << 3,
+};
+
+enum xvf_entry_state {
+    XVF_ENTRY_PREPARING,
+    XVF_ENTRY_READY,
+    XVF_ENTRY_RELEASING,
+};
+
+/**
+ * struct xvf_entry - one VF the engine prepared or is preparing
+ * @id:     file name: "vf-<pf>-<scid>" for NVMe
+ * @spec:   canonical spec
+ * @owner:  who holds it ("local", "domain:5")
+ * @state:  where the entry is in its life
+ * @steps:  enum xvf_step bits of steps that may have run
+ */
+struct xvf_entry {
+    char id[48];
+    char spec[XVF_SPEC_MAX + 1];
+    char owner[48];
+    enum xvf_entry_state state;
+    char pf[XVF_BDF_LEN];
+    char vf[XVF_BDF_LEN];
+    uint16_t scid;
+    uint16_t vfn;
+    uint32_t nsid;
+    uint16_t vq, vi;
+    char driver[32];
+    unsigned int steps;
+};
+
+/**
+ * struct xvf_pf_entry - what the engine changed on a PF, to restore it
+ * @autoprobe_orig: sriov_drivers_autoprobe before the engine set it to 0
+ * @numvfs_orig:    sriov_numvfs before the engine raised it
+ * @numvfs_raised:  whether the engine changed sriov_numvfs
+ */
+struct xvf_pf_entry {
+    char pf[XVF_BDF_LEN];
+    unsigned int autoprobe_orig;
+    unsigned int numvfs_orig;
+    bool numvfs_raised;
+};
+
+/** xvf_entry_state_name() - "preparing", "ready" or "releasing" */
+const char *xvf_entry_state_name(enum xvf_entry_state state);
+
+/** xvf_journal_save() - write @e durably under @dir */
+int xvf_journal_save(const char *dir, const struct xvf_entry *e);
+
+/** xvf_journal_remove() - forget @e; -ENOENT is not an error */
+int xvf_journal_remove(const char *dir, const struct xvf_entry *e);
+
+/**
+ * xvf_journal_list() - all VF entries, optionally only those of @pf
+ * @pf:  NULL for all
+ * @ret: malloc()ed array the caller frees
+ * @n:   its length
+ */
+int xvf_journal_list(const char *dir, const char *pf, struct xvf_entry **ret,
+                     unsigned int *n);
+
+/** xvf_journal_pf_load() - -ENOENT when the engine has not touched @pf */
+int xvf_journal_pf_load(const char *dir, const char *pf,
+                        struct xvf_pf_entry *ret);
+
+int xvf_journal_pf_save(const char *dir, const struct xvf_pf_entry *e);
+
+int xvf_journal_pf_remove(const char *dir, const char *pf);
+
+/**
+ * xvf_lock_pf() - take the exclusive lock of @pf, waiting for it
+ * @fd: the lock; give it to xvf_unlock_pf()
+ */
+int xvf_lock_pf(const char *dir, const char *pf, int *fd);
+
+void xvf_unlock_pf(int fd);
+
+/** xvf_state_dir_init() - create the state directory (mode 0700) */
+int xvf_state_dir_init(const char *dir);
+
+#endif

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvme.h"
+#include "sysfs.h"
+
+static int status_errno(int status)
+{
+    unsigned int sct = nvme_status_code_type(status);
+    unsigned int sc = nvme_status_code(status);
+
+    if (sct == NVME_SCT_GENERIC) {
+        switch (sc) {
+        case NVME_SC_INVALID_OPCODE:
+            return -EOPNOTSUPP;
+        case NVME_SC_INVALID_NS:
+            return -ENODEV;
+        }
+    } else if (sct == NVME_SCT_CMD_SPECIFIC) {
+        switch (sc) {
+        case NVME_SC_INVALID_SEC_CTRL_STATE:
+        case NVME_SC_NS_IS_PRIVATE:
+        case NVME_SC_NS_ALREADY_ATTACHED:
+            return -EBUSY;
+        case NVME_SC_INVALID_CTRL_RESOURCES:
+        case NVME_SC_INVALID_RESOURCE_ID:
+            return -ENOSPC;
+        case NVME_SC_NS_NOT_ATTACHED:
+            return -ENOENT;
+        }
+    }
+    return -EIO;
+}
+
+/* The one place a libnvme result is interpreted. */
+static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
+{
+    char what[160];
+    int code, saved = errno;
+    va_list ap;
+
+    if (r == 0)
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (r > 0) {
+        code = status_errno(r);
+        if (err && !err->code)
+            err->nvme_status = r;
+        if (code == -EOPNOTSUPP)
+            return xvf_err_set(err, code, "%s: the controller does not "
+                               "implement this command (NVMe status "
+                               "0x%04x, %s)", what, r,
+                               nvme_status_to_string(r, false));
+        return xvf_err_set(err, code, "%s: NVMe status 0x%04x (%s)", what,
+                           r, nvme_status_to_string(r, false));
+    }
+    code = saved ? -saved : -EIO;
+    return xvf_err_set(err, code, "%s: %s", what, strerror(-code));
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+}
+
+static int ctrl_bdf(const char *ctrl, char bdf[XVF_BDF_LEN])
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_path(path, sizeof(path), "/sys/class/nvme/%s/device", ctrl);
+    if (r)
+        return r;
+    return xvf_sysfs_link_name(path, bdf, XVF_BDF_LEN);
+}
+
+static int ctrl_serial(const char *ctrl, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_path(path, sizeof(path), "/sys/class/nvme/%s/serial", ctrl);
+    if (r)
+        return r;
+    r = xvf_sysfs_read(path, buf, len);
+    if (!r)
+        trim(buf);
+    return r;
+}
+
+/* The controller on a PF lives under the PCI device's nvme/ directory. */
+static int bdf_ctrl(const char *bdf, char *ctrl, size_t len)
+{
+    char path[PATH_MAX];
+    struct dirent *de;
+    DIR *d;
+    int r = -ENOENT;
+
+    if (xvf_pci_attr(path, sizeof(path), bdf, "nvme"))
+        return -ENAMETOOLONG;
+    d = opendir(path);
+    if (!d)
+        return -errno;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "nvme", 4) || strlen(de->d_name) >= len)
+            continue;
+        strcpy(ctrl, de->d_name);
+        r = 0;
+        break;
+    }
+    closedir(d);
+    return r;
+}
+
+int xvf_nvme_pf_from_bdf(const char *bdf, struct xvf_nvme_pf *pf,
+                         struct xvf_err *err)
+{
+    char physfn[XVF_BDF_LEN];
+    struct xvf_nvme_pf p;
+    int r;
+
+    memset(&p, 0, sizeof(p));
+    if (!xvf_pci_exists(bdf))
+        return xvf_err_set(err, -ENODEV, "no PCI device %s", bdf);
+    if (!xvf_pci_physfn(bdf, physfn))
+        return xvf_err_set(err, -EINVAL, "%s is a virtual function of %s, "
+                           "not a physical function", bdf, physfn);
+    r = bdf_ctrl(bdf, p.ctrl, sizeof(p.ctrl));
+    if (r)
+        return xvf_err_set(err, -ENODEV, "%s has no NVMe controller "
+                           "(is the nvme driver bound to it?)", bdf);
+    strcpy(p.bdf, bdf);
+    if (ctrl_serial(p.ctrl, p.serial, sizeof(p.serial)))
+        p.serial[0] = '\0';
+    *pf = p;
+    return 0;
+}
+
+static int resolve_serial(const char *serial, struct xvf_nvme_pf *pf,
+                          struct xvf_err *err)
+{
+    char path[PATH_MAX], sn[64], bdf[XVF_BDF_LEN], physfn[XVF_BDF_LEN];
+    struct dirent *de;
+    DIR *d;
+    int r = -ENOENT;
+
+    if (xvf_path(path, sizeof(path), "/sys/class/nvme"))
+        return -ENAMETOOLONG;
+    d = opendir(path);
+    if (!d)
+        return xvf_err_set(err, -ENODEV, "no NVMe controllers (%s)",
+                           strerror(errno));
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' ||
+            ctrl_serial(de->d_name, sn, sizeof(sn)) || strcmp(sn, serial))
+            continue;
+        /* VFs of a PF share its serial number */
+        if (ctrl_bdf(de->d_name, bdf) || !xvf_pci_physfn(bdf, physfn))
+            continue;
+        r = 0;
+        break;
+    }
+    closedir(d);
+    if (r)
+        return xvf_err_set(err, -ENODEV, "no NVMe physical function with "
+                           "serial '%s'", serial);
+    return xvf_nvme_pf_from_bdf(bdf, pf, err);
+}
+
+int xvf_nvme_resolve(const struct xvf_spec *spec, struct xvf_nvme_pf *pf,
+                     struct xvf_err *err)
+{
+    char bdf[XVF_BDF_LEN];
+    int r;
+
+    switch (spec->kind) {
+    case XVF_TARGET_NVME_NAME:
+        r = ctrl_bdf(spec->target, bdf);
+        if (r == -ENOENT)
+            return xvf_err_set(err, -ENODEV, "no NVMe controller '%s'",
+                               spec->target);
+        if (r)
+            return xvf_err_set(err, r, "cannot resolve '%s': %s",
+                               spec->target, strerror(-r));
+        return xvf_nvme_pf_from_bdf(bdf, pf, err);
+    case XVF_TARGET_PCI:
+        return xvf_nvme_pf_from_bdf(spec->target, pf, err);
+    case XVF_TARGET_SERIAL:
+        return resolve_serial(spec->target, pf, err);
+    case XVF_TARGET_NETDEV:
+        break;
+    }
+    return xvf_err_set(err, -EINVAL, "'%s' is not an NVMe controller",
+                       spec->target);
+}
+
+int xvf_nvme_open(const struct xvf_nvme_pf *pf, int *fd,
+                  struct xvf_err *err)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_path(path, sizeof(path), "/dev/%s", pf->ctrl);
+    if (r)
+        return xvf_err_set(err, r, "device path too long");
+    *fd = open(path, O_RDWR | O_CLOEXEC);
+    if (*fd < 0) {
+        r = -errno;
+        return xvf_err_set(err, r, "cannot open %s: %s", path,
+                           strerror(-r));
+    }
+    return 0;
+}
+
+int xvf_nvme_id_ctrl(int fd, uint16_t *cntlid, uint16_t *oacs,
+                     struct xvf_err *err)
+{
+    struct nvme_id_ctrl id;
+    int r;
+
+    r = nvme_call(nvme_identify_ctrl(fd, &id), err, "Identify Controller");
+    if (r)
+        return r;
+    *cntlid = le16toh(id.cntlid);
+    *oacs = le16toh(id.oacs);
+    return 0;
+}
+
+int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err)
+{
+    struct nvme_primary_ctrl_cap cap;
+    int r;
+
+    r = nvme_call(nvme_identify_primary_ctrl(fd, 0, &cap), err,
+                  "Identify Primary Controller Capabilities");
+    if (r)
+        return r;
+    caps->cntlid = le16toh(cap.cntlid);
+    caps->vq_total = le32toh(cap.vqfrt);
+    caps->vq_primary = le32toh(cap.vqrfa);
+    caps->vq_max = le16toh(cap.vqfrsm);
+    caps->vi_total = le32toh(cap.vifrt);
+    caps->vi_primary = le32toh(cap.virfa);
+    caps->vi_max = le16toh(cap.vifrsm);
+    return 0;
+}
+
+/* libnvme 1.6 dropped the nsid argument (commit f07b6310). */
+static int identify_secondary_list(int fd, uint16_t cntid,
+                                   struct nvme_secondary_ctrl_list *list)
+{
+#if XVF_LIBNVME_VERSION >= 10600
+    return nvme_identify_secondary_ctrl_list(fd, cntid, list);
+#else
+    return nvme_identify_secondary_ctrl_list(fd, 0, cntid, list);
+#endif
+}
+
+int xvf_nvme_secondaries(int fd, uint16_t cntlid,
+                         struct xvf_nvme_secondary *list, unsigned int *n,
+                         struct xvf_err *err)
+{
+    struct nvme_secondary_ctrl_list sc;
+    unsigned int i, num;
+    int r;
+
+    memset(&sc, 0, sizeof(sc));
+    r = nvme_call(identify_secondary_list(fd, 0, &sc), err,
+                  "Identify Secondary Controller List");
+    if (r)
+        return r;
+    num = sc.num;
+    if (num > XVF_NVME_MAX_SECONDARIES)
+        num = XVF_NVME_MAX_SECONDARIES;
+    for (i = 0; i < num; i++) {
+        list[i].scid = le16toh(sc.sc_entry[i].scid);
+        list[i].vfn = le16toh(sc.sc_entry[i].vfn);
+        list[i].online = sc.sc_entry[i].scs & 1;
+        list[i].nvq = le16toh(sc.sc_entry[i].nvq);
+        list[i].nvi = le16toh(sc.sc_entry[i].nvi);
+    }
+    *n = num;
+    (void)cntlid;
+    return 0;
+}
+
+int xvf_nvme_ns_exists(int fd, uint32_t nsid, bool *exists,
+                       struct xvf_err *err)
+{
+    struct nvme_id_ns ns;
+    int r;
+
+    memset(&ns, 0, sizeof(ns));
+    r = nvme_identify_allocated_ns(fd, nsid, &ns);
+    if (r > 0 && nvme_status_code_type(r) == NVME_SCT_GENERIC &&
+        nvme_status_code(r) == NVME_SC_INVALID_NS) {
+        *exists = false;
+        return 0;
+    }
+    r = nvme_call(r, err, "Identify Namespace %u (allocated)", nsid);
+    if (r)
+        return r;
+    *exists = le64toh(ns.nsze) != 0;
+    return 0;
+}
+
+int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
+                      struct xvf_err *err)
+{
+    struct nvme_ctrl_list list;
+    unsigned int i, num;
+    int r;
+
+    memset(&list, 0, sizeof(list));
+    r = nvme_call(nvme_identify_nsid_ctrl_list(fd, nsid, 0, &list), err,
+                  "Identify Controllers Attached to Namespace %u", nsid);
+    if (r)
+        return r;
+    num = le16toh(list.num);
+    if (num > NVME_ID_CTRL_LIST_MAX)
+        num = NVME_ID_CTRL_LIST_MAX;
+    for (i = 0; i < num; i++)
+        ids[i] = le16toh(list.identifier[i]);
+    *n = num;
+    return 0;
+}
+
+int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
+                       enum nvme_virt_mgmt_rt rt, uint16_t cntlid,
+                       uint16_t nr, struct xvf_err *err)
+{
+    static const char *const names[] = {
+        [NVME_VIRT_MGMT_ACT_PRIM_CTRL_FLEX_ALLOC] = "primary flexible "
+                                                    "allocation",
+        [NVME_VIRT_MGMT_ACT_OFFLINE_SEC_CTRL] = "offline",
+        [NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL] = "assign",
+        [NVME_VIRT_MGMT_ACT_ONLINE_SEC_CTRL] = "online",
+    };
+    __u32 result = 0;
+    struct nvme_virtual_mgmt_args args = {
+        .args_size = sizeof(args),
+        .fd = fd,
+        .act = act,
+        .rt = rt,
+        .cntlid = cntlid,
+        .nr = nr,
+        .result = &result,
+        .timeout = NVME_DEFAULT_IOCTL_TIMEOUT,
+    };
+    const char *name = (unsigned int)act < sizeof(names) / sizeof(names[0])
+                       && names[act] ? names[act] : "?";
+
+    if (act == NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL)
+        return nvme_call(nvme_virtual_mgmt(&args), err,
+                         "Virtualization Management %s %u %s to secondary "
+                         "controller 0x%x", name, nr,
+                         rt == NVME_VIRT_MGMT_RT_VQ_RESOURCE ? "VQ" : "VI",
+                         cntlid);
+    return nvme_call(nvme_virtual_mgmt(&args), err,
+                     "Virtualization Management %s secondary controller "
+                     "0x%x", name, cntlid);
+}
+
+int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
+                       struct xvf_err *err)
+{
+    struct nvme_ctrl_list list;
+    __u16 id = cntlid;
+
+    nvme_init_ctrl_list(&list, 1, &id);
+    if (attach)
+        return nvme_call(nvme_ns_attach_ctrls(fd, nsid, &list), err,
+                         "attach namespace %u to controller 0x%x", nsid,
+                         cntlid);
+    return nvme_call(nvme_ns_detach_ctrls(fd, nsid, &list), err,
+                     "detach namespace %u from controller 0x%x", nsid,
+                     cntlid);
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * spec.h - the "vf:" selector grammar
+ *
+ *   SPEC    := "vf:" TARGET [ "/ns" NSID ] { "," KEY "=" VALUE }
+ *   TARGET  := "nvme" N                 NVMe controller by kernel name
+ *            | [DDDD:]BB:DD.F           physical function by PCI address
+ *            | "serial:" SERIAL         NVMe controller by serial number
+ *            | NETDEV                   NIC physical function by netdev
+ *
+ * Kernel names (nvme0, enp1s0f0) can change between boots; the PCI address
+ * and the serial do not. Linux forbids ':' and '/' in netdev names, so the
+ * forms cannot be confused. An NVMe target needs "/nsN"; a NIC target must
+ * not have one. A PCI address with "/nsN" is an NVMe PF, without it a NIC.
+ *
+ * Keys, NVMe:  vq=N vi=N (flexible resources; default 2 and 1)
+ * Keys, NIC:   mac=XX:XX:XX:XX:XX:XX vlan=0-4094 qos=0-7 trust=on|off
+ *              spoofchk=on|off rate=MBPS
+ * Keys, both:  driver=NAME (who binds the VF; default pciback)
+ *
+ * The whole spec is at most 64 printable characters, the limit libxl puts
+ * on a PCI device name, because libxl stores it as the device's name.
+ * See xen-vf-spec(5).
+ */
+#ifndef XVF_SPEC_H
+#define XVF_SPEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xvf-err.h"
+
+#define XVF_SPEC_MAX 64
+#define XVF_SPEC_PREFIX "vf:"
+
+enum xvf_class {
+    XVF_CLASS_NVME,
+    XVF_CLASS_NET,
+};
+
+enum xvf_target_kind {
+    XVF_TARGET_NVME_NAME,   /* "nvme0" */
+    XVF_TARGET_PCI,         /* "0000:01:00.0", always stored with domain */
+    XVF_TARGET_SERIAL,      /* "serial:S3EV..." stored without "serial:" */
+    XVF_TARGET_NETDEV,      /* "enp1s0f0" */
+};
+
+enum xvf_tristate {
+    XVF_UNSET = 0,
+    XVF_OFF,
+    XVF_ON,
+};
+
+/**
+ * struct xvf_spec - a parsed selector
+ * @cls:      NVMe or NIC
+ * @kind:     how @target names the physical function
+ * @target:   the name, address or serial
+ * @nsid:     namespace id (NVMe), 0 for NICs
+ * @vq:       flexible queue resources for the secondary controller
+ * @vi:       flexible interrupt resources for the secondary controller
+ * @driver:   driver the VF is bound to; "pciback" unless given
+ * @mac:      VF MAC address, @has_mac says whether it was given
+ * @vlan:     VLAN id or -1
+ * @qos:      VLAN priority or -1
+ * @rate:     max tx rate in Mbit/s or -1
+ * @trust:    trust mode
+ * @spoofchk: spoof checking
+ */
+struct xvf_spec {
+    enum xvf_class cls;
+    enum xvf_target_kind kind;
+    char target[40];
+    uint32_t nsid;
+    unsigned int vq, vi;
+    char driver[32];
+    bool has_mac;
+    uint8_t mac[6];
+    int vlan, qos, rate;
+    enum xvf_tristate trust, spoofchk;
+};
+
+/**
+ * xvf_spec_parse() - parse a "vf:..." string
+ * @str:  the spec, with its "vf:" prefix
+ * @spec: filled on success, untouched on failure
+ * @err:  on failure, a message that quotes the bad part
+ *
+ * Return: 0 or -EINVAL.
+ */
+int xvf_spec_parse(const char *str, struct xvf_spec *spec,
+                   struct xvf_err *err);
+
+/**
+ * xvf_spec_format() - canonical text of a spec
+ *
+ * Keys appear in a fixed order and only when they differ from the default,
+ * so two spellings of one request compare equal.
+ *
+ * Return: 0, or -ENAMETOOLONG when @len is too small.
+ */
+int xvf_spec_format(const struct xvf_spec *spec, char *buf, size_t len);
+
+/**
+ * xvf_parse_bdf() - parse "[DDDD:]BB:DD.F" into canonical "DDDD:BB:DD.F"
+ * @out: at least 13 bytes
+ * Return: 0 or -EINVAL.
+ */
+int xvf_parse_bdf(const char *str, char *out);
+
+#endif

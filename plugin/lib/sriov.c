@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sriov.h"
+#include "sysfs.h"
+
+static int read_attr(const char *bdf, const char *attr, unsigned int *ret)
+{
+    char path[PATH_MAX];
+    unsigned long v;
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), bdf, attr);
+    if (r)
+        return r;
+    r = xvf_sysfs_read_ulong(path, &v);
+    if (r)
+        return r;
+    *ret = v;
+    return 0;
+}
+
+static int write_attr(const char *bdf, const char *attr, const char *val)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), bdf, attr);
+    if (r)
+        return r;
+    return xvf_sysfs_write(path, val);
+}
+
+bool xvf_pci_exists(const char *bdf)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    return !xvf_pci_attr(path, sizeof(path), bdf, "") &&
+           !stat(path, &st);
+}
+
+int xvf_sriov_totalvfs(const char *pf, unsigned int *ret)
+{
+    int r;
+
+    if (!xvf_pci_exists(pf))
+        return -ENODEV;
+    r = read_attr(pf, "sriov_totalvfs", ret);
+    if (r == -ENOENT || (!r && !*ret))
+        return -EOPNOTSUPP;
+    return r;
+}
+
+int xvf_sriov_numvfs(const char *pf, unsigned int *ret)
+{
+    return read_attr(pf, "sriov_numvfs", ret);
+}
+
+int xvf_sriov_set_numvfs(const char *pf, unsigned int n)
+{
+    char val[16];
+
+    snprintf(val, sizeof(val), "%u", n);
+    return write_attr(pf, "sriov_numvfs", val);
+}
+
+int xvf_sriov_autoprobe(const char *pf, unsigned int *ret)
+{
+    return read_attr(pf, "sriov_drivers_autoprobe", ret);
+}
+
+int xvf_sriov_set_autoprobe(const char *pf, unsigned int on)
+{
+    return write_attr(pf, "sriov_drivers_autoprobe", on ? "1" : "0");
+}
+
+int xvf_sriov_virtfn(const char *pf, unsigned int vfn, char vf[XVF_BDF_LEN])
+{
+    char path[PATH_MAX], attr[32];
+    int r;
+
+    if (!vfn)
+        return -EINVAL;
+    snprintf(attr, sizeof(attr), "virtfn%u", vfn - 1);
+    r = xvf_pci_attr(path, sizeof(path), pf, attr);
+    if (r)
+        return r;
+    return xvf_sysfs_link_name(path, vf, XVF_BDF_LEN);
+}
+
+int xvf_pci_physfn(const char *vf, char pf[XVF_BDF_LEN])
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), vf, "physfn");
+    if (r)
+        return r;
+    return xvf_sysfs_link_name(path, pf, XVF_BDF_LEN);
+}
+
+int xvf_pci_driver(const char *bdf, char *drv, size_t len)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), bdf, "driver");
+    if (r)
+        return r;
+    r = xvf_sysfs_link_name(path, drv, len);
+    if (r == -ENOENT) {
+        if (!xvf_pci_exists(bdf))
+            return -ENODEV;
+        drv[0] = '\0';
+        return 0;
+    }
+    return r;
+}
+
+int xvf_pci_bind(const char *bdf, const char *driver)
+{
+    char path[PATH_MAX], cur[64];
+    struct stat st;
+    int r;
+
+    r = xvf_pci_driver(bdf, cur, sizeof(cur));
+    if (r)
+        return r;
+    if (!strcmp(cur, driver))
+        return 0;
+    if (cur[0])
+        return -EBUSY;
+    r = xvf_path(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
+    if (r)
+        return r;
+    if (stat(path, &st))
+        return -ENODEV;
+    r = write_attr(bdf, "driver_override", driver);
+    if (r)
+        return r;
+    r = xvf_path(path, sizeof(path), "/sys/bus/pci/drivers_probe");
+    if (r)
+        return r;
+    r = xvf_sysfs_write(path, bdf);
+    if (r)
+        return r;
+    /* drivers_probe succeeds even when the probe refused the device */
+    r = xvf_pci_driver(bdf, cur, sizeof(cur));
+    if (r)
+        return r;
+    return strcmp(cur, driver) ? -ENODEV : 0;
+}
+
+int xvf_pci_unbind(const char *bdf)
+{
+    char path[PATH_MAX], drv[64], override[64];
+    int r;
+
+    r = xvf_pci_driver(bdf, drv, sizeof(drv));
+    if (r)
+        return r;
+    if (drv[0]) {
+        r = xvf_path(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
+                     drv);
+        if (r)
+            return r;
+        r = xvf_sysfs_write(path, bdf);
+        if (r)
+            return r;
+    }
+    r = xvf_pci_attr(path, sizeof(path), bdf, "driver_override");
+    if (r)
+        return r;
+    r = xvf_sysfs_read(path, override, sizeof(override));
+    if (r == -ENOENT)
+        return 0;
+    if (r)
+        return r;
+    if (!override[0] || !strcmp(override, "(null)"))
+        return 0;
+    return xvf_sysfs_write(path, "\n");
+}

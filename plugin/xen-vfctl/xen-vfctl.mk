@@ -1,0 +1,5 @@
+XEN_VFCTL := $(BUILD)/xen-vfctl
+$(XEN_VFCTL): $(BUILD)/plugin/xen-vfctl/xen-vfctl.o $(LIBXENVF)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+all: $(XEN_VFCTL)
+INSTALL_SBIN += $(XEN_VFCTL)
