@@ -55,6 +55,15 @@ include tests/unit/unit.mk
 -include mk/xen.mk
 -include mk/bench.mk
 
+MAN_PODS := $(wildcard docs/man/*.pod)
+MAN5 := $(patsubst docs/man/%.pod,$(BUILD)/man/%,$(filter %.5.pod,$(MAN_PODS)))
+MAN8 := $(patsubst docs/man/%.pod,$(BUILD)/man/%,$(filter %.8.pod,$(MAN_PODS)))
+$(BUILD)/man/%: docs/man/%.pod
+	@mkdir -p $(dir $@)
+	pod2man --section=$(subst .,,$(suffix $*)) --center=xen-vf \
+		--name=$(basename $(notdir $*)) $< $@
+all: $(MAN5) $(MAN8)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
