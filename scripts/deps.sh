@@ -15,7 +15,7 @@ xen_pkgs="dpkg-dev bison flex python3-dev libyajl-dev uuid-dev
           libncurses-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
           libglib2.0-dev libpixman-1-dev libaio-dev iasl libfdt-dev
           libnl-3-dev libnl-route-3-dev ocaml-nox gettext acpica-tools
-          xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils"
+          autoconf xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils"
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
