@@ -119,7 +119,9 @@ static void entry_kv(void *opaque, const char *k, const char *v)
         for (i = 0; i < 3; i++)
             if (!strcmp(v, state_names[i]))
                 e->state = i;
-    } else if (!strcmp(k, "pf"))
+    } else if (!strcmp(k, "class"))
+        e->cls = strcmp(v, "net") ? XVF_CLASS_NVME : XVF_CLASS_NET;
+    else if (!strcmp(k, "pf"))
         copy(e->pf, sizeof(e->pf), v);
     else if (!strcmp(k, "vf"))
         copy(e->vf, sizeof(e->vf), v);
@@ -144,9 +146,11 @@ int xvf_journal_save(const char *dir, const struct xvf_entry *e)
     char text[1024];
 
     snprintf(text, sizeof(text),
-             "spec=%s\nowner=%s\nstate=%s\npf=%s\nvf=%s\nscid=0x%x\n"
-             "vfn=%u\nnsid=%u\nvq=%u\nvi=%u\ndriver=%s\nsteps=0x%x\n",
-             e->spec, e->owner, xvf_entry_state_name(e->state), e->pf,
+             "spec=%s\nowner=%s\nstate=%s\nclass=%s\npf=%s\nvf=%s\n"
+             "scid=0x%x\nvfn=%u\nnsid=%u\nvq=%u\nvi=%u\ndriver=%s\n"
+             "steps=0x%x\n",
+             e->spec, e->owner, xvf_entry_state_name(e->state),
+             e->cls == XVF_CLASS_NET ? "net" : "nvme", e->pf,
              e->vf, e->scid, e->vfn, e->nsid, e->vq, e->vi, e->driver,
              e->steps);
     return write_file(dir, e->id, text);

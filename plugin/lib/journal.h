@@ -39,10 +39,14 @@ enum xvf_entry_state {
  * @spec:   canonical spec
  * @owner:  who holds it ("local", "domain:5")
  * @state:  where the entry is in its life
+ * @cls:    NVMe or NIC: which provider undoes the steps
+ * @scid:   NVMe secondary controller id
+ * @vfn:    VF number (1-based)
  * @steps:  enum xvf_step bits of steps that may have run
  */
 struct xvf_entry {
     char id[48];
+    enum xvf_class cls;
     char spec[XVF_SPEC_MAX + 1];
     char owner[48];
     enum xvf_entry_state state;
