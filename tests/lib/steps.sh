@@ -27,6 +27,9 @@
 # and the line before it breaks that down ("..., N blocked, N skipped").
 # steps_finish returns 1 when anything failed or was blocked.
 #
+# Progress: `step_progress TEXT` prints on the job's stdout from inside a
+# step (whose own stdout is its log), e.g. to follow a guest's console.
+#
 # Detail: a step may call `step_detail TEXT` to set the text shown next to
 # its status (e.g. the BDF it got); a failed step without one shows the
 # last line of its log.
@@ -65,8 +68,16 @@ steps_init() {
     STEPS_NAMES=()
     STEPS_STATUS=() STEPS_SECS=() STEPS_DETAIL=() STEPS_LOG=()
     mkdir -p "$STEPS_LOGDIR"
+    # Steps write to their logs; step_progress reaches the real stdout.
+    exec {STEPS_CONSOLE_FD}>&1
     rm -f "$STEPS_LOGDIR"/[0-9][0-9]-*.log "$STEPS_LOGDIR/steps.tsv"
     STEPS_DETAIL_FILE=$STEPS_LOGDIR/.detail
+}
+
+# step_progress TEXT - show TEXT on the job's console while a step runs
+# (its stdout is the step's log).
+step_progress() {
+    printf '%s\n' "$*" >&"$STEPS_CONSOLE_FD"
 }
 
 # step_detail TEXT - set the detail of the running step.
@@ -116,7 +127,7 @@ steps__kill_tree() {
 # step [--needs LIST|none] [--always] [--timeout S] NAME -- CMD [ARG...]
 step() {
     local needs=all always=0 tmo=${STEPS_TIMEOUT:-300} name n st rc
-    local t0 t1 log detail blocker='' pid wd
+    local t0 t1 log detail blocker='' pid i
     while [ $# -gt 0 ]; do
         case $1 in
             --needs) needs=$2; shift 2 ;;
@@ -167,23 +178,23 @@ step() {
     t0=$(steps__now)
     ( set +e; "$@" ) >"$log" 2>&1 </dev/null &
     pid=$!
+    # The watchdog polls once a second instead of sleeping the whole
+    # timeout, so it never outlives the step by more than a second and
+    # needs no killing (a killed `sleep` child could linger, holding the
+    # console open). It closes the console fd for the same reason.
     (
-        trap 'kill "$sl" 2>/dev/null; exit 0' TERM
-        sleep "$tmo" &
-        sl=$!
-        wait "$sl"
+        exec {STEPS_CONSOLE_FD}>&-
+        for ((i = 0; i < tmo; i++)); do
+            sleep 1
+            kill -0 "$pid" 2>/dev/null || exit 0
+        done
         echo "steps.sh: step $name timed out after ${tmo}s" >>"$log"
         steps__kill_tree "$pid" TERM
-        sleep 2 &
-        sl=$!
-        wait "$sl"
+        sleep 2
         steps__kill_tree "$pid" KILL
     ) >/dev/null 2>&1 &
-    wd=$!
     rc=0
     wait "$pid" || rc=$?
-    kill -TERM "$wd" 2>/dev/null || true
-    wait "$wd" 2>/dev/null || true
     t1=$(steps__now)
 
     detail=$(head -n 1 "$STEPS_DETAIL_FILE" 2>/dev/null || true)
