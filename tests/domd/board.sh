@@ -54,11 +54,12 @@ board_initrd() {
 }
 
 # board_boot INITRD KDIR WORKDIR SERIAL SCRIPT [-c] - boot and run SCRIPT
-# (a path inside the guest). Returns QEMU's status (124: timeout).
+# (a path inside the guest), with $XVF_BOARD_APPEND added to the kernel
+# command line. Returns QEMU's status (124: timeout).
 board_boot() {
     local initrd=$1 kdir=$2 workdir=$3 serial=$4 script=$5
     shift 5
     "$XVF_TOP/tests/domd/qemu-run.sh" -k "$kdir/vmlinuz" -i "$initrd" \
         -d "$workdir" -s "$serial" -t "${XEN_VF_DOMD_TIMEOUT:-600}" \
-        -a "xvf.run=$script" "$@"
+        -a "xvf.run=$script${XVF_BOARD_APPEND:+ $XVF_BOARD_APPEND}" "$@"
 }
