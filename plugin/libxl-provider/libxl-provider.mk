@@ -1,0 +1,48 @@
+# libxl's PCI name provider for "vf:" names: $(BUILD)/vf.so, installed as
+# $(XEN_PCI_PROVIDER_DIR)/vf.so, where a libxl with the xen-patches/
+# series looks for it ($(LIBEXEC_LIB)/pci-providers in Xen's terms).
+#
+# It builds against stock libxen-dev: the interface header comes from
+# xen-patches/ and a copy is kept here (tests/xenbuild checks that the two
+# are the same). It links only the objects of libxenvf it uses, and its
+# version script exports only libxl_pci_provider_init().
+
+XEN_MM := $(shell $(PKG_CONFIG) --modversion xenlight 2>/dev/null | \
+	cut -d. -f1,2)
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+# Debian's Xen (libexec leaf xen-X.Y, multiarch LIBEXEC_LIB) or upstream's.
+ifneq ($(wildcard /usr/lib/xen-$(XEN_MM)/bin),)
+XEN_PCI_PROVIDER_DIR ?= $(libexecdir)/xen-$(XEN_MM)/lib/$(MULTIARCH)/pci-providers
+else
+XEN_PCI_PROVIDER_DIR ?= $(libexecdir)/xen/lib/pci-providers
+endif
+XVF_PROVIDER_CONF ?= $(sysconfdir)/xen/xen-vf-provider.conf
+
+VF_PROVIDER := $(BUILD)/vf.so
+VF_PROVIDER_OBJS := $(BUILD)/plugin/libxl-provider/vf-provider.o \
+	$(BUILD)/plugin/lib/protocol.o $(BUILD)/plugin/lib/spec.o \
+	$(BUILD)/plugin/lib/xvf-err.o
+VF_PROVIDER_MAP := plugin/libxl-provider/vf-provider.map
+
+$(BUILD)/plugin/libxl-provider/vf-provider.o: ALL_CFLAGS += \
+	-fvisibility=hidden -Iplugin/libxl-provider \
+	-DXVF_PROVIDER_CONF='"$(XVF_PROVIDER_CONF)"'
+
+$(VF_PROVIDER): $(VF_PROVIDER_OBJS) $(VF_PROVIDER_MAP)
+	$(CC) $(LDFLAGS) -shared -Wl,--version-script=$(VF_PROVIDER_MAP) \
+		-Wl,-z,defs -o $@ $(VF_PROVIDER_OBJS) \
+		$(shell $(PKG_CONFIG) --libs xenstore)
+
+all: $(VF_PROVIDER)
+
+.PHONY: vf-provider install-vf-provider uninstall-vf-provider
+vf-provider: $(VF_PROVIDER)
+
+install: install-vf-provider
+install-vf-provider: $(VF_PROVIDER)
+	$(INSTALL) -d $(DESTDIR)$(XEN_PCI_PROVIDER_DIR)
+	$(INSTALL) -m 0644 $(VF_PROVIDER) $(DESTDIR)$(XEN_PCI_PROVIDER_DIR)/vf.so
+
+uninstall: uninstall-vf-provider
+uninstall-vf-provider:
+	rm -f $(DESTDIR)$(XEN_PCI_PROVIDER_DIR)/vf.so

@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * vf-provider.c - libxl's PCI name provider for "vf:" names (Dom0 side of
+ * docs/protocol.md). See libxl_pci_provider.h for when libxl calls what.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenstore.h>
+
+#include "libxl_pci_provider.h"
+#include "protocol.h"
+#include "spec.h"
+#include "vf-provider.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define TRANSACTION_TRIES 16
+
+static void seterr(libxl_pci_provider_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void seterr(libxl_pci_provider_call *call, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(call->error, sizeof(call->error), fmt, ap);
+    va_end(ap);
+}
+
+static char *trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+int vf_config_parse(FILE *f, const char *fname, struct vf_config *out,
+                    char *err, size_t errlen)
+{
+    char line[256], *key, *val, *eq, *end;
+    unsigned long v;
+    unsigned int n = 0;
+
+    memset(out, 0, sizeof(*out));
+    while (fgets(line, sizeof(line), f)) {
+        n++;
+        key = trim(line);
+        if (!*key || *key == '#')
+            continue;
+        eq = strchr(key, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%u: expected KEY = VALUE", fname, n);
+            return -EINVAL;
+        }
+        *eq = '\0';
+        key = trim(key);
+        val = trim(eq + 1);
+        if (!strcmp(key, "domd")) {
+            if (!*val || strlen(val) >= sizeof(out->domd)) {
+                snprintf(err, errlen, "%s:%u: bad domd", fname, n);
+                return -EINVAL;
+            }
+            strcpy(out->domd, val);
+        } else if (!strcmp(key, "timeout")) {
+            errno = 0;
+            v = strtoul(val, &end, 10);
+            if (errno || end == val || *end || v < 1 || v > 3600) {
+                snprintf(err, errlen,
+                         "%s:%u: timeout must be 1 to 3600 seconds",
+                         fname, n);
+                return -EINVAL;
+            }
+            out->timeout_s = v;
+        } else {
+            snprintf(err, errlen, "%s:%u: unknown key '%s'", fname, n,
+                     key);
+            return -EINVAL;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: read error", fname);
+        return -EIO;
+    }
+    return 0;
+}
+
+static int read_config(struct vf_config *cfg, libxl_pci_provider_call *call)
+{
+    const char *fname = secure_getenv("XEN_VF_PROVIDER_CONF");
+    FILE *f;
+    int rc;
+
+    if (!fname)
+        fname = XVF_PROVIDER_CONF;
+    memset(cfg, 0, sizeof(*cfg));
+    f = fopen(fname, "re");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        rc = -errno;
+        seterr(call, "%s: %s", fname, strerror(errno));
+        return rc;
+    }
+    rc = vf_config_parse(f, fname, cfg, call->error, sizeof(call->error));
+    fclose(f);
+    return rc;
+}
+
+static bool is_domid(const char *s, unsigned int *ret)
+{
+    unsigned long v;
+    char *end;
+
+    if (!isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v >= 0x7ff0) /* DOMID_FIRST_RESERVED */
+        return false;
+    *ret = v;
+    return true;
+}
+
+static char *xs_read_str(struct xs_handle *xsh, xs_transaction_t t,
+                         const char *path)
+{
+    unsigned int len;
+
+    return xs_read(xsh, t, path, &len);
+}
+
+static int domd_by_name(struct xs_handle *xsh, const char *name,
+                        unsigned int *domd)
+{
+    char path[XVF_PROTO_PATH_MAX], **doms, *n;
+    unsigned int i, num, id;
+    int rc = -ENOENT;
+
+    doms = xs_directory(xsh, XBT_NULL, "/local/domain", &num);
+    if (!doms)
+        return -errno;
+    for (i = 0; i < num && rc; i++) {
+        if (!is_domid(doms[i], &id))
+            continue;
+        snprintf(path, sizeof(path), "/local/domain/%u/name", id);
+        n = xs_read_str(xsh, XBT_NULL, path);
+        if (n && !strcmp(n, name)) {
+            *domd = id;
+            rc = 0;
+        }
+        free(n);
+    }
+    free(doms);
+    return rc;
+}
+
+static bool domd_ready(struct xs_handle *xsh, unsigned int domd)
+{
+    char path[XVF_PROTO_PATH_MAX], *st;
+    bool ready;
+
+    xvf_proto_status_path(path, sizeof(path), domd);
+    st = xs_read_str(xsh, XBT_NULL, path);
+    ready = st && !strcmp(st, XVF_PROTO_STATUS_READY);
+    free(st);
+    return ready;
+}
+
+static int check_version(struct xs_handle *xsh, unsigned int domd,
+                         libxl_pci_provider_call *call)
+{
+    char path[XVF_PROTO_PATH_MAX], *v;
+    int rc = 0;
+
+    xvf_proto_version_path(path, sizeof(path), domd);
+    v = xs_read_str(xsh, XBT_NULL, path);
+    if (v && strcmp(v, "1")) {
+        seterr(call, "driver domain %u speaks xen-vf protocol %.16s, "
+               "this provider protocol %d", domd, v, XVF_PROTO_VERSION);
+        rc = -EPROTO;
+    }
+    free(v);
+    return rc;
+}
+
+/* The driver domain to ask: configured, or the one that says ready. */
+static int find_domd(struct xs_handle *xsh, const struct vf_config *cfg,
+                     unsigned int *domd, libxl_pci_provider_call *call)
+{
+    char **doms, found[64] = "";
+    unsigned int i, num, id, nready = 0;
+    size_t len;
+
+    if (cfg->domd[0]) {
+        if (!is_domid(cfg->domd, &id) &&
+            domd_by_name(xsh, cfg->domd, &id)) {
+            seterr(call, "driver domain '%s' (domd in %s) does not exist",
+                   cfg->domd, XVF_PROVIDER_CONF);
+            return -ENOENT;
+        }
+        if (!domd_ready(xsh, id)) {
+            seterr(call, "xen-vfd is not running in driver domain %u "
+                   "(drivers/xen-vf/status is not ready)", id);
+            return -EHOSTDOWN;
+        }
+        *domd = id;
+        return check_version(xsh, id, call);
+    }
+
+    doms = xs_directory(xsh, XBT_NULL, "/local/domain", &num);
+    if (!doms) {
+        seterr(call, "cannot list /local/domain: %s", strerror(errno));
+        return -errno;
+    }
+    for (i = 0; i < num; i++) {
+        if (!is_domid(doms[i], &id) || !domd_ready(xsh, id))
+            continue;
+        if (!nready++)
+            *domd = id;
+        len = strlen(found);
+        snprintf(found + len, sizeof(found) - len, "%s%u",
+                 len ? ", " : "", id);
+    }
+    free(doms);
+
+    if (!nready) {
+        seterr(call, "no driver domain runs xen-vfd (no "
+               "/local/domain/*/drivers/xen-vf/status is ready)");
+        return -EHOSTDOWN;
+    }
+    if (nready > 1) {
+        seterr(call, "several driver domains run xen-vfd (%s): set domd "
+               "in %s", found, XVF_PROVIDER_CONF);
+        return -ENOTUNIQ;
+    }
+    return check_version(xsh, *domd, call);
+}
+
+static bool xs_put(struct xs_handle *xsh, xs_transaction_t t,
+                   const char *path, const char *val,
+                   enum xvf_proto_node node, unsigned int domd)
+{
+    struct xs_permissions perms[2];
+    unsigned int nperms;
+
+    xvf_proto_perms(node, domd, perms, &nperms);
+    if (val ? !xs_write(xsh, t, path, val, strlen(val))
+            : !xs_mkdir(xsh, t, path))
+        return false;
+    return xs_set_permissions(xsh, t, path, perms, nperms);
+}
+
+/* Smallest DEVID not in use under the guest's directory. */
+static unsigned int free_devid(char **ids, unsigned int num)
+{
+    unsigned int devid, i, id;
+    bool used;
+
+    for (devid = 0;; devid++) {
+        used = false;
+        for (i = 0; i < num && !used; i++)
+            used = is_domid(ids[i], &id) && id == devid;
+        if (!used)
+            return devid;
+    }
+}
+
+static int write_request(struct xs_handle *xsh, xs_transaction_t t,
+                         unsigned int domd, libxl_pci_provider_call *call)
+{
+    static const char *const answer_nodes[] = {
+        XVF_PROTO_BDF, XVF_PROTO_ERROR, XVF_PROTO_STATE,
+    };
+    char path[XVF_PROTO_PATH_MAX], **ids;
+    unsigned int i, num, devid;
+
+    xvf_proto_root_path(path, sizeof(path), domd);
+    if (!xs_put(xsh, t, path, NULL, XVF_NODE_ROOT, domd))
+        return -errno;
+    xvf_proto_guest_path(path, sizeof(path), domd, call->domid);
+    if (!xs_put(xsh, t, path, NULL, XVF_NODE_GUEST, domd))
+        return -errno;
+
+    ids = xs_directory(xsh, t, path, &num);
+    if (!ids && errno != ENOENT)
+        return -errno;
+    devid = free_devid(ids, ids ? num : 0);
+    free(ids);
+
+    xvf_proto_request_path(path, sizeof(path), domd, call->domid, devid,
+                           NULL);
+    if (!xs_put(xsh, t, path, NULL, XVF_NODE_REQUEST, domd))
+        return -errno;
+    xvf_proto_request_path(path, sizeof(path), domd, call->domid, devid,
+                           XVF_PROTO_SPEC);
+    if (!xs_put(xsh, t, path, call->name, XVF_NODE_DOM0, domd))
+        return -errno;
+    xvf_proto_request_path(path, sizeof(path), domd, call->domid, devid,
+                           XVF_PROTO_OP);
+    if (!xs_put(xsh, t, path, xvf_proto_op_name(XVF_OP_PREPARE),
+                XVF_NODE_DOM0, domd))
+        return -errno;
+    for (i = 0; i < sizeof(answer_nodes) / sizeof(answer_nodes[0]); i++) {
+        xvf_proto_request_path(path, sizeof(path), domd, call->domid,
+                               devid, answer_nodes[i]);
+        if (!xs_put(xsh, t, path,
+                    strcmp(answer_nodes[i], XVF_PROTO_STATE) ? "" :
+                    xvf_proto_state_name(XVF_PS_REQUESTED),
+                    XVF_NODE_ANSWER, domd))
+            return -errno;
+    }
+
+    xvf_proto_request_path(call->path, sizeof(call->path), domd,
+                           call->domid, devid, XVF_PROTO_STATE);
+    return 0;
+}
+
+static int vf_check(libxl_pci_provider_call *call)
+{
+    struct xvf_spec spec;
+    struct xvf_err err;
+    int rc;
+
+    xvf_err_clear(&err);
+    if (strlen(call->name) > XVF_SPEC_MAX) {
+        seterr(call, "longer than %d characters", XVF_SPEC_MAX);
+        return -EINVAL;
+    }
+    rc = xvf_spec_parse(call->name, &spec, &err);
+    if (rc)
+        seterr(call, "%s", err.msg);
+    return rc;
+}
+
+static int vf_request(libxl_pci_provider_call *call)
+{
+    struct vf_config cfg;
+    xs_transaction_t t;
+    unsigned int domd = 0, i;
+    int rc;
+
+    rc = vf_check(call);
+    if (rc)
+        return rc;
+    rc = read_config(&cfg, call);
+    if (rc)
+        return rc;
+    rc = find_domd(call->xsh, &cfg, &domd, call);
+    if (rc)
+        return rc;
+
+    for (i = 0; i < TRANSACTION_TRIES; i++) {
+        t = xs_transaction_start(call->xsh);
+        if (t == XBT_NULL) {
+            rc = -errno;
+            break;
+        }
+        rc = write_request(call->xsh, t, domd, call);
+        if (rc) {
+            xs_transaction_end(call->xsh, t, true);
+            break;
+        }
+        if (xs_transaction_end(call->xsh, t, false))
+            break;
+        rc = -errno;
+        if (errno != EAGAIN)
+            break;
+    }
+    if (rc) {
+        seterr(call, "cannot write the request for driver domain %u: %s",
+               domd, strerror(-rc));
+        call->path[0] = '\0';
+        return rc;
+    }
+
+    call->timeout_ms = cfg.timeout_s * 1000;
+    return 0;
+}
+
+/* ".../DEVID/state" -> ".../DEVID/NODE" */
+static int sibling(char *buf, size_t len, const char *path, const char *node)
+{
+    const char *slash = strrchr(path, '/');
+    int r;
+
+    if (!slash)
+        return -EINVAL;
+    r = snprintf(buf, len, "%.*s/%s", (int)(slash - path), path, node);
+    return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+static char *read_sibling(struct xs_handle *xsh, const char *path,
+                          const char *node)
+{
+    char p[XVF_PROTO_PATH_MAX + 8];
+
+    if (sibling(p, sizeof(p), path, node))
+        return NULL;
+    return xs_read_str(xsh, XBT_NULL, p);
+}
+
+static int vf_answer(libxl_pci_provider_call *call)
+{
+    struct xvf_proto_answer ans;
+    struct xvf_err err;
+    char *state, *bdf = NULL, *error = NULL;
+    unsigned int dom, bus, dev, fn;
+    int rc;
+
+    xvf_err_clear(&err);
+    state = xs_read_str(call->xsh, XBT_NULL, call->path);
+    if (state) {
+        bdf = read_sibling(call->xsh, call->path, XVF_PROTO_BDF);
+        error = read_sibling(call->xsh, call->path, XVF_PROTO_ERROR);
+    }
+    rc = xvf_proto_decode_answer(state, bdf, error, &ans, &err);
+    free(state);
+    free(bdf);
+    free(error);
+    if (rc) {
+        seterr(call, "%s", err.msg);
+        return rc;
+    }
+
+    switch (ans.state) {
+    case XVF_PS_REQUESTED:
+    case XVF_PS_PREPARING:
+        return LIBXL_PCI_PROVIDER_PENDING;
+    case XVF_PS_ERROR:
+        seterr(call, "%s", ans.error);
+        return -EIO;
+    case XVF_PS_RELEASING:
+        seterr(call, "the request is being released");
+        return -ECANCELED;
+    case XVF_PS_READY:
+        break;
+    }
+
+    if (sscanf(ans.bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4) {
+        seterr(call, "bad BDF '%s'", ans.bdf);
+        return -EPROTO;
+    }
+    call->domain = dom;
+    call->bus = bus;
+    call->dev = dev;
+    call->func = fn;
+    call->bdf_valid = 1;
+    return 0;
+}
+
+/* Request directory of domain call->domid whose bdf is call's BDF. */
+static int find_request(struct xs_handle *xsh,
+                        libxl_pci_provider_call *call, char *buf, size_t len)
+{
+    char want[16], path[XVF_PROTO_PATH_MAX], **doms, **ids, *bdf;
+    unsigned int i, j, ndoms, nids, domd, devid;
+    int rc = -ENOENT;
+
+    snprintf(want, sizeof(want), "%04x:%02x:%02x.%x", call->domain & 0xffff,
+             call->bus & 0xff, call->dev & 0x1f, call->func & 7);
+
+    doms = xs_directory(xsh, XBT_NULL, "/local/domain", &ndoms);
+    if (!doms)
+        return -errno;
+    for (i = 0; i < ndoms && rc; i++) {
+        if (!is_domid(doms[i], &domd))
+            continue;
+        xvf_proto_guest_path(path, sizeof(path), domd, call->domid);
+        ids = xs_directory(xsh, XBT_NULL, path, &nids);
+        for (j = 0; ids && j < nids && rc; j++) {
+            if (!is_domid(ids[j], &devid))
+                continue;
+            xvf_proto_request_path(path, sizeof(path), domd, call->domid,
+                                   devid, XVF_PROTO_BDF);
+            bdf = xs_read_str(xsh, XBT_NULL, path);
+            if (bdf && !strcmp(bdf, want)) {
+                xvf_proto_request_path(buf, len, domd, call->domid, devid,
+                                       XVF_PROTO_STATE);
+                rc = 0;
+            }
+            free(bdf);
+        }
+        free(ids);
+    }
+    free(doms);
+    return rc;
+}
+
+static int vf_release(libxl_pci_provider_call *call)
+{
+    char state_path[sizeof(call->path)], op_path[sizeof(call->path) + 8];
+    const char *op = xvf_proto_op_name(XVF_OP_RELEASE);
+    xs_transaction_t t;
+    char *state;
+    unsigned int i;
+    int rc = 0;
+
+    if (call->path[0]) {
+        snprintf(state_path, sizeof(state_path), "%s", call->path);
+    } else {
+        rc = find_request(call->xsh, call, state_path, sizeof(state_path));
+        if (rc) {
+            seterr(call, "no xen-vf request of domain %u has BDF "
+                   "%04x:%02x:%02x.%x", call->domid, call->domain,
+                   call->bus, call->dev, call->func);
+            return rc;
+        }
+    }
+    rc = sibling(op_path, sizeof(op_path), state_path, XVF_PROTO_OP);
+    if (rc) {
+        seterr(call, "bad request path '%s'", state_path);
+        return rc;
+    }
+
+    /* In a transaction, so that a request DomD removed stays removed. */
+    for (i = 0; i < TRANSACTION_TRIES; i++) {
+        t = xs_transaction_start(call->xsh);
+        if (t == XBT_NULL) {
+            rc = -errno;
+            break;
+        }
+        state = xs_read_str(call->xsh, t, state_path);
+        rc = 0;
+        if (state && !xs_write(call->xsh, t, op_path, op, strlen(op)))
+            rc = -errno;
+        free(state);
+        if (rc) {
+            xs_transaction_end(call->xsh, t, true);
+            break;
+        }
+        if (xs_transaction_end(call->xsh, t, false))
+            break;
+        rc = -errno;
+        if (errno != EAGAIN)
+            break;
+    }
+    if (rc)
+        seterr(call, "cannot write %s: %s", op_path, strerror(-rc));
+    return rc;
+}
+
+static const libxl_pci_provider_ops vf_ops = {
+    .version = 1,
+    .check = vf_check,
+    .request = vf_request,
+    .answer = vf_answer,
+    .release = vf_release,
+};
+
+/* Declared with the ABI's type, so that the compiler checks it. */
+EXPORT libxl_pci_provider_init_fn libxl_pci_provider_init;
+
+const libxl_pci_provider_ops *libxl_pci_provider_init(unsigned int v)
+{
+    return v >= 1 ? &vf_ops : NULL;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * vf-provider.h - internals of the "vf" provider that its tests use
+ *
+ * The provider's configuration, XVF_PROVIDER_CONF (by default
+ * /etc/xen/xen-vf-provider.conf; XEN_VF_PROVIDER_CONF overrides it), is
+ * optional and holds "KEY = VALUE" lines and "#" comments:
+ *
+ *   domd = NAME|DOMID   the driver domain to ask; by default the one
+ *                       domain whose drivers/xen-vf/status is "ready"
+ *   timeout = SECONDS   how long libxl waits for the driver domain to
+ *                       prepare a VF, 1 to 3600; by default libxl's 60
+ */
+#ifndef XVF_VF_PROVIDER_H
+#define XVF_VF_PROVIDER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifndef XVF_PROVIDER_CONF
+#define XVF_PROVIDER_CONF "/etc/xen/xen-vf-provider.conf"
+#endif
+
+/**
+ * struct vf_config - the provider's configuration
+ * @domd:      domain name or id; "" to use the one that is ready
+ * @timeout_s: seconds, 0 for libxl's default
+ */
+struct vf_config {
+    char domd[64];
+    unsigned int timeout_s;
+};
+
+/**
+ * vf_config_parse() - read a configuration file
+ * @f:      the open file
+ * @fname:  its name, for messages
+ * @cfg:    filled; keys that are absent keep their defaults
+ * @err:    on failure, "FILE:LINE: what is wrong"
+ * @errlen: size of @err
+ *
+ * Return: 0, -EINVAL for a bad line, -EIO for a read error.
+ */
+int vf_config_parse(FILE *f, const char *fname, struct vf_config *cfg,
+                    char *err, size_t errlen);
+
+#endif
