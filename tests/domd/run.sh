@@ -73,7 +73,7 @@ t_boot() {
     (
         tail -n +1 -F "$serial" 2>/dev/null |
             grep --line-buffered -E 'XVF-(STEP|NOTE|DONE|BOOT)' |
-            sed -u 's/^.*\(XVF-\)/  guest: \1/' >&"$STEPS_CONSOLE_FD"
+            sed -u -E 's/^.*(XVF-(STEP|NOTE|DONE|BOOT))/  guest: \1/' >&"$STEPS_CONSOLE_FD"
     ) &
     tailpid=$!
     board_boot "$work/initrd" "$k" "$work" "$serial" /xvf/cases.sh || rc=$?
@@ -90,11 +90,17 @@ t_boot() {
         else
             step_detail "guest crashed or QEMU failed (exit $rc, no XVF-DONE)"
         fi
-        {
+        local t
+        t=$(
             echo "---- last 40 lines of $serial ----"
             tail -n 40 "$serial"
+            echo
             echo "----"
-        } | tee /dev/fd/"$STEPS_CONSOLE_FD"
+        )
+        # In the step log and on the console (not via tee /dev/fd/N: that
+        # reopens and truncates a console redirected to a file).
+        printf '%s\n' "$t"
+        step_progress "$t"
         return 1
     fi
     step_detail "$(grep -o 'XVF-DONE.*' "$serial" | tail -n 1)," \
