@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * mock.h - libxvf-mock: a fake kernel and NVMe SR-IOV controller for the
+ * xen-vf unit tests
+ *
+ * libxvf-mock.so is loaded with LD_PRELOAD (and test binaries also link
+ * it, for this API). It overrides two libc functions for file descriptors
+ * that point into the fake root $XEN_VF_ROOT:
+ *
+ *  - ioctl(NVME_IOCTL_ADMIN_CMD / NVME_IOCTL_ADMIN64_CMD) on
+ *    $XEN_VF_ROOT/dev/nvmeN runs the admin command against a stateful model
+ *    of QEMU 10's SR-IOV NVMe controller (hw/nvme/ctrl.c): Identify CNS
+ *    0x00 0x01 0x02 0x10 0x11 0x12 0x13 0x14 0x15, Virtualization
+ *    Management (0x1c), Namespace Attachment (0x15), and Namespace
+ *    Management (0x0d), which answers Invalid Opcode (0x4001) as QEMU does
+ *    unless the PF is configured with nsmgmt=1. Like the kernel, the
+ *    ioctl returns the NVMe status (> 0) or -1 with errno, and libnvme
+ *    passes that through unchanged.
+ *
+ *  - write() on a file under $XEN_VF_ROOT/sys behaves like a sysfs store:
+ *    the value replaces the attribute (no trailing old bytes) and the
+ *    Linux PCI core reacts: sriov_numvfs creates or removes VFs
+ *    (EBUSY from one non-zero count to another, ERANGE above
+ *    sriov_totalvfs, ENOENT without a PF driver, and going to 0 offlines
+ *    the VFs' secondary controllers as QEMU does), new VFs are probed when
+ *    sriov_drivers_autoprobe is 1, drivers/<d>/bind fails with ENODEV for
+ *    a VF while autoprobe is 0 and no driver_override names <d>
+ *    (pci_device_can_probe()), drivers_probe binds per driver_override,
+ *    and the nvme driver only keeps a VF whose secondary controller is
+ *    online (otherwise the device stays unbound, like "Device not ready").
+ *    Binding creates the "driver" link; nvme binding also creates the
+ *    controller (sys/class/nvme/nvmeK, .../<bdf>/nvme/nvmeK, dev/nvmeK).
+ *
+ * Everything else passes through to libc. When $XEN_VF_ROOT is unset, or
+ * has no model (.mock/state), the library does nothing.
+ *
+ * The model lives in $XEN_VF_ROOT/.mock/state and is loaded and saved
+ * under an flock around every command, so several processes (a test and
+ * the xen-vfctl it runs, or xen-vfctl prepare and a later release) see one
+ * device. The sysfs side is the file tree itself.
+ *
+ * Fake root layout (what the engine reads through sysfs.h):
+ *
+ *   sys/devices/pci0000:00/<bdf>/         device directories, PFs and VFs
+ *       vendor device class driver_override sriov_* physfn virtfnN
+ *       driver -> ../../../bus/pci/drivers/<d>
+ *       nvme/nvmeK/{serial,model,firmware_rev,cntlid,address,state,device}
+ *   sys/bus/pci/devices/<bdf> -> ../../../devices/pci0000:00/<bdf>
+ *   sys/bus/pci/drivers/{nvme,pciback,pci-stub}/{bind,unbind,new_id,...}
+ *   sys/bus/pci/drivers_probe
+ *   sys/class/nvme/nvmeK -> ../../devices/pci0000:00/<bdf>/nvme/nvmeK
+ *   dev/nvmeK                             regular file, opened O_RDWR
+ *   .mock/state .mock/log .mock/lock      the model, the op log, the lock
+ *
+ * Configuration text (for xvf_mock_build(), one directive a line, "#"
+ * comments; values with spaces in double quotes):
+ *
+ *   pf bdf=0000:01:00.0 [key=value ...]    a PF with an NVMe controller
+ *       name=nvme0 cntlid=0 sn= mn= fr= subnqn= vendor=0x1b36
+ *       device=0x0010 vf_device=0x0010 class=0x010802 oacs=0x1aa nn=256
+ *       sriov=1 totalvfs=2 offset=1 stride=1 secondaries=<totalvfs>
+ *       scid=<cntlid+1> vqfrt=8 vifrt=4 vqprt=9 viprt=13 vqfrsm=4 vifrsm=2
+ *       vqrfap=0 virfap=0 nsmgmt=0 online_needs_vf=1
+ *       autoprobe=1 numvfs=0 bound=1
+ *   sec scid=N [vfn=N scs=0 nvq=0 nvi=0]   explicit secondary of the last
+ *                                          pf (else "secondaries" of them,
+ *                                          SCIDs from "scid", VFN 1..)
+ *   ns nsid=N [nsze=1048576 shared=0 att=CNTLID,CNTLID]  namespace of the
+ *                                          last pf, att: attached to
+ *   drivers nvme,pciback,pci-stub          driver directories to create
+ *   up pf=BDF vfn=N [driver=nvme nvq=2 nvi=1]   after building: assign,
+ *                                          enable the VF, online, bind
+ *
+ * sriov=0 gives a PF without SR-IOV: no sriov_* files, no secondaries,
+ * OACS without Virtualization Management unless oacs= says otherwise.
+ * online_needs_vf=0 lets act 9 succeed before the VF is enabled (QEMU
+ * refuses that; real devices may not).
+ *
+ * All functions taking @root accept NULL for $XEN_VF_ROOT. Functions
+ * returning int return 0 or -errno, and never print.
+ */
+#ifndef XVF_MOCK_H
+#define XVF_MOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define XVF_MOCK_API __attribute__((visibility("default")))
+
+/**
+ * xvf_mock_preset() - text of a built-in configuration
+ * @name: "qemu"  the QEMU 10 board of tests/domd (qemu-nvme-sriov.md):
+ *                nvme0 at 0000:01:00.0 [1b36:0010], primary cntlid 0,
+ *                2 secondaries (SCID 1, 2), 8 VQ / 4 VI flexible,
+ *                VQFRSM 4, VIFRSM 2, ns1 attached to the primary, ns2
+ *                detached, no Namespace Management;
+ *        "board" the guide's Samsung SSD [144d:a824] as far as known:
+ *                primary 0x41, 32 secondaries (SCID 1..32), VF 1 at
+ *                01:00.2, ns1 on the primary, ns2 attached to SCID 1,
+ *                Namespace Management implemented (resource numbers are
+ *                invented);
+ *        "mixed" "qemu" plus a PF without SR-IOV (nvme1 at 0000:02:00.0)
+ *                and VF 2 of nvme0 up and bound to nvme (nvme2 at
+ *                0000:01:00.2), for refusal tests.
+ *
+ * Return: static text, or NULL for an unknown name.
+ */
+XVF_MOCK_API const char *xvf_mock_preset(const char *name);
+
+/**
+ * xvf_mock_build() - create a fake root
+ * @root:   directory to fill; created if missing, must be empty
+ * @config: configuration text (see above) or a preset name; NULL = "qemu"
+ *
+ * Counters and the log start at zero after the build, so "up" directives
+ * are not counted.
+ *
+ * Return: 0, -EINVAL for a bad configuration, -EEXIST for a non-empty
+ * @root, or another -errno.
+ */
+XVF_MOCK_API int xvf_mock_build(const char *root, const char *config);
+
+/**
+ * xvf_mock_mkroot() - build a fake root in a new temporary directory and
+ * point $XEN_VF_ROOT at it
+ * @config: as for xvf_mock_build()
+ * @ret:    malloc'd path of the root (free it after xvf_mock_destroy())
+ */
+XVF_MOCK_API int xvf_mock_mkroot(const char *config, char **ret);
+
+/** xvf_mock_destroy() - remove a fake root and everything in it */
+XVF_MOCK_API int xvf_mock_destroy(const char *root);
+
+/**
+ * xvf_mock_snapshot() - the whole fake state as comparable text
+ *
+ * The model (PFs, secondaries with SCS/NVQ/NVI, namespaces and their
+ * attachments, derived VQRFA/VIRFA) followed by a sorted listing of
+ * sys/ and dev/: directories, files with their contents, symlinks with
+ * their targets. Counters, faults and the log are left out, so two
+ * snapshots are equal exactly when the device and the tree are.
+ *
+ * Return: malloc'd text, or NULL with errno set.
+ */
+XVF_MOCK_API char *xvf_mock_snapshot(const char *root);
+
+/**
+ * xvf_mock_diff() - the lines that differ between two snapshots
+ *
+ * Return: malloc'd text, "-line" for lines only in @a and "+line" for
+ * lines only in @b, "" when equal; NULL on allocation failure.
+ */
+XVF_MOCK_API char *xvf_mock_diff(const char *a, const char *b);
+
+/**
+ * struct xvf_mock_sec - a secondary controller as the model has it
+ */
+struct xvf_mock_sec {
+    uint16_t scid;
+    uint16_t vfn;
+    bool online;
+    uint16_t nvq;
+    uint16_t nvi;
+};
+
+/** xvf_mock_secondary() - read secondary @scid of the PF at @pf */
+XVF_MOCK_API int xvf_mock_secondary(const char *root, const char *pf,
+                                    uint16_t scid, struct xvf_mock_sec *ret);
+
+/**
+ * xvf_mock_ns_attached() - controllers namespace @nsid of @pf is attached
+ * to
+ * @ids: at least 32 entries
+ * Return: 0, -ENOENT when the namespace does not exist.
+ */
+XVF_MOCK_API int xvf_mock_ns_attached(const char *root, const char *pf,
+                                      uint32_t nsid, uint16_t *ids,
+                                      unsigned int *n);
+
+/**
+ * xvf_mock_pf_set() - change keys of a PF's configuration on the fly
+ * @settings: "key=value ..." as on a "pf" line, e.g. "oacs=0x0a" or
+ *            "nsmgmt=1 online_needs_vf=0"; the sysfs tree is not changed
+ */
+XVF_MOCK_API int xvf_mock_pf_set(const char *root, const char *pf,
+                                 const char *settings);
+
+/**
+ * xvf_mock_vf_up() - bring VF @vfn of @pf up the way the guide does,
+ * without counting: assign @nvq VQ and @nvi VI to its secondary, enable
+ * VFs up to @vfn when fewer are enabled (-EBUSY if some are and it would
+ * need changing), online, bind to @driver through driver_override.
+ * Return: 0, -errno, or a positive NVMe status from the model.
+ */
+XVF_MOCK_API int xvf_mock_vf_up(const char *root, const char *pf,
+                                unsigned int vfn, const char *driver,
+                                unsigned int nvq, unsigned int nvi);
+
+/**
+ * enum xvf_mock_kind - what a fault matches and what is counted
+ * @XVF_MOCK_ANY:   admin commands and sysfs writes, one sequence
+ * @XVF_MOCK_ADMIN: admin commands (ioctl) on a fake controller
+ * @XVF_MOCK_WRITE: write()s to files under $XEN_VF_ROOT/sys
+ */
+enum xvf_mock_kind {
+    XVF_MOCK_ANY,
+    XVF_MOCK_ADMIN,
+    XVF_MOCK_WRITE,
+};
+
+/**
+ * struct xvf_mock_counts - operations since the build or the last reset
+ * @admin: admin commands
+ * @write: sysfs writes
+ * @ops:   both (what XVF_MOCK_ANY's @nth counts)
+ * @fired: faults injected
+ */
+struct xvf_mock_counts {
+    unsigned int admin, write, ops, fired;
+};
+
+XVF_MOCK_API int xvf_mock_counts(const char *root,
+                                 struct xvf_mock_counts *ret);
+
+/** xvf_mock_reset_counts() - zero the counters and empty the log */
+XVF_MOCK_API int xvf_mock_reset_counts(const char *root);
+
+/**
+ * struct xvf_mock_fault - make one operation (or all from one on) fail
+ * @kind:   what is counted and matched
+ * @nth:    fail the @nth matching operation after the fault is set (1 = the
+ *          next one); 0 disarms
+ * @opcode: admin opcode to match, -1 any (e.g. 0x1c Virtualization Mgmt)
+ * @sub:    -1 any, else: Identify CNS, Virtualization Management action,
+ *          Namespace Attachment/Management SEL, other opcodes CDW10 & 0xff
+ * @attr:   sysfs writes: basename of the file to match ("sriov_numvfs",
+ *          "drivers_probe", "bind", ...), "" any
+ * @status: admin: the NVMe status to answer (e.g. 0x4120); 0 = use @err
+ * @err:    errno: an admin command returns -1 with it, a write fails with
+ *          it; 0 = EIO for writes and status 0x4006 (Internal Error) for
+ *          admin commands when @status is 0 too
+ * @sticky: keep failing every matching operation from the @nth on
+ *
+ * A failed operation has no effect on the model or the tree. It is still
+ * counted and logged (with "[injected]").
+ */
+struct xvf_mock_fault {
+    enum xvf_mock_kind kind;
+    unsigned int nth;
+    int opcode;
+    int sub;
+    char attr[64];
+    uint16_t status;
+    int err;
+    bool sticky;
+};
+
+/** xvf_mock_fault_init() - a fault matching anything, nth 0 (disarmed) */
+XVF_MOCK_API void xvf_mock_fault_init(struct xvf_mock_fault *f);
+
+/** xvf_mock_set_fault() - arm @f (replaces the previous fault) */
+XVF_MOCK_API int xvf_mock_set_fault(const char *root,
+                                    const struct xvf_mock_fault *f);
+
+/** xvf_mock_clear_fault() - disarm */
+XVF_MOCK_API int xvf_mock_clear_fault(const char *root);
+
+/**
+ * xvf_mock_log() - the operation log since the last reset
+ *
+ * One line an operation:
+ *   "admin #3 nvme0 opc=0x1c cdw10=0x00010008 cdw11=0x2 nsid=0
+ *    -> 0x0000 result=0x2"
+ *   "write #4 sys/devices/pci0000:00/0000:01:00.0/sriov_numvfs '1' -> 0"
+ * with " [injected]" appended to failures a fault made.
+ *
+ * Return: malloc'd text or NULL with errno set.
+ */
+XVF_MOCK_API char *xvf_mock_log(const char *root);
+
+#endif
