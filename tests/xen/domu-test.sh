@@ -1,0 +1,106 @@
+#!/bin/sh
+# The test domU's /xvf/run (busybox sh): report the PCI devices pcifront
+# gives it and read the first sector of each NVMe namespace it finds.
+#
+# Prints, on its console (dom0 reads it from xenconsoled's guest log):
+#   DOMU-UP <uname -r>
+#   DOMU-PCI <bdf> <vendor>:<device> class=<class> driver=<driver>
+#   DOMU-BLK <dev> ctrl=<nvmeN> pci=<bdf> sig=<first line of sector 0>
+#   DOMU-DONE pci=<n> blk=<n>
+# then, with xvf.hold=1 on the command line, waits to be destroyed;
+# otherwise /init powers the domain off.
+#
+# The Linux PV pcifront cannot re-enable MSI-X (reference/xen-under-qemu.md),
+# so a VF's queues have no interrupt and every command completes when the
+# nvme driver polls after its timeout: nvme_core's timeouts are made short
+# here, before the driver probes. insmod ignores "nvme_core.x=" on the
+# kernel command line (only modprobe reads it), hence the options below.
+# shellcheck shell=sh
+tmo=1 hold=0 wait_s=90
+read -r cmdline </proc/cmdline
+for w in $cmdline; do
+    case "$w" in
+        xvf.nvme_timeout=*) tmo=${w#xvf.nvme_timeout=} ;;
+        xvf.hold=*) hold=${w#xvf.hold=} ;;
+        xvf.wait=*) wait_s=${w#xvf.wait=} ;;
+    esac
+done
+
+echo "DOMU-UP $(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
+modprobe nvme_core admin_timeout="$tmo" io_timeout="$tmo" ||
+    echo "DOMU-NOTE modprobe nvme_core failed"
+p=/sys/module/nvme_core/parameters
+echo "$tmo" >$p/admin_timeout
+echo "$tmo" >$p/io_timeout
+echo "DOMU-NOTE nvme_core admin_timeout=$(cat $p/admin_timeout)" \
+    "io_timeout=$(cat $p/io_timeout)"
+modprobe nvme || echo "DOMU-NOTE modprobe nvme failed"
+modprobe xen-pcifront || echo "DOMU-NOTE modprobe xen-pcifront failed"
+
+# pcifront publishes its bus asynchronously (xenbus): wait for a device.
+i=0
+while [ $i -lt "$wait_s" ]; do
+    set -- /sys/bus/pci/devices/*
+    [ -e "$1" ] && break
+    sleep 1
+    i=$((i + 1))
+done
+
+npci=0
+for d in /sys/bus/pci/devices/*; do
+    [ -e "$d" ] || continue
+    drv=none
+    [ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
+    echo "DOMU-PCI ${d##*/} $(cat "$d/vendor"):$(cat "$d/device")" \
+        "class=$(cat "$d/class") driver=$drv"
+    npci=$((npci + 1))
+done
+
+# Namespaces, found through sysfs rather than guessed device names. With
+# NVMe multipath (Debian's default) and a subsystem, /dev/nvmeXnY is the
+# head and the controller's own nvmeXcZnY path has no device node: the
+# head names its paths in /sys/block/nvmeXnY/multipath/.
+# ctrl_of BLOCKDIR: the controller (nvmeN) behind a namespace block device.
+ctrl_of() {
+    c=
+    for p in "$1"/multipath/*; do
+        [ -e "$p" ] && c=${p##*/}
+    done
+    if [ -n "$c" ]; then
+        c=${c#nvme*c}
+        echo "nvme${c%%n*}"
+    else
+        c=$(readlink -f "$1/device")
+        echo "${c##*/}"
+    fi
+}
+
+nblk=0
+if [ $npci -gt 0 ]; then
+    i=0
+    while [ $i -lt "$wait_s" ]; do
+        set -- /sys/block/nvme*n*
+        [ -e "$1" ] && [ -b "/dev/${1##*/}" ] && break
+        sleep 1
+        i=$((i + 1))
+    done
+    for b in /sys/block/nvme*n*; do
+        [ -e "$b" ] || continue
+        dev=/dev/${b##*/}
+        [ -b "$dev" ] || continue
+        ctrl=$(ctrl_of "$b")
+        pci=$(readlink -f "/sys/class/nvme/$ctrl/device")
+        sig=$(dd if="$dev" bs=512 count=1 2>/dev/null | head -n 1 |
+            tr -d '\000\r')
+        echo "DOMU-BLK ${b##*/} ctrl=$ctrl pci=${pci##*/}" \
+            "sig=${sig:-<unreadable>}"
+        nblk=$((nblk + 1))
+    done
+fi
+echo "DOMU-DONE pci=$npci blk=$nblk uptime=$(cut -d' ' -f1 /proc/uptime)"
+if [ "$hold" = 1 ]; then
+    while :; do
+        sleep 3600
+    done
+fi
+exit 0

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Boot the emulated Xen board: q35 under TCG, Xen 4.17 with a Linux dom0
+# that is also the DomD, Intel VT-d and an SR-IOV NVMe controller.
+#
+# Usage: tests/xen/qemu-xen.sh -x XEN -k VMLINUZ -i INITRD -d WORKDIR
+#            [-a "EXTRA DOM0 ARGS"] [-X "EXTRA XEN ARGS"] [-t TIMEOUT_S] [-c]
+#
+#   -x XEN      the hypervisor as a multiboot ELF (gunzipped xen.gz)
+#   -d WORKDIR  gets ns1..ns4.img (fresh each run), serial.log, cmdline
+#   -c          also copy the serial console to stdout
+#   -t          seconds before QEMU is killed (default 600); exit 124 then
+#
+# Board (pinned):
+#   intel-iommu with interrupt remapping and eim=on: Xen runs x2APIC, and
+#     with QEMU's default eim=off dom0 loses its device interrupts
+#     (reference/xen-under-qemu.md, run1)
+#   00:04.0 pcie-root-port -> 01:00.0 nvme PF [1b36:0010], nvme-subsys,
+#           2 VFs, 8 flexible VQ, 4 flexible VI, the same controller as
+#           tests/domd/qemu-run.sh
+#           nsid 1 attached to the primary (DomD's own disk)
+#           nsid 2, 3, 4 detached (for VFs)
+# Each ns<N>.img is a 64 MiB sparse file whose first sector starts with
+# "XVF-SIG ns<N>\n", so a guest can tell which namespace it reads.
+# QEMU loads Xen as a multiboot kernel; "-initrd 'KERNEL ARGS,INITRD'"
+# gives Xen its two modules (commas in ARGS must be doubled).
+# Exit status: QEMU's (0 after poweroff), 124 on timeout.
+set -euo pipefail
+
+xen='' kernel='' initrd='' workdir='' extra='' xextra='' tmo=600 console=0
+while getopts x:k:i:d:a:X:t:c opt; do
+    case $opt in
+        x) xen=$OPTARG ;;
+        k) kernel=$OPTARG ;;
+        i) initrd=$OPTARG ;;
+        d) workdir=$OPTARG ;;
+        a) extra=$OPTARG ;;
+        X) xextra=$OPTARG ;;
+        t) tmo=$OPTARG ;;
+        c) console=1 ;;
+        *) echo "usage: see $0" >&2; exit 2 ;;
+    esac
+done
+if [ -z "$xen" ] || [ -z "$kernel" ] || [ -z "$initrd" ] ||
+    [ -z "$workdir" ]; then
+    echo "qemu-xen: need -x, -k, -i and -d" >&2
+    exit 2
+fi
+case "$kernel$initrd" in
+    *,*|*' '*)
+        echo "qemu-xen: kernel and initrd paths may not hold ',' or ' '" >&2
+        exit 2 ;;
+esac
+
+qemu=${XEN_VF_QEMU:-qemu-system-x86_64}
+mem=${XEN_VF_QEMU_MEM:-1536}
+smp=${XEN_VF_QEMU_SMP:-2}
+dom0_mem=${XEN_VF_DOM0_MEM:-512M}
+
+mkdir -p "$workdir"
+for n in 1 2 3 4; do
+    img=$workdir/ns$n.img
+    rm -f "$img"
+    truncate -s 64M "$img"
+    printf 'XVF-SIG ns%d\n' "$n" | dd of="$img" conv=notrunc status=none
+done
+serial=$workdir/serial.log
+: >"$serial"
+
+if [ $console -eq 1 ]; then
+    chardev="stdio,id=ser0,logfile=$serial,signal=off"
+else
+    chardev="file,id=ser0,path=$serial"
+fi
+
+# bootscrub=false: Xen would otherwise scrub all RAM at boot, which TCG
+# makes slow and which proves nothing here.
+xen_args="console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem"
+xen_args+=" dom0_max_vcpus=$smp bootscrub=false noreboot iommu=verbose"
+xen_args+=" ${xextra}"
+dom0_args="console=hvc0 earlyprintk=xen quiet panic=-1 $extra"
+
+nvme="nvme,id=nvme0,serial=deadbeef,subsys=subsys0,bus=rp0"
+nvme+=",max_ioqpairs=16,msix_qsize=17"
+nvme+=",sriov_max_vfs=2,sriov_vq_flexible=8,sriov_vi_flexible=4"
+
+# shellcheck disable=SC2054  # QEMU option lists are comma separated
+args=(
+    -M q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
+    -nodefaults -display none -vga none -no-reboot
+    -chardev "$chardev" -serial chardev:ser0
+    -device intel-iommu,intremap=on,caching-mode=on,eim=on
+    -kernel "$xen" -append "$xen_args"
+    -initrd "$kernel ${dom0_args//,/,,},$initrd"
+    -device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x4
+    -device nvme-subsys,id=subsys0,nqn=subsys0
+    -device "$nvme"
+)
+for n in 1 2 3 4; do
+    att=
+    [ $n -eq 1 ] || att=,detached=on
+    args+=(
+        -drive "file=$workdir/ns$n.img,if=none,id=nvm$n,format=raw"
+        -device "nvme-ns,drive=nvm$n,bus=nvme0,nsid=$n,shared=off$att"
+    )
+done
+
+printf '%q ' "$qemu" "${args[@]}" >"$workdir/cmdline"
+echo >>"$workdir/cmdline"
+
+rc=0
+timeout -k 10 "$tmo" "$qemu" "${args[@]}" </dev/null || rc=$?
+exit $rc

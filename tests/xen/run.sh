@@ -1,0 +1,160 @@
+#!/bin/bash
+# The xen tier: real Xen 4.17 under QEMU TCG, dom0 as DomD, a PV domU
+# that gets an NVMe VF.
+#
+# Usage: tests/xen/run.sh            (from anywhere; run-tiers.sh runs it)
+#
+# Host steps build the pieces (each cached by its inputs under
+# ${XEN_VF_CACHE:-/var/cache/xen-vf}), boot the board once
+# (tests/xen/qemu-xen.sh) and import the steps dom0 ran
+# (tests/xen/dom0-test.sh) from the serial console. Logs, one per step,
+# go to $XEN_VF_TIER_LOGDIR (default build/logs/xen); the board's serial
+# console is kept there as board-serial.log.
+#
+# Environment:
+#   XEN_VF_XEN_GZ        hypervisor (default /boot/xen-4.17-amd64.gz)
+#   XEN_VF_BOARD_TIMEOUT seconds before QEMU is killed (default 900)
+#   XEN_VF_CONSOLE=1     copy the board's console to stdout
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+. tests/lib/steps.sh
+
+BUILD=${BUILD:-build}
+logdir=${XEN_VF_TIER_LOGDIR:-$top/build/logs/xen}
+cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
+work=$top/$BUILD/xen-board
+xen_gz=${XEN_VF_XEN_GZ:-/boot/xen-4.17-amd64.gz}
+board_tmo=${XEN_VF_BOARD_TIMEOUT:-900}
+XEN_BIN=/usr/lib/xen-4.17/bin
+export XEN_VF_CACHE=$cache
+
+mkdir -p "$work"
+state=$work/state           # values handed between host steps
+mkdir -p "$state"
+
+h_lint() {
+    local f=(tests/xen/*.sh)
+    if [ -d hotplug-scripts ]; then
+        mapfile -t -O "${#f[@]}" f < <(find hotplug-scripts -type f \
+            ! -name '*.service' ! -name '*.md' ! -name '*.in' | sort)
+    fi
+    shellcheck -x "${f[@]}" && echo "shellcheck clean: ${f[*]}"
+    step_detail "${#f[@]} scripts shellcheck clean"
+}
+
+h_build() {
+    make -s -j2 all || return 1
+    [ -x "$BUILD/xen-vfctl" ] || { echo "no $BUILD/xen-vfctl"; return 1; }
+    step_detail "$(cd "$BUILD" && echo xen-vf*)"
+}
+
+h_kernel() {
+    local k
+    k=$(scripts/fetch-kernel.sh) || return 1
+    echo "$k" >"$state/kdir"
+    step_detail "$(cat "$k/kver")"
+}
+
+h_xen() {
+    local h out
+    [ -f "$xen_gz" ] || { echo "no $xen_gz (scripts/deps.sh xen)"; return 1; }
+    h=$(sha256sum <"$xen_gz" | cut -c1-16)
+    out=$cache/xen-$h.elf
+    if [ ! -s "$out" ]; then
+        mkdir -p "$cache"
+        gzip -dc "$xen_gz" >"$out.tmp" && mv "$out.tmp" "$out" || return 1
+    fi
+    file "$out" 2>/dev/null || true
+    echo "$out" >"$state/xen"
+    step_detail "$(basename "$xen_gz") -> $out"
+}
+
+h_domu_initramfs() {
+    local k out
+    k=$(cat "$state/kdir")
+    out=$(scripts/mk-initramfs.sh -k "$k" -B \
+        -m nvme -m xen-pcifront \
+        -f tests/lib/guest-init.sh=/init \
+        -f tests/xen/domu-test.sh=/xvf/run \
+        -c xen-domu) || return 1
+    echo "$out" >"$state/domu"
+    step_detail "$(basename "$out") $(du -h "$out" | cut -f1)"
+}
+
+h_dom0_initramfs() {
+    local k base top_img b bins=() xs
+    k=$(cat "$state/kdir")
+    # The slow, stable layer: busybox, bash, the Xen tools, nvme-cli,
+    # kernel modules and the domU kernel.
+    for b in xenstored xen-init-dom0 xenconsoled libxl-save-helper; do
+        bins+=(-b "$XEN_BIN/$b")
+    done
+    bins+=(-b "$XEN_BIN/xl=/usr/sbin/xl")
+    for xs in xenstore xenstore-read xenstore-write xenstore-rm \
+        xenstore-ls xenstore-list xenstore-exists xenstore-watch \
+        xenstore-chmod; do
+        bins+=(-b "/usr/bin/$xs")
+    done
+    bins+=(-b /bin/bash -b /usr/sbin/nvme)
+    # glibc dlopens libgcc_s for pthread_cancel (xl uses it).
+    bins+=(-f /lib/x86_64-linux-gnu/libgcc_s.so.1=/lib/x86_64-linux-gnu/libgcc_s.so.1)
+    base=$(scripts/mk-initramfs.sh -k "$k" -B "${bins[@]}" \
+        -l xenfs -l xen-evtchn -l xen-gntdev -l xen-gntalloc \
+        -l xen-privcmd -l xen-pciback -l nvme \
+        -f tests/lib/guest-init.sh=/init \
+        -f "$k/vmlinuz=/xvf/domu/vmlinuz" \
+        -c xen-dom0-base) || return 1
+    # The small layer that changes with the tree.
+    top_img=$(scripts/mk-initramfs.sh \
+        -b "$BUILD/xen-vfctl=/xvf/bin/xen-vfctl" \
+        -f tests/lib/steps.sh=/xvf/lib/steps.sh \
+        -f tests/xen/dom0-test.sh=/xvf/run \
+        -f "$(cat "$state/domu")=/xvf/domu/initrd.gz" \
+        -o "$work/dom0-top.cpio.gz") || return 1
+    cat "$base" "$top_img" >"$work/dom0.cpio.gz" || return 1
+    echo "$work/dom0.cpio.gz" >"$state/dom0"
+    step_detail "base $(du -h "$base" | cut -f1), top $(du -h "$top_img" |
+        cut -f1)"
+}
+
+h_board() {
+    local rc=0 c=()
+    [ "${XEN_VF_CONSOLE:-0}" = 1 ] && c=(-c)
+    tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
+        -k "$(cat "$state/kdir")/vmlinuz" \
+        -i "$(cat "$state/dom0")" -d "$work" -t "$board_tmo" \
+        -a "xvf.loglevel=4" "${c[@]}" || rc=$?
+    cp "$work/serial.log" "$logdir/board-serial.log" 2>/dev/null
+    echo "qemu exit $rc"
+    grep -a -E 'XVF-(BOOT|MODULES|DONE)' "$work/serial.log"
+    if [ $rc -eq 124 ]; then
+        step_detail "QEMU killed after ${board_tmo}s"
+        return 1
+    fi
+    grep -a -q 'XVF-DONE' "$work/serial.log" || {
+        step_detail "dom0 never finished its job (qemu exit $rc)"
+        tail -n 40 "$work/serial.log"
+        return 1
+    }
+    step_detail "$(grep -a -o 'XVF-DONE.*' "$work/serial.log" | tr -d '\r')"
+}
+
+steps_init xen "$logdir"
+step --needs none lint -- h_lint
+step --needs none build -- h_build
+step --needs none kernel -- h_kernel
+step --needs none xen-image -- h_xen
+step --needs kernel domu-initramfs -- h_domu_initramfs
+step --needs build,kernel,domu-initramfs dom0-initramfs -- h_dom0_initramfs
+step --needs xen-image,dom0-initramfs --timeout $((board_tmo + 60)) \
+    board -- h_board
+if [ "$(step_status board)" = BLOCKED ]; then
+    step board-job -- true
+else
+    # Xen's console ends dom0's lines with "\r\r\n".
+    tr -d '\r' <"$work/serial.log" >"$work/serial.txt"
+    steps_import_console "$work/serial.txt" "dom0:"
+fi
+steps_finish
