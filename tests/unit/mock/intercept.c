@@ -178,6 +178,10 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
     return status;
 }
 
+/* the two libc functions this library exists to replace */
+XVF_MOCK_API int ioctl(int fd, unsigned long req, ...);
+XVF_MOCK_API ssize_t write(int fd, const void *buf, size_t n);
+
 int ioctl(int fd, unsigned long req, ...)
 {
     bool handled = false;
