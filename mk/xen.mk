@@ -1,0 +1,29 @@
+# make xen [XEN_SRC=DIR] [XEN_SERIES=DIR]
+#
+# Xen's libxlutil, libxenlight and xl with the xen-patches/ series, built
+# by scripts/build-xen.sh into a staging root cached under
+# $(XEN_VF_CACHE) by source version and series hash. $(BUILD)/xen links to
+# the cache entry: $(BUILD)/xen/stage is the root to copy over a Debian 12
+# system (the xen tier does), $(BUILD)/xen/info says what it is.
+#
+# Without XEN_SRC: Debian 12's source package (apt-get source xen) and
+# xen-patches/4.17. With XEN_SRC: that tree (copied, not changed) and the
+# series for its version, xen-patches/X.Y or xen-patches/upstream.
+#
+#   make xen-check-series XEN_SRC=DIR   only check that the series applies
+
+XEN_VF_CACHE ?= /var/cache/xen-vf
+XEN_SRC ?=
+XEN_SERIES ?=
+XEN_BUILD_ARGS = $(if $(XEN_SRC),--src $(XEN_SRC)) \
+	$(if $(XEN_SERIES),--series $(XEN_SERIES))
+
+.PHONY: xen xen-check-series
+xen:
+	@scripts/deps.sh xen
+	@XEN_VF_CACHE=$(XEN_VF_CACHE) scripts/build-xen.sh $(XEN_BUILD_ARGS) \
+		--link $(BUILD)/xen
+
+xen-check-series:
+	@XEN_VF_CACHE=$(XEN_VF_CACHE) scripts/build-xen.sh $(XEN_BUILD_ARGS) \
+		--check-only

@@ -1,0 +1,284 @@
+#!/bin/bash
+# Build Xen's libxlutil, libxenlight and xl with the xen-patches/ series,
+# into a staging root cached outside the clone.
+#
+# Usage: scripts/build-xen.sh [--src DIR] [--series DIR] [--link PATH]
+#                             [--print] [--check-only]
+#
+#   (no --src)    Debian 12's Xen source package (apt-get source xen), the
+#                 newest version the archive serves; series xen-patches/4.17
+#   --src DIR     a Xen tree of your own (e.g. the R-Car fork); it is copied,
+#                 never changed. The series is xen-patches/X.Y for Xen X.Y,
+#                 else xen-patches/upstream for 4.20 and later
+#   --series DIR  use this series instead
+#   --link PATH   make PATH a symlink to the cache entry
+#   --print       only print the cache entry's path (building if needed)
+#   --check-only  apply the series (git apply --check) and stop
+#
+# The cache entry is ${XEN_VF_CACHE:-/var/cache/xen-vf}/xen-<ver>-<hash>,
+# <hash> covering the source, the series and this script, and holds
+#   stage/      the install root: for Debian's source, the layout of
+#               Debian's packages (libs in /usr/lib/<multiarch>, xl in
+#               /usr/lib/xen-X.Y/bin), so it can be copied over a Debian
+#               system; includes the headers, libxl_pci_provider.h among them
+#   build.log   the whole build
+#   info        version, series, patches, build seconds
+# A second run with the same inputs finds the entry and takes a second.
+# Builds with Xen's own -Werror. Jobs: ${XEN_VF_JOBS:-2}.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
+jobs=${XEN_VF_JOBS:-2}
+src='' series='' link='' print=0 check_only=0
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --src) src=$2; shift 2 ;;
+        --series) series=$2; shift 2 ;;
+        --link) link=$2; shift 2 ;;
+        --print) print=1; shift ;;
+        --check-only) check_only=1; shift ;;
+        *) echo "build-xen: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+
+say() { [ $print -eq 1 ] || echo "build-xen: $*"; }
+die() { echo "build-xen: $*" >&2; exit 1; }
+
+mkdir -p "$cache"
+exec 9>"$cache/xen-build.lock"
+flock -w 3600 9 || die "another build holds $cache/xen-build.lock"
+
+multiarch=$(gcc -print-multiarch)
+
+# --- the source -----------------------------------------------------------
+
+# Newest version of Debian's source the archive actually serves. apt's
+# lists may name one its mirror cannot give (a security update, say), so
+# try them newest first, and remember the answer for this set of lists so
+# that a cached run needs no network.
+debian_source() {
+    local versions key v dl
+    versions=$(apt-cache showsrc xen 2>/dev/null |
+        sed -n 's/^Version: //p' | sort -u | sort -r -V)
+    [ -n "$versions" ] ||
+        die "apt knows no source package 'xen': add a deb-src line for bookworm (scripts/deps.sh xen does)"
+    key=$(echo "$versions" | sha256sum | cut -c1-12)
+    dl=$cache/debsrc
+    mkdir -p "$dl"
+    if [ -f "$dl/resolved-$key" ]; then
+        v=$(cat "$dl/resolved-$key")
+        if [ -f "$dl/xen_${v#*:}.dsc" ]; then
+            echo "$v"
+            return 0
+        fi
+    fi
+    for v in $versions; do
+        if [ -f "$dl/xen_${v#*:}.dsc" ] ||
+            (cd "$dl" && apt-get source -q --download-only "xen=$v" \
+                >"$dl/download-${v#*:}.log" 2>&1); then
+            echo "$v" >"$dl/resolved-$key"
+            echo "$v"
+            return 0
+        fi
+        echo "build-xen: xen $v: not downloadable, trying an older one" >&2
+    done
+    die "no version of Debian's xen source could be downloaded (see $dl/download-*.log)"
+}
+
+tree_version() {
+    local mk=$1/xen/Makefile maj min
+    maj=$(sed -n 's/^export XEN_VERSION *= *//p' "$mk")
+    min=$(sed -n 's/^export XEN_SUBVERSION *= *//p' "$mk")
+    if [ -z "$maj" ] || [ -z "$min" ]; then
+        die "$1: no Xen version in xen/Makefile"
+    fi
+    echo "$maj.$min"
+}
+
+pick_series() {
+    local mm=$1 maj min
+    if [ -d "$top/xen-patches/$mm" ]; then
+        echo "$top/xen-patches/$mm"
+        return
+    fi
+    maj=${mm%%.*} min=${mm#*.}
+    if [ "$maj" -gt 4 ] || { [ "$maj" -eq 4 ] && [ "$min" -ge 20 ]; }; then
+        echo "$top/xen-patches/upstream"
+        return
+    fi
+    die "no series for Xen $mm in xen-patches/ (use --series)"
+}
+
+if [ -n "$src" ]; then
+    src=$(cd "$src" && pwd) || die "no such directory: $src"
+    mm=$(tree_version "$src")
+    ver=$mm
+    flavour=generic
+    if git -C "$src" rev-parse HEAD >/dev/null 2>&1; then
+        ver=$mm-$(git -C "$src" rev-parse --short=12 HEAD)
+        src_id=$( { git -C "$src" rev-parse HEAD
+                    git -C "$src" status --porcelain
+                    git -C "$src" diff; } | sha256sum)
+    else
+        src_id=$(cd "$src" && find . -type f ! -path './.git/*' \
+            -printf '%p %s %T@\n' | sort | sha256sum)
+    fi
+else
+    debver=$(debian_source)
+    ver=${debver#*:}
+    mm=$(echo "$ver" | cut -d. -f1,2)
+    flavour=debian
+    src_id="debian $debver"
+fi
+[ -n "$series" ] || series=$(pick_series "$mm")
+series=$(cd "$series" && pwd) || die "no such series: $series"
+mapfile -t patches < <(find "$series" -maxdepth 1 -name '*.patch' | sort)
+[ ${#patches[@]} -gt 0 ] || die "no patches in $series"
+
+hash=$( { echo "$src_id"; echo "$flavour"
+          cat "${patches[@]}" "$0"; } | sha256sum | cut -c1-12)
+entry=$cache/xen-$ver-$hash
+
+finish() {
+    if [ -n "$link" ]; then
+        mkdir -p "$(dirname "$link")"
+        ln -sfn "$entry" "$link"
+    fi
+    if [ $print -eq 1 ]; then
+        echo "$entry"
+    else
+        say "$entry/stage"
+    fi
+}
+
+if [ $check_only -eq 0 ] && [ -f "$entry/ok" ]; then
+    say "cached: xen $ver with $(basename "$series") (${#patches[@]} patches)"
+    finish
+    exit 0
+fi
+
+# --- unpack and patch -------------------------------------------------------
+
+work=$cache/xen-work-$hash
+rm -rf "$work" "$entry.tmp"
+mkdir -p "$work" "$entry.tmp"
+log=$entry.tmp/build.log
+: >"$log"
+t0=$(date +%s)
+
+if [ "$flavour" = debian ]; then
+    say "unpacking Debian's xen $debver"
+    dpkg-source -x "$cache/debsrc/xen_$ver.dsc" "$work/src" >>"$log" 2>&1 ||
+        die "dpkg-source -x failed, see $log"
+else
+    say "copying $src"
+    mkdir -p "$work/src"
+    tar -C "$src" --exclude=./.git -cf - . | tar -C "$work/src" -xf -
+fi
+tree=$work/src
+
+say "applying $(basename "$series"): ${#patches[@]} patches"
+for p in "${patches[@]}"; do
+    # Clean: no fuzz, no rejects; an offset is noted in the log.
+    if ! out=$(cd "$tree" && patch -p1 -F0 -N --dry-run <"$p" 2>&1); then
+        echo "$out" | tee -a "$log" >&2
+        die "$(basename "$p") does not apply cleanly to xen $ver"
+    fi
+    (cd "$tree" && patch -p1 -F0 -N -s --no-backup-if-mismatch <"$p") \
+        >>"$log" 2>&1
+    echo "applied $(basename "$p")${out:+: $(echo "$out" | grep -c offset) offset hunk(s)}" >>"$log"
+done
+if [ $check_only -eq 1 ]; then
+    say "series applies cleanly to xen $ver"
+    rm -rf "$work" "$entry.tmp"
+    exit 0
+fi
+
+# --- configure and build ----------------------------------------------------
+
+conf=(--prefix=/usr --sysconfdir=/etc --localstatedir=/var
+      --disable-xen --disable-docs --disable-stubdom
+      --disable-qemu-traditional --disable-rombios --disable-seabios
+      --disable-ipxe --disable-ovmf --disable-pvshim
+      --disable-ocamltools --disable-golang --disable-pygrub
+      --disable-systemd)
+if [ "$flavour" = debian ]; then
+    # As debian/rules, so that the result replaces Debian's own files.
+    conf+=(--includedir=/usr/include "--libdir=/usr/lib/$multiarch"
+           "--with-libexec-libdir-suffix=/$multiarch"
+           "--with-libexec-leaf-dir=xen-$mm" --mandir=/usr/share/man
+           --with-system-qemu=/usr/libexec/xen-qemu-system-i386)
+    # Debian's quilt series deletes the generated build system.
+    for f in config.sub config.guess; do
+        if [ -f /usr/share/misc/$f ]; then
+            cp /usr/share/misc/$f "$tree/"
+        else
+            cp /usr/share/autoconf/build-aux/$f "$tree/"
+        fi
+    done
+fi
+
+build() {
+    # Runs where set -e is ignored (an if), hence the explicit returns.
+    cd "$tree" || return 1
+    if [ ! -x configure ] || [ ! -x tools/configure ]; then
+        ./autogen.sh || return 1
+    fi
+    ./configure "${conf[@]}" || return 1
+    # Xen adds -Werror itself (tools/Rules.mk); Debian's hardening flags
+    # come on top, as in debian/rules.
+    local mk=(V=1 EXTRA_CFLAGS_XEN_TOOLS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+              PREPEND_LDFLAGS_XEN_TOOLS="$(dpkg-buildflags --get LDFLAGS)")
+    local d=$entry.tmp/stage libdir
+    make -j"$jobs" -C tools/include "${mk[@]}" || return 1
+    make -j"$jobs" -C tools/libs "${mk[@]}" || return 1
+    make -j"$jobs" -C tools/xl "${mk[@]}" || return 1
+    # Without it, installing a .pc file makes a file of that name.
+    libdir=$(sed -n 's/^libdir *:= *//p' config/Paths.mk)
+    mkdir -p "$d$libdir/pkgconfig" || return 1
+    make -C tools/libs/light install DESTDIR="$d" "${mk[@]}" || return 1
+    make -C tools/libs/util install DESTDIR="$d" "${mk[@]}" || return 1
+    make -C tools/xl install DESTDIR="$d" "${mk[@]}" || return 1
+    if [ "$flavour" = debian ]; then
+        # Debian's /usr/sbin/xl is a wrapper that runs this one.
+        mkdir -p "$d/usr/lib/xen-$mm/bin" || return 1
+        mv "$d/usr/sbin/xl" "$d/usr/lib/xen-$mm/bin/xl" || return 1
+    fi
+}
+
+say "building tools-only (libxlutil, libxenlight, xl), -j$jobs; log: $entry/build.log"
+t1=$(date +%s)
+if ! (build) >>"$log" 2>&1; then
+    grep -E 'error|Error' "$log" | tail -n 20 >&2
+    mv "$log" "$cache/xen-$ver-$hash.failed.log"
+    rm -rf "$entry.tmp"
+    die "build failed; work tree kept in $work, log in $cache/xen-$ver-$hash.failed.log"
+fi
+t2=$(date +%s)
+
+stage=$entry.tmp/stage
+for f in "usr/lib/$multiarch/libxenlight.so.$mm.0" \
+         "usr/lib/$multiarch/libxlutil.so.$mm.0" \
+         usr/include/libxl_pci_provider.h; do
+    [ "$flavour" = debian ] || break
+    [ -e "$stage/$f" ] || die "build did not produce $f"
+done
+
+{
+    echo "version=$ver"
+    echo "source=$src_id"
+    echo "flavour=$flavour"
+    echo "series=$series"
+    for p in "${patches[@]}"; do echo "patch=$(basename "$p")"; done
+    echo "seconds_prepare=$((t1 - t0))"
+    echo "seconds_build=$((t2 - t1))"
+    echo "seconds_total=$((t2 - t0))"
+} >"$entry.tmp/info"
+touch "$entry.tmp/ok"
+rm -rf "$entry"
+mv "$entry.tmp" "$entry"
+rm -rf "$work"
+say "built xen $ver in $((t2 - t0)) s"
+finish
