@@ -109,7 +109,7 @@ for t in "${tests[@]}"; do
         sed 's/^/    /' "$log"
     elif ((f)); then
         # the failed cases with their diagnostics, and any stray output
-        grep -v -e '^ok ' -e '^# test' -e '^1\.\.' -e '^# [0-9]* checks' \
+        grep -v -e '^ok ' -e '^# [^ ]*$' -e '^1\.\.' -e '^# [0-9]* checks' \
             -e '^[0-9]* passed, [0-9]* failed$' \
             "$log" | sed 's/^/    /' | tail -n 60
     fi

@@ -207,21 +207,47 @@ static const char *self_dir(void)
     return dirname(buf);
 }
 
-/* runs argv, returns its exit status (or -1) */
-static int run(char *const argv[])
+/*
+ * Runs argv with libxvf-mock preloaded (also when this program was not),
+ * stdout to @out when given; returns its exit status or -1.
+ */
+static int run_out(char *const argv[], char *out, size_t len)
 {
-    int status;
-    pid_t pid = fork();
+    char mock[PATH_MAX];
+    int status, pfd[2];
+    ssize_t n;
+    size_t got = 0;
+    pid_t pid;
 
+    snprintf(mock, sizeof(mock), "%s/libxvf-mock.so", self_dir());
+    if (pipe(pfd))
+        return -1;
+    pid = fork();
     if (pid < 0)
         return -1;
     if (!pid) {
+        close(pfd[0]);
+        if (out)
+            dup2(pfd[1], STDOUT_FILENO);
+        setenv("LD_PRELOAD", mock, 1);
         execv(argv[0], argv);
         _exit(127);
     }
+    close(pfd[1]);
+    while (out && got + 1 < len &&
+           (n = read(pfd[0], out + got, len - got - 1)) > 0)
+        got += n;
+    if (out)
+        out[got] = '\0';
+    close(pfd[0]);
     if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
         return -1;
     return WEXITSTATUS(status);
+}
+
+static int run(char *const argv[])
+{
+    return run_out(argv, NULL, 0);
 }
 
 /* ---- Identify ------------------------------------------------------- */
@@ -960,6 +986,49 @@ static void test_cross_process(void)
     teardown();
 }
 
+/*
+ * xen-vfctl prepare and release as two processes see one device, and
+ * the release leaves it as it was.
+ */
+static void test_vfctl_subprocess(void)
+{
+    char vfctl[PATH_MAX], state[PATH_MAX], out[256];
+    char *before, *after, *diff;
+    struct xvf_mock_sec s;
+
+    if (!setup("qemu"))
+        return;
+    snprintf(vfctl, sizeof(vfctl), "%s/../../xen-vfctl", self_dir());
+    rpath(state, sizeof(state), "state");
+    before = xvf_mock_snapshot(root);
+    REQUIRE(before, "snapshot");
+    REQUIRE(!access(vfctl, X_OK), "%s: %s", vfctl, strerror(errno));
+    {
+        char *argv[] = { vfctl, "--state-dir", state, "prepare", "--local",
+                         "vf:nvme0/ns2", NULL };
+
+        CHECK_INT(run_out(argv, out, sizeof(out)), 0, "prepare");
+        CHECK_STR(out, VF1 "\n", "prints the VF");
+    }
+    CHECK_INT(xvf_mock_secondary(root, PF, 1, &s), 0, "model");
+    CHECK(s.online && s.nvq == 2 && s.nvi == 1, "SCID 1 online with 2/1");
+    CHECK_STR(syslink("sys/bus/pci/devices/" VF1 "/driver"), "pciback",
+              "VF bound to pciback");
+    {
+        char *argv[] = { vfctl, "--state-dir", state, "release", "--local",
+                         "vf:nvme0/ns2", NULL };
+
+        CHECK_INT(run(argv), 0, "release in another process");
+    }
+    after = xvf_mock_snapshot(root);
+    diff = after ? xvf_mock_diff(before, after) : NULL;
+    CHECK(diff && !*diff, "state after release differs:\n%s", diff);
+    free(before);
+    free(after);
+    free(diff);
+    teardown();
+}
+
 /* ---- other configurations ------------------------------------------ */
 
 static void test_board(void)
@@ -1098,6 +1167,7 @@ int main(void)
     RUN(test_fault_loop);
     RUN(test_snapshot);
     RUN(test_cross_process);
+    RUN(test_vfctl_subprocess);
     RUN(test_board);
     RUN(test_mixed);
     RUN(test_admin64_and_passthrough);
