@@ -108,7 +108,7 @@ static const struct bad {
     { "vf:eth0,qos=1", "qos= needs vlan=" },
     { "vf:eth0,trust=maybe", "trust='maybe' is not on or off" },
     { "vf:eth0,rate=fast", "rate='fast'" },
-    { "vf:nvme0/ns2,driver=nvme,vq=4,vi=2,xxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    { "vf:nvme0/ns2,driver=nvme,vq=4,vi=2,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
       "at most 64" },
 };
 
