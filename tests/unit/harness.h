@@ -68,11 +68,14 @@ static struct {
 static inline void harness_vmsg(const char *file, int line, const char *what,
                                 const char *fmt, va_list ap)
 {
-    char msg[1024];
+    char buf[1024];
+    const char *msg = buf;
 
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    printf("#   %s:%d: %s%s%s\n", file, line, what, msg[0] ? ": " : "",
-           msg);
+    /* the macros put a space before the format, so it is never empty */
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    while (*msg == ' ')
+        msg++;
+    printf("#   %s:%d: %s%s%s\n", file, line, what, *msg ? ": " : "", msg);
 }
 
 static inline bool harness_fail(const char *file, int line, const char *what,
@@ -151,7 +154,7 @@ static inline bool harness_check_str(const char *a, const char *b,
 
 /* Checks: they return whether they passed and the case goes on. */
 #define CHECK(cond, ...) \
-    harness_check(!!(cond), __FILE__, __LINE__, #cond, "" __VA_ARGS__)
+    harness_check(!!(cond), __FILE__, __LINE__, #cond, " " __VA_ARGS__)
 #define CHECK_INT(a, b, what) \
     harness_check_int((long long)(a), (long long)(b), false, #a, #b, \
                       (what), __FILE__, __LINE__)
@@ -161,7 +164,7 @@ static inline bool harness_check_str(const char *a, const char *b,
 #define CHECK_STR(a, b, what) \
     harness_check_str((a), (b), #a, #b, (what), __FILE__, __LINE__)
 #define FAIL(...) \
-    harness_fail(__FILE__, __LINE__, "FAIL", "" __VA_ARGS__)
+    harness_fail(__FILE__, __LINE__, "FAIL", " " __VA_ARGS__)
 
 /* The same, returning from the (void) case when they fail. */
 #define REQUIRE(cond, ...) \
@@ -175,7 +178,7 @@ static inline bool harness_check_str(const char *a, const char *b,
 
 /** SKIP() - end the case as skipped, with a reason */
 #define SKIP(...) \
-    do { harness_skip("" __VA_ARGS__); return; } while (0)
+    do { harness_skip(" " __VA_ARGS__); return; } while (0)
 
 static inline void harness_skip(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -184,22 +187,50 @@ static inline void harness_skip(const char *fmt, ...)
 {
     va_list ap;
 
+    char buf[512];
+    const char *msg = buf;
+
     harness_state.case_skipped = true;
-    printf("#   skipped: ");
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    printf("\n");
+    while (*msg == ' ')
+        msg++;
+    printf("#   skipped: %s\n", msg);
 }
 
+static inline void harness_put(const char *s)
+{
+    ssize_t r = write(STDOUT_FILENO, s, strlen(s));
+
+    (void)r;
+}
+
+static inline void harness_put_uint(unsigned int v)
+{
+    char buf[16], *p = buf + sizeof(buf) - 1;
+
+    *p = '\0';
+    do {
+        *--p = '0' + v % 10;
+        v /= 10;
+    } while (v);
+    harness_put(p);
+}
+
+/* SIGALRM: the case is stuck; report it and the totals, then leave */
 static inline void harness_alarm(int sig)
 {
-    static const char msg[] = "#   timed out\nnot ok - (timed out case)\n";
-    ssize_t r;
-
     (void)sig;
-    r = write(STDOUT_FILENO, msg, sizeof(msg) - 1);
-    (void)r;
+    harness_put("#   timed out\nnot ok ");
+    harness_put_uint(harness_state.run);
+    harness_put(" - ");
+    harness_put(harness_state.current ? harness_state.current : "?");
+    harness_put("\n");
+    harness_put_uint(harness_state.passed);
+    harness_put(" passed, ");
+    harness_put_uint(harness_state.failed + 1);
+    harness_put(" failed\n");
     _exit(1);
 }
 

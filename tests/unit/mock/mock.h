@@ -32,7 +32,16 @@
  *    controller (sys/class/nvme/nvmeK, .../<bdf>/nvme/nvmeK, dev/nvmeK).
  *
  * Everything else passes through to libc. When $XEN_VF_ROOT is unset, or
- * has no model (.mock/state), the library does nothing.
+ * has no model (.mock/state), the library does nothing. Only calls to
+ * write() and ioctl() through the dynamic linker are seen: stdio (fprintf
+ * to a sysfs file) and a shell's "echo > file" bypass them; shell tests
+ * use "xvf-mock write ROOT FILE VALUE" instead.
+ *
+ * Not modelled: namespaces' block devices, a VF controller failing when
+ * its secondary goes offline while nvme is bound to it, QEMU 7.2's
+ * differences (attach to a secondary before its VF exists is allowed, as
+ * in QEMU 10), Primary Controller Flexible Allocation taking effect (it
+ * is recorded for the next reset that never comes).
  *
  * The model lives in $XEN_VF_ROOT/.mock/state and is loaded and saved
  * under an flock around every command, so several processes (a test and
@@ -78,6 +87,26 @@
  *
  * All functions taking @root accept NULL for $XEN_VF_ROOT. Functions
  * returning int return 0 or -errno, and never print.
+ *
+ * Fault-injection loop (what a test of the engine does):
+ *
+ *   xvf_mock_mkroot("qemu", &root);          // also sets $XEN_VF_ROOT
+ *   before = xvf_mock_snapshot(root);
+ *   xvf_mock_reset_counts(root);
+ *   xvf_prepare(...) == 0;                   // a good run
+ *   xvf_mock_counts(root, &n);               // n.ops operations in it
+ *   xvf_mock_destroy(root);
+ *   for (i = 1; i <= n.ops; i++) {
+ *       xvf_mock_mkroot("qemu", &root);      // and a fresh state dir
+ *       xvf_mock_fault_init(&f);
+ *       f.nth = i;                           // kind ANY: admin + writes
+ *       f.err = EIO;                         // or f.status = 0x4006
+ *       xvf_mock_set_fault(root, &f);
+ *       xvf_prepare(...) < 0;
+ *       after = xvf_mock_snapshot(root);
+ *       diff = xvf_mock_diff(before, after); // "" when rolled back
+ *       xvf_mock_destroy(root);
+ *   }
  */
 #ifndef XVF_MOCK_H
 #define XVF_MOCK_H
@@ -235,6 +264,9 @@ XVF_MOCK_API int xvf_mock_reset_counts(const char *root);
  *          Namespace Attachment/Management SEL, other opcodes CDW10 & 0xff
  * @attr:   sysfs writes: basename of the file to match ("sriov_numvfs",
  *          "drivers_probe", "bind", ...), "" any
+ *
+ * With @opcode or @sub set only admin commands match, with @attr set only
+ * writes do, whatever @kind says.
  * @status: admin: the NVMe status to answer (e.g. 0x4120); 0 = use @err
  * @err:    errno: an admin command returns -1 with it, a write fails with
  *          it; 0 = EIO for writes and status 0x4006 (Internal Error) for

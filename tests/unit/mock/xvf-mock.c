@@ -4,10 +4,12 @@
  * snapshot it, arm faults, read counters and the log.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mock.h"
 
@@ -27,6 +29,9 @@ static void usage(FILE *f)
         "  clear-fault ROOT\n"
         "  vf-up ROOT PF VFN [DRIVER [NVQ NVI]]\n"
         "  pf-set ROOT PF 'key=value ...'\n"
+        "  write ROOT FILE VALUE        one write() of VALUE to ROOT/FILE,\n"
+        "                               e.g. sys/bus/pci/drivers_probe (a\n"
+        "                               shell's echo is not intercepted)\n"
         "  destroy ROOT\n");
 }
 
@@ -89,6 +94,33 @@ static int cmd_build(const char *root, const char *src)
     r = xvf_mock_build(root, src);
     free(text);
     return check(r, "build");
+}
+
+static int cmd_write(const char *root, const char *file, const char *val)
+{
+    char path[4096];
+    ssize_t n;
+    int fd;
+
+    if (!root)
+        root = getenv("XEN_VF_ROOT");
+    if (!root) {
+        fprintf(stderr, "xvf-mock: no root\n");
+        return 1;
+    }
+    /* the interception looks at $XEN_VF_ROOT */
+    setenv("XEN_VF_ROOT", root, 1);
+    snprintf(path, sizeof(path), "%s/%s", root, file);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "xvf-mock: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    n = write(fd, val, strlen(val));
+    if (n < 0)
+        fprintf(stderr, "xvf-mock: write %s: %s\n", path, strerror(errno));
+    close(fd);
+    return n < 0;
 }
 
 static int cmd_fault(const char *root, int argc, char **argv)
@@ -195,6 +227,8 @@ int main(int argc, char **argv)
                                     argc > 6 ? strtoul(argv[6], NULL, 0) : 2,
                                     argc > 7 ? strtoul(argv[7], NULL, 0) : 1),
                      cmd);
+    if (!strcmp(cmd, "write") && argc == 5)
+        return cmd_write(root, argv[3], argv[4]);
     if (!strcmp(cmd, "pf-set") && argc == 5)
         return check(xvf_mock_pf_set(root, argv[3], argv[4]), cmd);
     usage(stderr);
