@@ -59,6 +59,23 @@ expect "detail" "${STEPS_DETAIL[guest-a]}" "detail 42"
 expect "imported log" "$(cat "$(step_log guest-b)")" "broken because"
 expect "log count" "$(find "$tmp/outer" -name '*.log' | wc -l)" 9
 
+# A "remote" job (here a local bash; on a board, ssh).
+steps_init remote "$tmp/remote"
+# shellcheck disable=SC2016  # expanded by the inner bash
+steps_run_remote --needs none far far- -- env STEPS_ECHO=1 bash -c '
+    . "$1/steps.sh"
+    steps_init board /tmp/xvf-steps-selftest-far.$$
+    step x -- true
+    step y -- false
+    steps_finish
+    rm -rf /tmp/xvf-steps-selftest-far.$$
+' _ "$here"
+expect "remote step" "$(step_status far)" PASS
+expect "remote x" "$(step_status far-x)" PASS
+expect "remote y" "$(step_status far-y)" FAIL
+steps_run_remote --needs none gone gone- -- false
+expect "remote gone" "$(step_status gone)" FAIL
+
 if [ $bad -eq 0 ]; then
     echo "steps-selftest: ok"
 fi

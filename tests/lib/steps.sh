@@ -297,6 +297,48 @@ steps_import_console() {
     rm -rf "$tmpd"
 }
 
+# steps_run_remote [--needs ...] [--timeout S] NAME PREFIX -- CMD [ARG...]
+# Run CMD as step NAME with its output saved as LOGDIR/NAME.console, then
+# import the steps it printed (CMD runs a steps.sh job with STEPS_ECHO=1
+# somewhere else), prefixed with PREFIX. NAME itself passes when CMD
+# exits 0 or when it printed a closing line (the remote job ran to its
+# end, even if some of its steps failed: those are counted on their own).
+# Example, a real board:
+#   steps_run_remote board-cases board- -- \
+#       ssh root@board 'STEPS_ECHO=1 /tmp/xvf/cases.sh'
+steps_run_remote() {
+    local opts=() name prefix console
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --needs|--timeout) opts+=("$1" "$2"); shift 2 ;;
+            --always) opts+=("$1"); shift ;;
+            *) break ;;
+        esac
+    done
+    name=$1 prefix=$2
+    shift 2
+    [ "${1:-}" = -- ] && shift
+    console=$STEPS_LOGDIR/$name.console
+    : >"$console"
+    step "${opts[@]}" "$name" -- steps__remote "$console" "$@"
+    [ -s "$console" ] && steps_import_console "$console" "$prefix"
+    return 0
+}
+
+steps__remote() {
+    local console=$1 rc=0
+    shift
+    echo "+ $*"
+    "$@" >"$console" 2>&1 || rc=$?
+    echo "exit $rc; $(grep -c '^XVF-STEP ' "$console") steps reported"
+    [ $rc -eq 0 ] && return 0
+    if grep -Eq '^[0-9]+ passed, [0-9]+ failed$' "$console"; then
+        return 0
+    fi
+    step_detail "remote job exited $rc without a closing line"
+    return 1
+}
+
 # steps_count STATUS - how many steps ended with STATUS.
 steps_count() {
     local n c=0
