@@ -185,10 +185,9 @@ static inline void harness_skip(const char *fmt, ...)
 
 static inline void harness_skip(const char *fmt, ...)
 {
-    va_list ap;
-
     char buf[512];
     const char *msg = buf;
+    va_list ap;
 
     harness_state.case_skipped = true;
     va_start(ap, fmt);

@@ -1098,6 +1098,37 @@ static void test_mixed(void)
     teardown();
 }
 
+static void test_build_keys(void)
+{
+    char cfg[2048];
+
+    snprintf(cfg, sizeof(cfg), "%s"
+             "drivers nvme,pci-stub\n"
+             "pf bdf=0000:05:00.0 name=nvme7 sn=other totalvfs=4 "
+             "offset=0x80 stride=2 numvfs=2 autoprobe=0\n",
+             xvf_mock_preset("qemu"));
+    if (!setup(cfg))
+        return;
+    CHECK(!sysexists("sys/bus/pci/drivers/pciback"), "pciback not loaded");
+    CHECK_STR(syslink("sys/class/nvme/nvme7/device"), "0000:05:00.0",
+              "name=nvme7");
+    CHECK_STR(sysr("sys/bus/pci/devices/0000:05:00.0/sriov_numvfs"), "2",
+              "numvfs=2 at build");
+    CHECK_STR(syslink("sys/bus/pci/devices/0000:05:00.0/virtfn0"),
+              "0000:05:10.0", "offset 0x80 (igb-like)");
+    CHECK_STR(syslink("sys/bus/pci/devices/0000:05:00.0/virtfn1"),
+              "0000:05:10.2", "stride 2");
+    CHECK_STR(syslink("sys/bus/pci/devices/0000:05:10.0/driver"), "",
+              "autoprobe=0: no probe");
+    CHECK_INT(sysw("sys/bus/pci/devices/0000:05:10.0/driver_override",
+                   "pciback"), 0, "override a driver that is not there");
+    CHECK_INT(sysw("sys/bus/pci/drivers_probe", "0000:05:10.0"), 0,
+              "drivers_probe succeeds");
+    CHECK_STR(syslink("sys/bus/pci/devices/0000:05:10.0/driver"), "",
+              "but nothing binds");
+    teardown();
+}
+
 static void test_admin64_and_passthrough(void)
 {
     struct nvme_passthru_cmd64 cmd;
@@ -1170,6 +1201,7 @@ int main(void)
     RUN(test_vfctl_subprocess);
     RUN(test_board);
     RUN(test_mixed);
+    RUN(test_build_keys);
     RUN(test_admin64_and_passthrough);
     RUN(test_bad_config);
     return harness_done();
