@@ -5,7 +5,9 @@
 #   tests/unit/run.sh [NAME-FILTER]
 #
 # Environment: BUILD (default build, as in the Makefile), UNIT_TIMEOUT
-# (seconds per test binary, default 300), V=1 (print every output).
+# (seconds per test binary, default 300), V=1 (print every output),
+# XEN_VF_TIER_LOGDIR (where the logs go, default $BUILD/tests/unit/logs;
+# set by tests/lib/run-tiers.sh).
 # Prints one line per binary and the closing "N passed, N failed" summed
 # over all of them; exits non-zero on any failure. A missing tool, a
 # failed build or a binary that dies without its summary is a failure.
@@ -55,8 +57,9 @@ if command -v pkg-config >/dev/null &&
 fi
 ((failed == 0)) || finish
 
-mkdir -p "$unit/logs"
-buildlog=$unit/logs/build.log
+logs=${XEN_VF_TIER_LOGDIR:-$unit/logs}
+mkdir -p "$logs"
+buildlog=$logs/build.log
 start=$(now_ms)
 if ! make -C "$top" --no-print-directory BUILD="$build" unit \
         >"$buildlog" 2>&1; then
@@ -79,7 +82,7 @@ done
 
 for t in "${tests[@]}"; do
     name=$(basename "$t")
-    log=$unit/logs/$name.log
+    log=$logs/$name.log
     rc=0
     start=$(now_ms)
     LD_PRELOAD=$mock timeout "$timeout_s" "$t" >"$log" 2>&1 || rc=$?
