@@ -8,6 +8,11 @@ PFNAME=nvme0
 PFDEV=/dev/$PFNAME
 XVFCTL=${XVFCTL:-/usr/sbin/xen-vfctl}
 
+# Plain jq output even on the serial console (a tty).
+jq() {
+    command jq -M "$@"
+}
+
 # Run a command and show it in the log first.
 x() {
     echo "+ $*"
