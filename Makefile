@@ -28,7 +28,7 @@ CFLAGS     ?= -O2 -g
 BUILD      ?= build
 
 PKGS := libnvme xenstore libpci
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || echo PKG_CONFIG_FAILED)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LIBNVME_VERSION := $(shell $(PKG_CONFIG) --modversion libnvme 2>/dev/null)
 LIBNVME_VERNUM := $(shell echo $(LIBNVME_VERSION) | \
@@ -65,6 +65,10 @@ $(BUILD)/man/%: docs/man/%.pod
 all: $(MAN5) $(MAN8)
 
 $(BUILD)/%.o: %.c
+	@if [ "$(PKG_CFLAGS)" = PKG_CONFIG_FAILED ]; then \
+		$(PKG_CONFIG) --cflags $(PKGS); \
+		echo "missing development packages: run scripts/deps.sh" >&2; \
+		exit 1; fi
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 

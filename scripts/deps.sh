@@ -6,7 +6,7 @@ set -euo pipefail
 
 what=${1:-all}
 
-build_pkgs="gcc make pkg-config libnvme-dev libxen-dev libpci-dev
+build_pkgs="gcc make pkg-config libnvme-dev libjson-c-dev libxen-dev libpci-dev
             libsystemd-dev libmnl-dev shellcheck perl"
 domd_pkgs="busybox-static cpio kmod nvme-cli pciutils xz-utils zstd
            e2fsprogs dpkg-dev jq"

@@ -254,10 +254,10 @@ int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err)
         return r;
     caps->cntlid = le16toh(cap.cntlid);
     caps->vq_total = le32toh(cap.vqfrt);
-    caps->vq_primary = le32toh(cap.vqrfa);
+    caps->vq_primary = le16toh(cap.vqrfap);
     caps->vq_max = le16toh(cap.vqfrsm);
     caps->vi_total = le32toh(cap.vifrt);
-    caps->vi_primary = le32toh(cap.virfa);
+    caps->vi_primary = le16toh(cap.virfap);
     caps->vi_max = le16toh(cap.vifrsm);
     return 0;
 }

@@ -49,7 +49,8 @@ struct xvf_nvme_secondary {
  * struct xvf_nvme_caps - what the primary controller can give away
  * @cntlid:     primary controller id (0 in QEMU, 0x41 on the guide's SSD)
  * @vq_total:   flexible VQ resources of the controller (VQFRT)
- * @vq_primary: of which assigned to the primary (VQRFA)
+ * @vq_primary: of which allocated to the primary (VQRFAP); what the
+ *              secondaries hold (VQRFA) is summed from their entries
  * @vq_max:     most a secondary may get (VQFRSM)
  * @vi_total, @vi_primary, @vi_max: the same for interrupts
  */
