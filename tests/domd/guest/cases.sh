@@ -107,11 +107,26 @@ t_status_idle() {
     step_detail "status --json matches the idle PF"
 }
 
+# The igb NIC is there for the NIC work: the PF must be bound and SR-IOV
+# capable, so a later NIC case starts from a known board.
+t_nic_present() {
+    local n
+    [ -e "$SYSPCI/0000:02:00.0" ] ||
+        { fail "no PCI device at 0000:02:00.0"; return 1; }
+    n=$(vf_driver 0000:02:00.0)
+    [ "$n" = igb ] || { fail "0000:02:00.0 driver '$n', want igb"; return 1; }
+    n=$(cat "$SYSPCI/0000:02:00.0/sriov_totalvfs")
+    [ "$n" -ge 1 ] || { fail "igb sriov_totalvfs $n"; return 1; }
+    step_detail "igb at 0000:02:00.0, sriov_totalvfs=$n," \
+        "netdev $(ls "$SYSPCI/0000:02:00.0/net" 2>/dev/null)"
+}
+
 step pf-present -- t_pf_present
 step --needs pf-present pf-identify -- t_pf_identify
 step --needs pf-identify primary-caps -- t_primary_caps
 step --needs pf-present list-secondary -- t_list_secondary
 step --needs pf-present pf-ns1-read -- t_ns1_read
+step --needs none nic-present -- t_nic_present
 step --needs none xen-vfctl-present -- t_xvfctl_present
 step --needs xen-vfctl-present,list-secondary status-idle -- t_status_idle
 
