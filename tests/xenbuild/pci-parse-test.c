@@ -94,7 +94,9 @@ static const struct pcase cases[] = {
 
     /* Bad, as before */
     BAD("", ANY, NULL),
-    BAD("01:00", ANY, NULL),
+    BAD("01:00", ANY, NULL),           /* crashed xl before the series */
+    BAD("0000:01:00", ANY, NULL),
+    BAD("01:00,seize=1", ANY, NULL),
     BAD("01:00.8", ANY, NULL),
     BAD("01:20.0", ANY, NULL),
     BAD("01:00.0@20", ANY, NULL),

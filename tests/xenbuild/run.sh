@@ -1,0 +1,210 @@
+#!/bin/bash
+# The xenbuild tier: the Xen patch series and the libxl "vf" provider,
+# without a hypervisor.
+#
+# Usage: tests/xenbuild/run.sh        (run-tiers.sh runs it from the top)
+#
+# Steps (OSSTest style, tests/lib/steps.sh; one log each in
+# $XEN_VF_TIER_LOGDIR, default build/logs/xenbuild):
+#   series-lint      every patch of every series: git format-patch output,
+#                    a tools/libxl:, tools/xl: or docs/man: subject, a
+#                    message, no Signed-off-by, no tab, no trailing space,
+#                    C lines within libxl's 75 columns
+#   make-xen         make xen: the 4.17 series applies cleanly to Debian's
+#                    source and builds with Xen's -Werror (cached)
+#   xl-links         the staged xl runs on the staged libraries, which
+#                    carry the provider interface
+#   header-copy      plugin/libxl-provider's copy of libxl_pci_provider.h
+#                    is the one the series installs (and upstream's)
+#   provider-build   build/vf.so, exporting only libxl_pci_provider_init
+#   provider-unit    provider and protocol codec against an in-memory
+#                    xenstore, with ASan and UBSan
+#   parser           PCI_SPEC_STRINGs through the patched libxlutil, with
+#                    and without the vf provider, and the provider loader
+#                    against broken stub providers
+#   upstream-series  the upstream series applies to an upstream tree, if
+#                    XEN_VF_UPSTREAM_SRC names one (else an explicit SKIP)
+# Closing line: "N passed, N failed" (blocked steps count as failed).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+. tests/lib/steps.sh
+
+BUILD=${BUILD:-build}
+logdir=${XEN_VF_TIER_LOGDIR:-$top/$BUILD/logs/xenbuild}
+work=$top/$BUILD/xenbuild
+multiarch=$(gcc -print-multiarch)
+stage=$top/$BUILD/xen/stage
+CFLAGS_T=(-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter
+          -Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE -g)
+mkdir -p "$work"
+
+lint_patch() {
+    local p=$1 subj bad=0
+    head -n 1 "$p" | grep -q '^From [0-9a-f]\{40\} ' ||
+        { echo "$p: not git format-patch output"; bad=1; }
+    subj=$(sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$p" | head -n 1)
+    echo "$subj" | grep -Eq '^(tools/libxl|tools/xl|docs/man): .+' ||
+        { echo "$p: subject '$subj'"; bad=1; }
+    [ "${#subj}" -le 80 ] || { echo "$p: subject over 80 chars"; bad=1; }
+    if grep -qi '^Signed-off-by:' "$p"; then
+        echo "$p: has a Signed-off-by (a human adds it)"; bad=1
+    fi
+    # The message: lines between the header and the first "---".
+    [ "$(awk '/^$/ && !h { h = 1; next } h && /^---$/ { exit }
+              h && NF { n++ } END { print n + 0 }' "$p")" -ge 3 ] ||
+        { echo "$p: commit message under 3 lines"; bad=1; }
+    awk -v P="$p" '
+        /^\+\+\+ / { f = $2; next }
+        /^\+/ {
+            l = substr($0, 2)
+            if (l ~ /\t/ && f !~ /Makefile/) { print P ": " f ": tab: " l; b = 1 }
+            if (l ~ /[ \t]$/) { print P ": " f ": trailing space: " l; b = 1 }
+            if (f ~ /\.[ch]$/ && length(l) > 75) {
+                print P ": " f ": " length(l) " columns: " l; b = 1
+            }
+        }
+        END { exit b }' "$p" || bad=1
+    return $bad
+}
+
+s_series_lint() {
+    local d p n=0 bad=0
+    for d in xen-patches/*/; do
+        for p in "$d"*.patch; do
+            [ -e "$p" ] || continue
+            n=$((n + 1))
+            lint_patch "$p" || bad=1
+            grep -m1 '^Subject:' "$p"
+        done
+    done
+    [ $n -gt 0 ] || { echo "no patches in xen-patches/"; return 1; }
+    step_detail "$n patches"
+    return $bad
+}
+
+s_make_xen() {
+    local t0 t1
+    t0=$(date +%s)
+    make -s xen || return 1
+    t1=$(date +%s)
+    cat "$BUILD/xen/info"
+    step_detail "$(sed -n 's/^version=//p' "$BUILD/xen/info"), $(grep -c '^patch=' \
+        "$BUILD/xen/info") patches, $((t1 - t0)) s (build $(sed -n \
+        's/^seconds_total=//p' "$BUILD/xen/info") s when cold)"
+}
+
+s_xl_links() {
+    local lib=$stage/usr/lib/$multiarch out
+    out=$(LD_LIBRARY_PATH=$lib ldd "$stage/usr/lib/xen-4.17/bin/xl") ||
+        return 1
+    echo "$out"
+    if echo "$out" | grep -q 'not found'; then
+        echo "missing libraries"; return 1
+    fi
+    echo "$out" | grep -q "libxenlight.so.4.17 => $lib/" ||
+        { echo "xl does not use the staged libxenlight"; return 1; }
+    nm -D --defined-only "$lib/libxenlight.so.4.17.0" |
+        grep -w libxl_pci_provider_check_name ||
+        { echo "libxenlight lacks libxl_pci_provider_check_name"; return 1; }
+    nm -D --undefined-only "$lib/libxlutil.so.4.17.0" |
+        grep -w libxl_pci_provider_check_name ||
+        { echo "libxlutil does not call the provider check"; return 1; }
+    strings "$lib/libxenlight.so.4.17.0" | grep -x \
+        "/usr/lib/xen-4.17/lib/$multiarch/pci-providers" ||
+        { echo "unexpected provider directory"; return 1; }
+    step_detail "provider dir /usr/lib/xen-4.17/lib/$multiarch/pci-providers"
+}
+
+# The "+" lines of the new file $2 in patch $1.
+new_file_from_patch() {
+    awk -v F="b/$2" '
+        /^diff --git / { on = 0 }
+        /^\+\+\+ / { on = ($2 == F); next }
+        on && /^@@/ { next }
+        on && /^\+/ { print substr($0, 2) }' "$1"
+}
+
+s_header_copy() {
+    local mine=plugin/libxl-provider/libxl_pci_provider.h p n=0
+    cmp "$mine" "$stage/usr/include/libxl_pci_provider.h" ||
+        { echo "differs from the 4.17 series' header"; return 1; }
+    for p in xen-patches/*/*.patch; do
+        grep -q '^+++ b/tools/include/libxl_pci_provider.h' "$p" || continue
+        n=$((n + 1))
+        new_file_from_patch "$p" tools/include/libxl_pci_provider.h |
+            cmp - "$mine" || { echo "differs from $p"; return 1; }
+        echo "same as in $p"
+    done
+    step_detail "identical in $n series"
+}
+
+s_provider_build() {
+    local syms
+    make -s vf-provider || return 1
+    syms=$(nm -D --defined-only "$BUILD/vf.so" | awk '{ print $3 }')
+    echo "$syms"
+    [ "$syms" = libxl_pci_provider_init ] ||
+        { echo "vf.so exports more than libxl_pci_provider_init"; return 1; }
+    step_detail "$(stat -c %s "$BUILD/vf.so") bytes, 1 export"
+}
+
+s_provider_unit() {
+    gcc "${CFLAGS_T[@]}" -fsanitize=address,undefined \
+        -fno-sanitize-recover=all -Iplugin/lib -Iplugin/libxl-provider \
+        -Itests/xenbuild -o "$work/provider-test" \
+        tests/xenbuild/provider-test.c tests/xenbuild/fake-xs.c \
+        plugin/libxl-provider/vf-provider.c plugin/lib/protocol.c \
+        plugin/lib/spec.c plugin/lib/xvf-err.c || return 1
+    "$work/provider-test" | tee "$work/provider-test.out"
+    local rc=${PIPESTATUS[0]}
+    step_detail "$(tail -n 1 "$work/provider-test.out")"
+    return "$rc"
+}
+
+s_parser() {
+    local lib=$stage/usr/lib/$multiarch k n
+    rm -rf "$work/stubs" "$work/vf" "$work/empty"
+    mkdir -p "$work/stubs" "$work/vf" "$work/empty"
+    for k in OK NOCHECK NOINIT OLD FUTURE HALF; do
+        n=${k,,}
+        gcc "${CFLAGS_T[@]}" -shared -fPIC -DSTUB_"$k" \
+            -Iplugin/libxl-provider -o "$work/stubs/$n.so" \
+            tests/xenbuild/stub-provider.c || return 1
+    done
+    echo "not a shared object" >"$work/stubs/notelf.so"
+    cp "$BUILD/vf.so" "$work/vf/vf.so"
+    gcc "${CFLAGS_T[@]}" -I"$stage/usr/include" -Itests/xenbuild \
+        -o "$work/pci-parse-test" tests/xenbuild/pci-parse-test.c \
+        -L"$lib" -lxlutil -lxenlight -Wl,--disable-new-dtags \
+        -Wl,-rpath,"$lib" || return 1
+    "$work/pci-parse-test" "$work/vf" "$work/stubs" "$work/empty" |
+        tee "$work/pci-parse-test.out"
+    local rc=${PIPESTATUS[0]}
+    step_detail "$(grep -h 'specs as expected' "$work/pci-parse-test.out" |
+        sed 's/ specs as expected//' | paste -sd ';'), $(tail -n 1 \
+        "$work/pci-parse-test.out")"
+    return "$rc"
+}
+
+s_upstream_series() {
+    scripts/build-xen.sh --src "$XEN_VF_UPSTREAM_SRC" \
+        --series xen-patches/upstream --check-only
+}
+
+steps_init xenbuild "$logdir"
+step --needs none series-lint -- s_series_lint
+step --needs none --timeout 1800 make-xen -- s_make_xen
+step --needs make-xen xl-links -- s_xl_links
+step --needs make-xen header-copy -- s_header_copy
+step --needs none provider-build -- s_provider_build
+step --needs none provider-unit -- s_provider_unit
+step --needs make-xen,provider-build parser -- s_parser
+if [ -n "${XEN_VF_UPSTREAM_SRC:-}" ]; then
+    step --needs none upstream-series -- s_upstream_series
+else
+    step_skip upstream-series \
+        "no upstream Xen tree here (set XEN_VF_UPSTREAM_SRC); see xen-patches/upstream/README"
+fi
+steps_finish
