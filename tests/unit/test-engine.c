@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * The engine against the fake kernel (libxvf-mock): prepare and release
+ * restore the device exactly, refusals change nothing, a failure injected
+ * at any operation rolls back to the initial state, and a run killed at
+ * any step is undone by reconcile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "harness.h"
+#include "journal.h"
+#include "mock/mock.h"
+
+#define PF "0000:01:00.0"
+
+struct fixture {
+    char *root;
+    char state[64];
+    char *before;
+    struct xvf_engine_config cfg;
+};
+
+static char *config_with(const char *preset, const char *extra)
+{
+    const char *base = xvf_mock_preset(preset);
+    char *text;
+
+    if (!base || asprintf(&text, "%s\n%s\n", base, extra) < 0)
+        abort();
+    return text;
+}
+
+static bool setup(struct fixture *fx, const char *config)
+{
+    memset(fx, 0, sizeof(*fx));
+    if (xvf_mock_mkroot(config, &fx->root)) {
+        FAIL("cannot build fake root");
+        return false;
+    }
+    snprintf(fx->state, sizeof(fx->state), "%s/.state", fx->root);
+    fx->cfg.state_dir = fx->state;
+    fx->before = xvf_mock_snapshot(fx->root);
+    xvf_mock_reset_counts(fx->root);
+    return fx->before != NULL;
+}
+
+static void teardown(struct fixture *fx)
+{
+    xvf_mock_destroy(fx->root);
+    free(fx->root);
+    free(fx->before);
+}
+
+static unsigned int journal_count(const struct fixture *fx)
+{
+    struct xvf_entry *list;
+    unsigned int n;
+
+    if (xvf_journal_list(fx->state, NULL, &list, &n))
+        return 999;
+    free(list);
+    return n;
+}
+
+/* The device and the journal are as before the first prepare. */
+static void check_unchanged(struct fixture *fx, const char *what)
+{
+    char *now = xvf_mock_snapshot(fx->root);
+    char *diff = now ? xvf_mock_diff(fx->before, now) : NULL;
+    struct xvf_pf_entry pfe;
+
+    CHECK(diff && !*diff, "%s: device changed:\n%s", what,
+          diff ? diff : "(no snapshot)");
+    CHECK_INT(journal_count(fx), 0, what);
+    CHECK_INT(xvf_journal_pf_load(fx->state, PF, &pfe), -ENOENT, what);
+    free(now);
+    free(diff);
+}
+
+static int prepare(struct fixture *fx, const char *text, const char *owner,
+                   struct xvf_vf *vf, struct xvf_err *err)
+{
+    struct xvf_spec spec;
+    int r;
+
+    xvf_err_clear(err);
+    r = xvf_spec_parse(text, &spec, err);
+    if (r)
+        return r;
+    return xvf_prepare(&fx->cfg, &spec, owner, vf, err);
+}
+
+static void test_prepare_release(void)
+{
+    struct xvf_mock_sec sec;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    uint16_t ids[32];
+    unsigned int n;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,driver=nvme", "local", &vf, &err),
+              0, err.msg);
+    CHECK_STR(vf.vf, "0000:01:00.1", "VF address from virtfn0");
+    CHECK_INT(vf.scid, 1, "first free secondary");
+    CHECK_INT(xvf_mock_secondary(fx.root, PF, 1, &sec), 0, "secondary");
+    CHECK_INT(sec.online, 1, "online");
+    CHECK_INT(sec.nvq, 2, "default vq");
+    CHECK_INT(sec.nvi, 1, "default vi");
+    CHECK_INT(xvf_mock_ns_attached(fx.root, PF, 2, ids, &n), 0, "ns2");
+    CHECK(n == 1 && ids[0] == 1, "ns2 attached to secondary 1 only");
+    CHECK_INT(journal_count(&fx), 1, "one journal entry");
+
+    /* Same spec, same owner: the same VF, no device command. */
+    xvf_mock_reset_counts(fx.root);
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,driver=nvme", "local", &vf, &err),
+              0, err.msg);
+    CHECK_STR(vf.vf, "0000:01:00.1", "idempotent");
+    /* ... for another owner it is refused */
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:7", &vf,
+                      &err), -EBUSY, "other owner");
+    CHECK(strstr(err.msg, "already prepared for local"), "%s", err.msg);
+    /* ... and so is another spelling of a request for that namespace */
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:7", &vf, &err), -EBUSY,
+              "namespace held");
+    CHECK(strstr(err.msg, "already given to local"), "%s", err.msg);
+
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_release(&fx.cfg, "vf:nvme0/ns2,driver=nvme", &err), 0,
+              err.msg);
+    check_unchanged(&fx, "after release");
+    CHECK_INT(xvf_release(&fx.cfg, "0000:01:00.1", &err), -ENOENT,
+              "release twice");
+    CHECK(strstr(err.msg, "no VF prepared for 0000:01:00.1"), "%s",
+          err.msg);
+    teardown(&fx);
+}
+
+static void test_two_vfs_and_exhaustion(void)
+{
+    char *config = config_with("qemu", "ns nsid=3\nns nsid=4");
+    struct xvf_vf vf1, vf2, vf3;
+    struct xvf_mock_sec sec;
+    struct fixture fx;
+    struct xvf_err err;
+
+    if (!setup(&fx, config))
+        goto out;
+    /* 8 VQ / 4 VI flexible, at most 4 / 2 per secondary: two use it all */
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,vq=4,vi=2", "domain:1", &vf1,
+                      &err), 0, err.msg);
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns3,vq=4,vi=2", "domain:2", &vf2,
+                      &err), 0, err.msg);
+    CHECK_STR(vf2.vf, "0000:01:00.2", "second VF");
+    CHECK_INT(xvf_mock_secondary(fx.root, PF, 2, &sec), 0, "sec 2");
+    CHECK(sec.online && sec.nvq == 4 && sec.nvi == 2, "sec 2 resources");
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns4", "domain:3", &vf3, &err), -ENOSPC,
+              "no third secondary");
+    CHECK(strstr(err.msg, "no free secondary controller"), "%s", err.msg);
+
+    /* Releasing the first keeps the second and the enabled VFs */
+    CHECK_INT(xvf_release(&fx.cfg, vf1.vf, &err), 0, err.msg);
+    CHECK_INT(xvf_mock_secondary(fx.root, PF, 2, &sec), 0, "sec 2");
+    CHECK(sec.online, "second VF still online");
+    /* Prepare after release: offline zeroed VQ/VI, so they are reassigned */
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns4", "domain:3", &vf3, &err), 0,
+              err.msg);
+    CHECK_STR(vf3.vf, vf1.vf, "freed secondary reused");
+    CHECK_INT(xvf_release_owner(&fx.cfg, "domain:2", &err), 1, err.msg);
+    CHECK_INT(xvf_release_owner(&fx.cfg, "domain:3", &err), 1, err.msg);
+    check_unchanged(&fx, "after releasing all");
+    teardown(&fx);
+out:
+    free(config);
+}
+
+static void test_guide_board(void)
+{
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    uint16_t ids[32];
+    unsigned int n;
+
+    /* Primary 0x41, ns2 attached to SCID 1 by the one-time setup */
+    if (!setup(&fx, "board"))
+        return;
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    CHECK_INT(vf.scid, 1, "the secondary the namespace is attached to");
+    CHECK_STR(vf.vf, "0000:01:00.2", "VF address read from virtfn0");
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns1", "domain:2", &vf, &err), -EBUSY,
+              "ns1 on primary 0x41");
+    CHECK(strstr(err.msg, "primary controller 0x41"), "%s", err.msg);
+    CHECK_INT(xvf_release_owner(&fx.cfg, "domain:1", &err), 1, err.msg);
+    CHECK_INT(xvf_mock_ns_attached(fx.root, PF, 2, ids, &n), 0, "ns2");
+    CHECK(n == 1 && ids[0] == 1, "ns2 left attached as the setup had it");
+    check_unchanged(&fx, "board after release");
+    teardown(&fx);
+}
+
+static const struct refusal {
+    const char *name;
+    const char *config;     /* preset, or preset + extra lines */
+    const char *extra;
+    const char *pf_set;
+    const char *spec;
+    int code;
+    const char *message;
+} refusals[] = {
+    { "primary namespace", "qemu", NULL, NULL, "vf:nvme0/ns1", -EBUSY,
+      "attached to the primary controller 0x0" },
+    { "unknown controller", "qemu", NULL, NULL, "vf:nvme9/ns2", -ENODEV,
+      "no NVMe controller 'nvme9'" },
+    { "unknown address", "qemu", NULL, NULL, "vf:0000:07:00.0/ns2", -ENODEV,
+      "no PCI device 0000:07:00.0" },
+    { "unknown serial", "qemu", NULL, NULL, "vf:serial:nosuch/ns2", -ENODEV,
+      "serial 'nosuch'" },
+    { "unknown namespace", "qemu", NULL, NULL, "vf:nvme0/ns7", -ENODEV,
+      "namespace 7 does not exist" },
+    { "vq above VQFRSM", "qemu", NULL, NULL, "vf:nvme0/ns2,vq=5", -ENOSPC,
+      "VQFRSM" },
+    { "vi above VIFRSM", "qemu", NULL, NULL, "vf:nvme0/ns2,vi=3", -ENOSPC,
+      "VIFRSM" },
+    { "too few queues", "qemu", NULL, NULL, "vf:nvme0/ns2,vq=1", -EINVAL,
+      "at least 2 VQ" },
+    { "no SR-IOV", "mixed", NULL, NULL, "vf:nvme1/ns1", -EOPNOTSUPP,
+      "no SR-IOV capability" },
+    { "VF controller", "mixed", NULL, NULL, "vf:0000:01:00.2/ns2", -EINVAL,
+      "is a virtual function of 0000:01:00.0" },
+    { "no virtualization management", "qemu", NULL, "oacs=0x0a",
+      "vf:nvme0/ns2", -EOPNOTSUPP, "Virtualization Management" },
+    { "pciback not loaded", "qemu", "drivers nvme,pci-stub", NULL,
+      "vf:nvme0/ns2", -ENODEV, "xen-pciback" },
+    { "network VF", "qemu", NULL, NULL, "vf:eth0", -EOPNOTSUPP,
+      "network VFs" },
+};
+
+static void test_refusals(void)
+{
+    const struct refusal *t;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    unsigned int i;
+    char *config;
+
+    for (i = 0; i < ARRAY_SIZE(refusals); i++) {
+        t = &refusals[i];
+        config = t->extra ? config_with(t->config, t->extra)
+                          : strdup(t->config);
+        if (!setup(&fx, config)) {
+            free(config);
+            continue;
+        }
+        if (t->pf_set)
+            xvf_mock_pf_set(fx.root, PF, t->pf_set);
+        free(fx.before);
+        fx.before = xvf_mock_snapshot(fx.root);
+        CHECK_INT(prepare(&fx, t->spec, "domain:1", &vf, &err), t->code,
+                  t->name);
+        CHECK(strstr(err.msg, t->message), "%s: message '%s' lacks '%s'",
+              t->name, err.msg, t->message);
+        check_unchanged(&fx, t->name);
+        teardown(&fx);
+        free(config);
+    }
+}
+
+static void test_unimplemented_command(void)
+{
+    struct xvf_mock_fault f;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    /* QEMU answers Invalid Opcode to NS Management although OACS says
+     * yes; a device may do the same to any command. */
+    if (!setup(&fx, "qemu"))
+        return;
+    xvf_mock_fault_init(&f);
+    f.nth = 1;
+    f.opcode = 0x15;        /* Namespace Attachment */
+    f.status = 0x4001;
+    xvf_mock_set_fault(fx.root, &f);
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err),
+              -EOPNOTSUPP, "attach not implemented");
+    CHECK(strstr(err.msg, "does not implement"), "%s", err.msg);
+    CHECK_HEX(err.nvme_status, 0x4001, "raw status kept");
+    check_unchanged(&fx, "after 0x4001");
+    teardown(&fx);
+}
+
+/* Fail each operation of a good prepare in turn, by errno and by status. */
+static void fault_loop(const char *config, const char *spec_text)
+{
+    struct xvf_mock_counts counts;
+    struct xvf_mock_fault f;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    unsigned int i, ops, mode;
+    char what[128];
+
+    if (!setup(&fx, config))
+        return;
+    REQUIRE_INT(prepare(&fx, spec_text, "domain:1", &vf, &err), 0, err.msg);
+    xvf_mock_counts(fx.root, &counts);
+    ops = counts.ops;
+    teardown(&fx);
+    REQUIRE(ops >= 8, "a prepare is at least 8 operations, saw %u", ops);
+
+    for (mode = 0; mode < 2; mode++) {
+        for (i = 1; i <= ops; i++) {
+            snprintf(what, sizeof(what), "%s %s: operation %u/%u fails "
+                     "with %s", config, spec_text, i, ops,
+                     mode ? "NVMe status 0x4006" : "EIO");
+            if (!setup(&fx, config))
+                return;
+            xvf_mock_fault_init(&f);
+            f.nth = i;
+            if (mode)
+                f.status = 0x4006;
+            else
+                f.err = EIO;
+            xvf_mock_set_fault(fx.root, &f);
+            CHECK(prepare(&fx, spec_text, "domain:1", &vf, &err) < 0,
+                  "%s: prepare succeeded", what);
+            CHECK(err.msg[0], "%s: no message", what);
+            xvf_mock_clear_fault(fx.root);
+            check_unchanged(&fx, what);
+            teardown(&fx);
+        }
+    }
+}
+
+static void test_fault_every_step_qemu(void)
+{
+    fault_loop("qemu", "vf:nvme0/ns2,driver=nvme");
+}
+
+static void test_fault_every_step_board(void)
+{
+    fault_loop("board", "vf:serial:S5XXNE0R700123/ns2");
+}
+
+static const char *kill_at;
+
+static void die_at_step(void *opaque, const char *step, const char *detail)
+{
+    if (!strcmp(step, kill_at))
+        _exit(9);
+}
+
+/*
+ * A prepare killed at the start of each step (as SIGKILL would) leaves a
+ * journal that reconcile undoes completely.
+ */
+static void test_killed_then_reconciled(void)
+{
+    static const char *const steps[] = {
+        "autoprobe", "assign-vq", "assign-vi", "numvfs", "online",
+        "attach", "bind", "health",
+    };
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    unsigned int i;
+    int status;
+    pid_t pid;
+
+    for (i = 0; i < ARRAY_SIZE(steps); i++) {
+        if (!setup(&fx, "qemu"))
+            return;
+        kill_at = steps[i];
+        pid = fork();
+        if (pid == 0) {
+            fx.cfg.step_cb = die_at_step;
+            prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err);
+            _exit(0);
+        }
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 9,
+              "child did not die at step %s", steps[i]);
+        CHECK(journal_count(&fx) == 1, "killed at %s: journal has the run",
+              steps[i]);
+        xvf_err_clear(&err);
+        CHECK_INT(xvf_reconcile(&fx.cfg, &err), 1, steps[i]);
+        check_unchanged(&fx, steps[i]);
+        teardown(&fx);
+    }
+}
+
+/* A prepare that finds its own interrupted run undoes it and starts over */
+static void test_killed_then_prepared(void)
+{
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    int status;
+    pid_t pid;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    kill_at = "attach";
+    pid = fork();
+    if (pid == 0) {
+        fx.cfg.step_cb = die_at_step;
+        prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    CHECK_INT(journal_count(&fx), 1, "one entry");
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    check_unchanged(&fx, "after release");
+    teardown(&fx);
+}
+
+int main(void)
+{
+    RUN(test_prepare_release);
+    RUN(test_two_vfs_and_exhaustion);
+    RUN(test_guide_board);
+    RUN(test_refusals);
+    RUN(test_unimplemented_command);
+    RUN(test_fault_every_step_qemu);
+    RUN(test_fault_every_step_board);
+    RUN(test_killed_then_reconciled);
+    RUN(test_killed_then_prepared);
+    return harness_done();
+}
