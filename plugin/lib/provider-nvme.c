@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvme.h"
+#include "provider.h"
+
+#define MIN_VQ 2    /* admin queue + one I/O queue */
+#define MIN_VI 1
+
+struct nvme_run {
+    struct xvf_run *run;
+    struct xvf_nvme_pf pf;
+    int fd;
+    struct xvf_nvme_caps caps;
+    struct xvf_nvme_secondary sec[XVF_NVME_MAX_SECONDARIES];
+    unsigned int nsec;
+};
+
+static const struct xvf_entry *held_scid(const struct nvme_run *nr,
+                                         uint16_t scid)
+{
+    unsigned int i;
+
+    for (i = 0; i < nr->run->njournal; i++)
+        if (nr->run->journal[i].cls == XVF_CLASS_NVME &&
+            nr->run->journal[i].scid == scid)
+            return &nr->run->journal[i];
+    return NULL;
+}
+
+static struct xvf_nvme_secondary *find_secondary(struct nvme_run *nr,
+                                                 uint16_t scid)
+{
+    unsigned int i;
+
+    for (i = 0; i < nr->nsec; i++)
+        if (nr->sec[i].scid == scid)
+            return &nr->sec[i];
+    return NULL;
+}
+
+static int nvme_resolve(const struct xvf_spec *spec, char pf[XVF_BDF_LEN],
+                        struct xvf_err *err)
+{
+    struct xvf_nvme_pf p;
+    int r;
+
+    r = xvf_nvme_resolve(spec, &p, err);
+    if (!r)
+        memcpy(pf, p.bdf, XVF_BDF_LEN);
+    return r;
+}
+
+static int check_namespace(struct nvme_run *nr, uint32_t nsid,
+                           struct xvf_nvme_secondary **pre_attached,
+                           struct xvf_err *err)
+{
+    uint16_t ids[NVME_ID_CTRL_LIST_MAX];
+    struct xvf_nvme_secondary *sec;
+    const struct xvf_entry *holder;
+    unsigned int i, n;
+    bool exists;
+    int r;
+
+    *pre_attached = NULL;
+    r = xvf_nvme_ns_exists(nr->fd, nsid, &exists, err);
+    if (r)
+        return r;
+    if (!exists)
+        return xvf_err_set(err, -ENODEV, "namespace %u does not exist on "
+                           "%s", nsid, nr->pf.ctrl);
+    r = xvf_nvme_ns_ctrls(nr->fd, nsid, ids, &n, err);
+    if (r)
+        return r;
+    for (i = 0; i < n; i++) {
+        if (ids[i] == nr->caps.cntlid)
+            return xvf_err_set(err, -EBUSY, "namespace %u is attached to "
+                               "the primary controller 0x%x of %s: the "
+                               "driver domain uses it; detach it there "
+                               "first", nsid, ids[i], nr->pf.ctrl);
+        sec = find_secondary(nr, ids[i]);
+        if (!sec)
+            return xvf_err_set(err, -EBUSY, "namespace %u is attached to "
+                               "controller 0x%x, which is not a secondary "
+                               "of %s", nsid, ids[i], nr->pf.ctrl);
+        holder = held_scid(nr, sec->scid);
+        if (holder)
+            return xvf_err_set(err, -EBUSY, "namespace %u is already "
+                               "given to %s (VF %s, secondary 0x%x)", nsid,
+                               holder->owner, holder->vf, sec->scid);
+        if (sec->online)
+            return xvf_err_set(err, -EBUSY, "namespace %u is attached to "
+                               "secondary controller 0x%x, which is online "
+                               "outside xen-vf", nsid, sec->scid);
+        *pre_attached = sec;
+    }
+    return 0;
+}
+
+static bool secondary_free(struct nvme_run *nr,
+                           const struct xvf_nvme_secondary *sec,
+                           unsigned int totalvfs)
+{
+    char vf[XVF_BDF_LEN], drv[64];
+
+    if (sec->online || !sec->vfn || sec->vfn > totalvfs ||
+        held_scid(nr, sec->scid))
+        return false;
+    if (!xvf_sriov_virtfn(nr->pf.bdf, sec->vfn, vf) &&
+        !xvf_pci_driver(vf, drv, sizeof(drv)) && drv[0])
+        return false;
+    return true;
+}
+
+static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
+                           const struct xvf_nvme_secondary *chosen,
+                           struct xvf_err *err)
+{
+    uint32_t vq_used, vi_used, vq_free, vi_free;
+    unsigned int i;
+
+    if (spec->vq < MIN_VQ || spec->vi < MIN_VI)
+        return xvf_err_set(err, -EINVAL, "a secondary controller needs at "
+                           "least %u VQ (admin + I/O) and %u VI resources, "
+                           "asked for vq=%u vi=%u", MIN_VQ, MIN_VI,
+                           spec->vq, spec->vi);
+    if (spec->vq > nr->caps.vq_max)
+        return xvf_err_set(err, -ENOSPC, "vq=%u is more than the %u "
+                           "flexible VQ resources %s gives one secondary "
+                           "(VQFRSM)", spec->vq, nr->caps.vq_max,
+                           nr->pf.ctrl);
+    if (spec->vi > nr->caps.vi_max)
+        return xvf_err_set(err, -ENOSPC, "vi=%u is more than the %u "
+                           "flexible VI resources %s gives one secondary "
+                           "(VIFRSM)", spec->vi, nr->caps.vi_max,
+                           nr->pf.ctrl);
+    vq_used = nr->caps.vq_primary;
+    vi_used = nr->caps.vi_primary;
+    for (i = 0; i < nr->nsec; i++) {
+        /* an assign replaces what the chosen secondary holds */
+        if (&nr->sec[i] == chosen)
+            continue;
+        vq_used += nr->sec[i].nvq;
+        vi_used += nr->sec[i].nvi;
+    }
+    vq_free = nr->caps.vq_total > vq_used ? nr->caps.vq_total - vq_used : 0;
+    vi_free = nr->caps.vi_total > vi_used ? nr->caps.vi_total - vi_used : 0;
+    if (spec->vq > vq_free || spec->vi > vi_free)
+        return xvf_err_set(err, -ENOSPC, "not enough free flexible "
+                           "resources on %s: asked vq=%u vi=%u, free %u VQ "
+                           "and %u VI", nr->pf.ctrl, spec->vq, spec->vi,
+                           vq_free, vi_free);
+    return 0;
+}
+
+/* How many VFs to enable, or 0 to leave sriov_numvfs alone. */
+static int plan_numvfs(struct nvme_run *nr, unsigned int vfn,
+                       unsigned int totalvfs, unsigned int cur,
+                       unsigned int *target, struct xvf_err *err)
+{
+    unsigned int i, want = vfn;
+    int r;
+
+    *target = 0;
+    if (cur >= vfn)
+        return 0;
+    /*
+     * Changing a non-zero count goes through 0, which removes every VF, so
+     * enable in one go all the VFs this PF has secondaries for.
+     */
+    for (i = 0; i < nr->nsec; i++)
+        if (nr->sec[i].vfn > want && nr->sec[i].vfn <= totalvfs)
+            want = nr->sec[i].vfn;
+    if (cur) {
+        r = xvf_run_vfs_busy(nr->run, cur, "changing sriov_numvfs", err);
+        if (r)
+            return r;
+    }
+    *target = want;
+    return 0;
+}
+
+static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
+                     struct xvf_err *err)
+{
+    struct nvme_run nr = { .run = run, .fd = -1 };
+    int r, rc = 0;
+
+    if ((e->steps & XVF_STEP_BIND) && e->vf[0]) {
+        xvf_run_step(run, "unbind", "unbind %s and clear driver_override",
+                     e->vf);
+        r = xvf_pci_unbind(e->vf);
+        if (r && r != -ENODEV)
+            rc = xvf_err_set(err, r, "cannot unbind %s: %s", e->vf,
+                             strerror(-r));
+    }
+    if (!(e->steps & (XVF_STEP_ATTACH | XVF_STEP_ASSIGN | XVF_STEP_ONLINE)))
+        return rc;
+    r = xvf_nvme_pf_from_bdf(run->pf, &nr.pf, err);
+    if (!r)
+        r = xvf_nvme_open(&nr.pf, &nr.fd, err);
+    if (r)
+        return rc ? rc : r;
+    if (e->steps & XVF_STEP_ATTACH) {
+        struct xvf_err detach = { 0 };
+
+        xvf_run_step(run, "detach", "detach namespace %u from secondary "
+                     "0x%x", e->nsid, e->scid);
+        r = xvf_nvme_ns_attach(nr.fd, e->nsid, e->scid, false, &detach);
+        /* not attached (any more) is what we want */
+        if (r && r != -ENOENT && !rc) {
+            xvf_err_set(err, r, "%s", detach.msg);
+            rc = r;
+        }
+    }
+    if (e->steps & (XVF_STEP_ASSIGN | XVF_STEP_ONLINE)) {
+        xvf_run_step(run, "offline", "secondary 0x%x offline (frees its "
+                     "VQ/VI)", e->scid);
+        r = xvf_nvme_virt_mgmt(nr.fd, NVME_VIRT_MGMT_ACT_OFFLINE_SEC_CTRL,
+                               0, e->scid, 0, err);
+        if (r && !rc)
+            rc = r;
+    }
+    close(nr.fd);
+    return rc;
+}
+
+static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
+                      struct xvf_entry *e, bool pre_attached,
+                      unsigned int numvfs, unsigned int target,
+                      struct xvf_err *err)
+{
+    struct xvf_run *run = nr->run;
+    uint16_t cntlid, oacs;
+    int r;
+
+    r = xvf_run_autoprobe_off(run, err);
+    if (r)
+        return r;
+
+    e->steps |= XVF_STEP_ASSIGN;
+    r = xvf_run_save(run, e, err);
+    if (r)
+        return r;
+    xvf_run_step(run, "assign-vq", "assign %u VQ to secondary 0x%x",
+                 spec->vq, e->scid);
+    r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
+                           NVME_VIRT_MGMT_RT_VQ_RESOURCE, e->scid, spec->vq,
+                           err);
+    if (r)
+        return r;
+    xvf_run_step(run, "assign-vi", "assign %u VI to secondary 0x%x",
+                 spec->vi, e->scid);
+    r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
+                           NVME_VIRT_MGMT_RT_VI_RESOURCE, e->scid, spec->vi,
+                           err);
+    if (r)
+        return r;
+
+    if (target) {
+        r = xvf_run_set_numvfs(run, numvfs, target, err);
+        if (r)
+            return r;
+    }
+    r = xvf_sriov_virtfn(run->pf, e->vfn, e->vf);
+    if (r)
+        return xvf_err_set(err, r, "VF %u of %s did not appear: %s", e->vfn,
+                           run->pf, strerror(-r));
+
+    e->steps |= XVF_STEP_ONLINE;
+    r = xvf_run_save(run, e, err);
+    if (r)
+        return r;
+    xvf_run_step(run, "online", "secondary 0x%x online (VF %s)", e->scid,
+                 e->vf);
+    r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ONLINE_SEC_CTRL, 0,
+                           e->scid, 0, err);
+    if (r)
+        return r;
+
+    if (!pre_attached) {
+        e->steps |= XVF_STEP_ATTACH;
+        r = xvf_run_save(run, e, err);
+        if (r)
+            return r;
+        xvf_run_step(run, "attach", "attach namespace %u to secondary 0x%x",
+                     e->nsid, e->scid);
+        r = xvf_nvme_ns_attach(nr->fd, e->nsid, e->scid, true, err);
+        if (r)
+            return r;
+    }
+
+    e->steps |= XVF_STEP_BIND;
+    r = xvf_run_save(run, e, err);
+    if (r)
+        return r;
+    xvf_run_step(run, "bind", "bind %s to %s (driver_override + "
+                 "drivers_probe)", e->vf, e->driver);
+    r = xvf_pci_bind(e->vf, e->driver);
+    if (r == -ENODEV)
+        return xvf_err_set(err, r, "driver '%s' did not take %s (is it "
+                           "loaded? for pciback: modprobe xen-pciback)",
+                           e->driver, e->vf);
+    if (r)
+        return xvf_err_set(err, r, "cannot bind %s to %s: %s", e->vf,
+                           e->driver, strerror(-r));
+
+    xvf_run_step(run, "health", "Identify on the PF %s must still "
+                 "complete", nr->pf.ctrl);
+    r = xvf_nvme_id_ctrl(nr->fd, &cntlid, &oacs, err);
+    if (r)
+        xvf_err_append(err, "the PF stopped answering after its VF was "
+                       "enabled; rolled back");
+    return r;
+}
+
+static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
+                        const char *canonical, const char *owner,
+                        struct xvf_vf *ret, struct xvf_err *err)
+{
+    struct nvme_run nr = { .run = run, .fd = -1 };
+    struct xvf_nvme_secondary *sec = NULL, *pre_attached;
+    unsigned int totalvfs, numvfs, autoprobe, target, i;
+    uint16_t cntlid, oacs;
+    struct xvf_entry e;
+    int r;
+
+    r = xvf_sriov_totalvfs(run->pf, &totalvfs);
+    if (r == -EOPNOTSUPP)
+        return xvf_err_set(err, r, "%s has no SR-IOV capability", run->pf);
+    if (!r)
+        r = xvf_sriov_numvfs(run->pf, &numvfs);
+    if (!r)
+        r = xvf_sriov_autoprobe(run->pf, &autoprobe);
+    if (r)
+        return xvf_err_set(err, r, "cannot read SR-IOV state of %s: %s",
+                           run->pf, strerror(-r));
+
+    r = xvf_nvme_pf_from_bdf(run->pf, &nr.pf, err);
+    if (!r)
+        r = xvf_nvme_open(&nr.pf, &nr.fd, err);
+    if (!r)
+        r = xvf_nvme_id_ctrl(nr.fd, &cntlid, &oacs, err);
+    if (r)
+        goto out;
+    if (!(oacs & NVME_CTRL_OACS_VIRT_MGMT)) {
+        r = xvf_err_set(err, -EOPNOTSUPP, "%s does not support "
+                        "Virtualization Management (OACS 0x%x)", nr.pf.ctrl,
+                        oacs);
+        goto out;
+    }
+    r = xvf_nvme_caps(nr.fd, &nr.caps, err);
+    if (!r)
+        r = xvf_nvme_secondaries(nr.fd, nr.caps.cntlid, nr.sec, &nr.nsec,
+                                 err);
+    if (r)
+        goto out;
+    if (!nr.nsec) {
+        r = xvf_err_set(err, -EOPNOTSUPP, "%s has no secondary "
+                        "controllers", nr.pf.ctrl);
+        goto out;
+    }
+    xvf_run_step(run, "identify", "%s at %s: primary 0x%x, %u secondaries, "
+                 "flexible VQ %u VI %u", nr.pf.ctrl, run->pf,
+                 nr.caps.cntlid, nr.nsec, nr.caps.vq_total,
+                 nr.caps.vi_total);
+
+    r = check_namespace(&nr, spec->nsid, &pre_attached, err);
+    if (r)
+        goto out;
+    if (pre_attached) {
+        sec = pre_attached;
+        if (!secondary_free(&nr, sec, totalvfs)) {
+            r = xvf_err_set(err, -EBUSY, "namespace %u is attached to "
+                            "secondary 0x%x, whose VF is in use",
+                            spec->nsid, sec->scid);
+            goto out;
+        }
+    } else {
+        for (i = 0; i < nr.nsec && !sec; i++)
+            if (secondary_free(&nr, &nr.sec[i], totalvfs))
+                sec = &nr.sec[i];
+    }
+    if (!sec) {
+        r = xvf_err_set(err, -ENOSPC, "no free secondary controller on %s "
+                        "(%u secondaries, %u VFs possible, all in use)",
+                        nr.pf.ctrl, nr.nsec, totalvfs);
+        goto out;
+    }
+    r = check_resources(&nr, spec, sec, err);
+    if (!r)
+        r = plan_numvfs(&nr, sec->vfn, totalvfs, numvfs, &target, err);
+    if (r)
+        goto out;
+    xvf_run_step(run, "plan", "secondary 0x%x (VF %u)%s, vq=%u vi=%u%s",
+                 sec->scid, sec->vfn,
+                 pre_attached ? ", namespace already attached" : "",
+                 spec->vq, spec->vi, target ? ", enable VFs" : "");
+
+    /* Checks are over: from here on every change is journaled first. */
+    memset(&e, 0, sizeof(e));
+    snprintf(e.id, sizeof(e.id), "vf-%s-%x", run->pf, sec->scid);
+    snprintf(e.spec, sizeof(e.spec), "%s", canonical);
+    snprintf(e.owner, sizeof(e.owner), "%s", owner);
+    snprintf(e.pf, sizeof(e.pf), "%s", run->pf);
+    snprintf(e.driver, sizeof(e.driver), "%s", spec->driver);
+    e.cls = XVF_CLASS_NVME;
+    e.state = XVF_ENTRY_PREPARING;
+    e.scid = sec->scid;
+    e.vfn = sec->vfn;
+    e.nsid = spec->nsid;
+    e.vq = spec->vq;
+    e.vi = spec->vi;
+
+    r = xvf_run_begin(run, &e, autoprobe, numvfs, err);
+    if (r)
+        goto out;
+    r = nvme_steps(&nr, spec, &e, pre_attached, numvfs, target, err);
+    if (!r) {
+        e.state = XVF_ENTRY_READY;
+        r = xvf_run_save(run, &e, err);
+    }
+    if (r) {
+        struct xvf_err rb = { 0 };
+
+        /* The first failure is the one to report. */
+        if (xvf_run_rollback(run, &e, &rb))
+            xvf_err_append(err, "rollback failed too: %s", rb.msg);
+        goto out;
+    }
+    memset(ret, 0, sizeof(*ret));
+    snprintf(ret->pf, sizeof(ret->pf), "%s", e.pf);
+    snprintf(ret->vf, sizeof(ret->vf), "%s", e.vf);
+    ret->scid = e.scid;
+    ret->nsid = e.nsid;
+out:
+    if (nr.fd >= 0)
+        close(nr.fd);
+    return r;
+}
+
+const struct xvf_provider xvf_provider_nvme = {
+    .resolve = nvme_resolve,
+    .prepare = nvme_prepare,
+    .undo = nvme_undo,
+};
