@@ -360,6 +360,9 @@ t_two_release() {
 step --needs $R two-prepare-ns2 -- prepare_ok "$S_TWO" "$SPEC2" 2 vf2t
 step --needs two-prepare-ns2 two-prepare-ns3 -- t_two_prepare3
 step --needs two-prepare-ns3 refuse-third-vf -- refuse 1 "$SPEC4" "$S_TWO"
+# ns2 is held: asking for it again by the PF's stable address is refused
+step --needs two-prepare-ns3 refuse-ns-held -- \
+    refuse 1 vf:0000:01:00.0/ns2 "$S_TWO"
 step --needs two-prepare-ns3 two-io -- t_two_io
 step --needs two-prepare-ns3 two-status -- t_two_status
 step --needs two-prepare-ns2,two-prepare-ns3 two-release -- t_two_release
