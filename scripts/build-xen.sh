@@ -238,8 +238,14 @@ build() {
     # Without it, installing a .pc file makes a file of that name.
     libdir=$(sed -n 's/^libdir *:= *//p' config/Paths.mk)
     mkdir -p "$d$libdir/pkgconfig" || return 1
-    make -C tools/libs/light install DESTDIR="$d" "${mk[@]}" || return 1
-    make -C tools/libs/util install DESTDIR="$d" "${mk[@]}" || return 1
+    if [ "$flavour" = debian ]; then
+        # Only what the series changes: the rest stays Debian's.
+        make -C tools/libs/light install DESTDIR="$d" "${mk[@]}" || return 1
+        make -C tools/libs/util install DESTDIR="$d" "${mk[@]}" || return 1
+    else
+        # Another Xen's libraries: all of them, so the stage is complete.
+        make -C tools/libs install DESTDIR="$d" "${mk[@]}" || return 1
+    fi
     make -C tools/xl install DESTDIR="$d" "${mk[@]}" || return 1
     if [ "$flavour" = debian ]; then
         # Debian's /usr/sbin/xl is a wrapper that runs this one.
