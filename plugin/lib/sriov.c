@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 #include <errno.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <pci/pci.h>
 
 #include "sriov.h"
 #include "sysfs.h"
@@ -184,4 +188,56 @@ int xvf_pci_unbind(const char *bdf)
     if (!override[0] || !strcmp(override, "(null)"))
         return 0;
     return xvf_sysfs_write(path, "\n");
+}
+
+/*
+ * libpci's default error handler exits the process: ours jumps back out
+ * of the lookup instead. Lookups are not reentrant anyway (the name list
+ * lives in the access structure), so one jump buffer is enough.
+ */
+static jmp_buf pci_error_jump;
+
+static void __attribute__((noreturn)) pci_error(char *msg, ...)
+{
+    (void)msg;
+    longjmp(pci_error_jump, 1);
+}
+
+static void pci_quiet(char *msg, ...)
+{
+    (void)msg;
+}
+
+int xvf_pci_describe(const char *bdf, char *buf, size_t len)
+{
+    char vname[128] = "", dname[128] = "";
+    unsigned int vendor, device;
+    struct pci_access *volatile pacc = NULL;
+    int r;
+
+    r = read_attr(bdf, "vendor", &vendor);
+    if (!r)
+        r = read_attr(bdf, "device", &device);
+    if (r)
+        return r;
+    if (!setjmp(pci_error_jump)) {
+        pacc = pci_alloc();
+        pacc->error = pci_error;
+        pacc->warning = pci_quiet;
+        if (!pci_lookup_name(pacc, vname, sizeof(vname),
+                             PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
+                             vendor))
+            vname[0] = '\0';
+        if (!pci_lookup_name(pacc, dname, sizeof(dname),
+                             PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+                             vendor, device))
+            dname[0] = '\0';
+    } else {
+        vname[0] = dname[0] = '\0';
+    }
+    if (pacc)
+        pci_cleanup(pacc);
+    snprintf(buf, len, "%s%s%s%s[%04x:%04x]", vname, vname[0] ? " " : "",
+             dname, dname[0] ? " " : "", vendor, device);
+    return 0;
 }

@@ -55,6 +55,14 @@ int xvf_pci_physfn(const char *vf, char pf[XVF_BDF_LEN]);
 bool xvf_pci_exists(const char *bdf);
 
 /**
+ * xvf_pci_describe() - "vendor device [vvvv:dddd]" of @bdf, for people
+ *
+ * Names come from libpci's ID database; without one, or for IDs it does
+ * not know, the numbers alone.
+ */
+int xvf_pci_describe(const char *bdf, char *buf, size_t len);
+
+/**
  * xvf_pci_driver() - name of the driver bound to @bdf; "" when none
  */
 int xvf_pci_driver(const char *bdf, char *drv, size_t len);

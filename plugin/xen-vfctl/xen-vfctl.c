@@ -287,9 +287,14 @@ static void print_pf(const struct pf_status *st, bool json, bool first)
         }
         printf(",\"secondaries\":[");
     } else {
-        printf("PF %s %s serial %s: VFs %u/%u, autoprobe %u\n", st->pf.bdf,
-               st->pf.ctrl, st->pf.serial[0] ? st->pf.serial : "-",
-               st->numvfs, st->totalvfs, st->autoprobe);
+        char desc[256];
+
+        if (xvf_pci_describe(st->pf.bdf, desc, sizeof(desc)))
+            desc[0] = '\0';
+        printf("PF %s %s (%s) serial %s: VFs %u/%u, autoprobe %u\n",
+               st->pf.bdf, st->pf.ctrl, desc,
+               st->pf.serial[0] ? st->pf.serial : "-", st->numvfs,
+               st->totalvfs, st->autoprobe);
         if (st->have_caps)
             printf("  primary 0x%x, flexible VQ %u (%u free), VI %u "
                    "(%u free)\n", st->caps.cntlid, st->caps.vq_total,
