@@ -4,21 +4,21 @@
 # XVF-LOG markers (tests/lib/steps.sh, STEPS_ECHO=1); the host imports
 # them (steps_import_console) into its own job.
 #
-# Job (each step needs the ones before it unless it says otherwise):
-#   host-boot        Xen is the hypervisor, IOMMU on
-#   daemons-up       xenstored, xen-init-dom0, xenconsoled; xl info,
-#                    xenstore write/read
-#   pf-ready         nvme0 is the SR-IOV PF, namespace 1 reads back its
-#                    signature in DomD
-#   vf-prepare       xen-vfctl prepare --local vf:nvme0/ns2 (-> pciback)
-#   guest-create     stock xl create, pci = [ "<the VF's BDF>" ]
-#   guest-sees-vf    the domU lists the VF (vendor:device) bound to nvme
-#   guest-data       the domU reads namespace 2's signature
-#   guest-destroy    xl destroy; the domain is gone
-#   vf-release       xen-vfctl release --local <BDF>
-#   leak-check       VF gone, secondaries offline with 0 VQ/VI, ns2
-#                    detached, sriov_numvfs 0, no journal entry
-#   pf-still-works   namespace 1 still reads back in DomD
+# Sections (xvf.jobs=a,b,... on dom0's command line; default vfd,neg):
+#   base   host-boot, daemons-up (xenstored, xen-init-dom0, xenconsoled,
+#          xl info, xenstore rw), pf-ready (nvme0 is the SR-IOV PF, ns1
+#          reads back in DomD). Always runs.
+#   local  no daemon: xen-vfctl prepare --local, xl create with the BDF,
+#          the domU reads ns2, xl destroy, xen-vfctl release, leak check
+#   vfd    xen-vfd runs; xl create with pci = [ "vf:nvme0/ns2" ]; the
+#          domU sees the VF, reads ns2's signature, cannot write DomD's
+#          request area, powers off; xen-vfd releases; leak check
+#   neg    through xl create: malformed spec, unknown controller, ns1 (in
+#          use by DomD), the same namespace for a second guest; a request
+#          not created by Dom0; SIGKILL of xen-vfd in the middle of a
+#          prepare and a restart; xl destroy releases; leak check
+# Steps of a section need the base steps and the steps before them in
+# their section only, so one broken section does not block the others.
 set -uo pipefail
 export PATH=/xvf/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -28,36 +28,40 @@ export PATH=/xvf/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 XEN_BIN=/usr/lib/xen-4.17/bin
 RUN=/run/xvf                    # state shared between steps (subshells)
 CONLOG=/var/log/xen/console
-SPEC=vf:nvme0/ns2
+STATE_DIR=/var/lib/xen-vf
+VFD_PID=/run/xen-vfd.pid
+XS_AREA=/local/domain/0/backend/vf
 PF_NAME=nvme0
-GUEST_WAIT=${XVF_GUEST_WAIT:-150}
+GUEST_WAIT=150
+JOBS=vfd,neg
+nvme_tmo=1
 
 mkdir -p "$RUN"
 
-# Kernel command line knobs: xvf.guest_wait=S, xvf.nvme_timeout=S.
-nvme_tmo=1
 read -r -a words </proc/cmdline
 for w in "${words[@]}"; do
     case $w in
         xvf.guest_wait=*) GUEST_WAIT=${w#*=} ;;
         xvf.nvme_timeout=*) nvme_tmo=${w#*=} ;;
+        xvf.jobs=*) JOBS=${w#*=} ;;
     esac
 done
 
+is_mounted() { grep -q " $1 " /proc/mounts; }
 log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
 fail() { log "FAIL: $*"; step_detail "$*"; return 1; }
 
-# wait_for SECS DESC CMD...: run CMD every 0.5 s until it succeeds.
+# wait_for SECS DESC CMD...: run CMD every 0.2 s until it succeeds.
 wait_for() {
     local secs=$1 desc=$2 i=0
     shift 2
     while ! "$@" >/dev/null 2>&1; do
         i=$((i + 1))
-        if [ $i -ge $((secs * 2)) ]; then
+        if [ $i -ge $((secs * 5)) ]; then
             log "timed out after ${secs}s waiting for $desc"
             return 1
         fi
-        sleep 0.5
+        sleep 0.2
     done
 }
 
@@ -67,14 +71,126 @@ pf_bdf() {
     echo "${d##*/}"
 }
 
+# read_sig DEV: the first line of DEV's first sector.
+read_sig() {
+    dd if="$1" bs=512 count=1 2>/dev/null | head -n 1 | tr -d '\000\r'
+}
+
+journal_count() {
+    local f n=0
+    for f in "$STATE_DIR"/vf-*; do
+        [ -e "$f" ] && n=$((n + 1))
+    done
+    echo $n
+}
+
+# journal_of OWNER: the journal files of OWNER, one a line.
+journal_of() {
+    grep -l -x "owner=$1" "$STATE_DIR"/vf-* 2>/dev/null
+}
+
+xs_children() {
+    xenstore-list "$1" 2>/dev/null | grep -c .
+}
+
+# What "nothing changed in DomD" compares: SR-IOV state, the secondary
+# controllers, namespace attachments and the journal.
+domd_snapshot() {
+    local pf f
+    pf=$(cat "$RUN/pf")
+    echo "numvfs $(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")"
+    echo "autoprobe $(cat "/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe")"
+    nvme list-secondary "/dev/$PF_NAME" | grep -E '^ *(SCID|SCS|NVQ|NVI) '
+    for n in 2 3 4; do
+        echo "ns$n: $(nvme list-ctrl "/dev/$PF_NAME" -n $n 2>&1 | tr '\n' ' ')"
+    done
+    for f in "$STATE_DIR"/vf-*; do
+        [ -e "$f" ] || continue
+        echo "journal ${f##*/}: $(grep -E '^(spec|owner|state|vf)=' "$f" |
+            tr '\n' ' ')"
+    done
+}
+
+# leak_check WHAT: nothing held, nothing left anywhere.
+leak_check() {
+    local pf n bad=0 out
+    pf=$(cat "$RUN/pf")
+    n=$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")
+    log "sriov_numvfs $n"
+    [ "$n" = 0 ] || { log "sriov_numvfs is $n"; bad=1; }
+    for v in /sys/bus/pci/devices/"$pf"/virtfn*; do
+        [ -e "$v" ] && { log "VF ${v##*/} still present"; bad=1; }
+    done
+    nvme list-secondary "/dev/$PF_NAME" | tee "$RUN/secondary-after"
+    if grep -q 'Online' "$RUN/secondary-after"; then
+        log "a secondary controller is online"
+        bad=1
+    fi
+    if grep -E '^ *(NVQ|NVI) ' "$RUN/secondary-after" |
+        grep -qv ': 0x0000'; then
+        log "a secondary controller holds VQ/VI resources"
+        bad=1
+    fi
+    for ns in 2 3; do
+        out=$(nvme list-ctrl "/dev/$PF_NAME" -n $ns 2>&1)
+        log "controllers attached to ns$ns: $out"
+        if echo "$out" | grep -qE '^ *\[ *[0-9]+\]'; then
+            log "namespace $ns is still attached"
+            bad=1
+        fi
+    done
+    n=$(journal_count)
+    if [ "$n" != 0 ]; then
+        log "$n journal entries left:"
+        head -n 50 "$STATE_DIR"/vf-*
+        bad=1
+    fi
+    n=$(xs_children "$XS_AREA")
+    if [ "$n" != 0 ]; then
+        log "xenstore leftovers under $XS_AREA:"
+        xenstore-ls -f "$XS_AREA"
+        bad=1
+    fi
+    xen-vfctl status || true
+    [ $bad -eq 0 ] || { fail "leftovers after $1"; return 1; }
+    step_detail "after $1: numvfs 0, no VF, secondaries offline 0 VQ/VI," \
+        "ns2/ns3 detached, no journal, no xenstore request"
+}
+
+# write_cfg NAME PCI-ENTRIES EXTRA-ARGS
+write_cfg() {
+    cat >"$RUN/$1.cfg" <<EOF
+name = "$1"
+type = "pv"
+kernel = "/xvf/domu/vmlinuz"
+ramdisk = "/xvf/domu/initrd.gz"
+extra = "console=hvc0 loglevel=5 xvf.nvme_timeout=$nvme_tmo $3"
+memory = 128
+vcpus = 1
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+pci = [ $2 ]
+EOF
+}
+
+guest_log() {
+    echo "$CONLOG/guest-$1.log"
+}
+
+domu_line() {
+    grep -a "$2" "$(guest_log "$1")" 2>/dev/null | head -n 1 | tr -d '\r'
+}
+
+# --- base
+
 t_host_boot() {
     local t
     read -r t </sys/hypervisor/type || return 1
-    log "hypervisor: $t $(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)"
+    log "hypervisor: $t $(cat /sys/hypervisor/version/major)." \
+        "$(cat /sys/hypervisor/version/minor)"
     [ "$t" = xen ] || { fail "not running on Xen ($t)"; return 1; }
-    [ -e /sys/bus/xen ] || { fail "no xen bus"; return 1; }
-    grep -q 'control_d' /proc/xen/capabilities 2>/dev/null ||
-        mountpoint -q /proc/xen || mount -t xenfs xenfs /proc/xen ||
+    is_mounted /proc/xen || mount -t xenfs xenfs /proc/xen ||
         { fail "cannot mount xenfs"; return 1; }
     grep -q control_d /proc/xen/capabilities ||
         { fail "not the control domain"; return 1; }
@@ -84,17 +200,18 @@ t_host_boot() {
 t_daemons_up() {
     local v
     mkdir -p /var/lib/xenstored /var/run/xen /run/xen /var/lib/xen \
-        /var/log/xen/console /var/lib/xen-vf /etc/xen /var/lock
+        /var/log/xen/console "$STATE_DIR" /etc/xen /var/lock
     # xenconsoled hands each guest console a pty.
-    mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts ||
+    is_mounted /dev/pts || mount -t devpts devpts /dev/pts ||
         { fail "cannot mount devpts"; return 1; }
     [ -e /etc/xen/xl.conf ] || : >/etc/xen/xl.conf
+    # xen-vfd logs to syslog when it runs as a daemon.
+    syslogd -O /var/log/messages || { fail "syslogd"; return 1; }
     log "starting xenstored"
     XENSTORED_ROOTDIR=/var/lib/xenstored \
         "$XEN_BIN/xenstored" --pid-file /run/xen/xenstored.pid ||
         { fail "xenstored did not start"; return 1; }
-    wait_for 20 "xenstored" xenstore-read /local 2>/dev/null ||
-        wait_for 20 "xenstored" xenstore-ls / || return 1
+    wait_for 20 "xenstored" xenstore-ls / || return 1
     log "xen-init-dom0"
     "$XEN_BIN/xen-init-dom0" || { fail "xen-init-dom0 failed"; return 1; }
     log "starting xenconsoled"
@@ -117,11 +234,6 @@ t_daemons_up() {
     step_detail "$(sed -n 's/^xen_version *: //p' "$RUN/xl-info"), xenstore rw ok"
 }
 
-# read_sig DEV: the first line of DEV's first sector.
-read_sig() {
-    dd if="$1" bs=512 count=1 2>/dev/null | head -n 1 | tr -d '\000\r'
-}
-
 t_pf_ready() {
     local pf sig
     wait_for 30 "/dev/${PF_NAME}n1" test -b "/dev/${PF_NAME}n1" || return 1
@@ -132,66 +244,20 @@ t_pf_ready() {
     sig=$(read_sig "/dev/${PF_NAME}n1")
     log "ns1 in DomD: $sig"
     [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 signature '$sig'"; return 1; }
-    nvme list-secondary "/dev/$PF_NAME" | tee "$RUN/secondary-before"
+    nvme list-secondary "/dev/$PF_NAME"
     step_detail "PF $pf, ns1 '$sig'"
 }
 
-t_vf_prepare() {
-    local vf drv
-    vf=$(xen-vfctl -v prepare --local "$SPEC") ||
-        { fail "xen-vfctl prepare $SPEC failed"; return 1; }
-    log "prepared $SPEC -> $vf"
-    echo "$vf" >"$RUN/vf"
-    drv=$(readlink "/sys/bus/pci/devices/$vf/driver") ||
-        { fail "VF $vf has no driver"; return 1; }
-    drv=${drv##*/}
-    [ "$drv" = pciback ] || { fail "VF $vf bound to $drv, not pciback"; return 1; }
-    log "Xen: $(xl dmesg | grep -i 'virtual function' | tail -n 2)"
-    xl pci-assignable-list
-    xl pci-assignable-list | grep -q "${vf#0000:}" ||
-        { fail "$vf not in xl pci-assignable-list"; return 1; }
-    step_detail "$SPEC -> $vf (pciback)"
-}
+# --- shared guest checks
 
-# write_cfg NAME PCI-LIST-ENTRY HOLD
-write_cfg() {
-    cat >"$RUN/$1.cfg" <<EOF
-name = "$1"
-type = "pv"
-kernel = "/xvf/domu/vmlinuz"
-ramdisk = "/xvf/domu/initrd.gz"
-extra = "console=hvc0 loglevel=5 xvf.hold=$3 xvf.nvme_timeout=$nvme_tmo"
-memory = 128
-vcpus = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-pci = [ $2 ]
-EOF
-}
-
-t_guest_create() {
-    local vf
-    vf=$(cat "$RUN/vf")
-    write_cfg domu1 "\"$vf\"" 1
-    cat "$RUN/domu1.cfg"
-    xl create "$RUN/domu1.cfg" || { fail "xl create failed"; return 1; }
-    xl list
-    xl list domu1 >/dev/null || { fail "domu1 not listed"; return 1; }
-    step_detail "domu1 created with pci $vf"
-}
-
-guest_log() {
-    echo "$CONLOG/guest-$1.log"
-}
-
-t_guest_sees_vf() {
+# guest_sees_vf NAME
+guest_sees_vf() {
     local glog line
-    glog=$(guest_log domu1)
+    glog=$(guest_log "$1")
     wait_for "$GUEST_WAIT" "DOMU-PCI in $glog" grep -q 'DOMU-PCI ' "$glog" ||
         { cat "$glog" 2>/dev/null; fail "domU listed no PCI device"; return 1; }
     grep -a 'DOMU-' "$glog"
-    line=$(grep -a 'DOMU-PCI ' "$glog" | head -n 1 | tr -d '\r')
+    line=$(domu_line "$1" 'DOMU-PCI ')
     case $line in
         *" 0x1b36:0x0010 "*) ;;
         *) fail "domU sees '$line', not the NVMe VF"; return 1 ;;
@@ -199,13 +265,14 @@ t_guest_sees_vf() {
     step_detail "${line#*DOMU-PCI }"
 }
 
-t_guest_data() {
+# guest_data NAME
+guest_data() {
     local glog line
-    glog=$(guest_log domu1)
+    glog=$(guest_log "$1")
     wait_for "$GUEST_WAIT" "DOMU-DONE in $glog" grep -q 'DOMU-DONE' "$glog" ||
         { grep -a -E 'DOMU-|nvme' "$glog"; fail "domU did not finish"; return 1; }
     grep -a -E 'DOMU-|nvme' "$glog"
-    line=$(grep -a 'DOMU-BLK ' "$glog" | head -n 1 | tr -d '\r')
+    line=$(domu_line "$1" 'DOMU-BLK ')
     case $line in
         *" sig=XVF-SIG ns2") ;;
         *) fail "domU read '${line:-nothing}', not 'XVF-SIG ns2'"; return 1 ;;
@@ -213,95 +280,382 @@ t_guest_data() {
     step_detail "${line#*DOMU-BLK }"
 }
 
-t_guest_destroy() {
-    xl destroy domu1 || { fail "xl destroy failed"; return 1; }
-    wait_for 30 "domu1 to go" sh -c '! xl list domu1' ||
-        { fail "domu1 still listed"; return 1; }
-    xl list
-    step_detail "domu1 destroyed"
+# --- local: no daemon, stock flow with a BDF
+
+t_local_prepare() {
+    local vf drv
+    vf=$(xen-vfctl -v prepare --local vf:nvme0/ns2) ||
+        { fail "xen-vfctl prepare vf:nvme0/ns2 failed"; return 1; }
+    log "prepared vf:nvme0/ns2 -> $vf"
+    echo "$vf" >"$RUN/local-vf"
+    drv=$(readlink "/sys/bus/pci/devices/$vf/driver") ||
+        { fail "VF $vf has no driver"; return 1; }
+    [ "${drv##*/}" = pciback ] ||
+        { fail "VF $vf bound to ${drv##*/}, not pciback"; return 1; }
+    xl pci-assignable-list | grep -q "${vf#0000:}" ||
+        { fail "$vf not in xl pci-assignable-list"; return 1; }
+    step_detail "vf:nvme0/ns2 -> $vf (pciback)"
 }
 
-t_vf_release() {
+t_local_create() {
     local vf
-    vf=$(cat "$RUN/vf")
+    vf=$(cat "$RUN/local-vf")
+    write_cfg local1 "\"$vf\"" "xvf.hold=1"
+    cat "$RUN/local1.cfg"
+    xl create "$RUN/local1.cfg" || { fail "xl create failed"; return 1; }
+    xl list local1 || { fail "local1 not listed"; return 1; }
+    step_detail "local1 created with pci $vf"
+}
+
+t_local_destroy() {
+    xl destroy local1 || { fail "xl destroy failed"; return 1; }
+    wait_for 30 "local1 to go" sh -c '! xl list local1' ||
+        { fail "local1 still listed"; return 1; }
+    step_detail "local1 destroyed"
+}
+
+t_local_release() {
+    local vf
+    vf=$(cat "$RUN/local-vf")
     xen-vfctl -v release --local "$vf" ||
         { fail "xen-vfctl release $vf failed"; return 1; }
     step_detail "released $vf"
 }
 
-t_leak_check() {
-    local pf vf n bad=0 out
-    pf=$(cat "$RUN/pf")
-    vf=$(cat "$RUN/vf")
-    n=$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")
-    log "sriov_numvfs $n"
-    [ "$n" = 0 ] || { log "sriov_numvfs is $n"; bad=1; }
-    if [ -e "/sys/bus/pci/devices/$vf" ]; then
-        log "VF $vf still present"
-        bad=1
+# --- vfd: the daemon and xl create with a vf: name
+
+t_vfd_start() {
+    local st ver
+    xen-vfd -v -p "$VFD_PID" || { fail "xen-vfd did not start"; return 1; }
+    [ -s "$VFD_PID" ] || { fail "no pidfile $VFD_PID"; return 1; }
+    kill -0 "$(cat "$VFD_PID")" || { fail "xen-vfd not running"; return 1; }
+    st=$(xenstore-read /local/domain/0/drivers/xen-vf/status)
+    ver=$(xenstore-read /local/domain/0/drivers/xen-vf/protocol)
+    log "drivers/xen-vf/status=$st protocol=$ver"
+    [ "$st" = ready ] || { fail "status '$st', not ready"; return 1; }
+    # A second instance must refuse while the first holds the pidfile.
+    if xen-vfd -F -p "$VFD_PID" 2>"$RUN/second.err"; then
+        fail "a second xen-vfd started"
+        return 1
     fi
-    nvme list-secondary "/dev/$PF_NAME" | tee "$RUN/secondary-after"
-    if grep -q 'Online' "$RUN/secondary-after"; then
-        log "a secondary controller is online"
-        bad=1
-    fi
-    if grep -E '^ *(NVQ|NVI) ' "$RUN/secondary-after" | grep -qv ': 0x0000'; then
-        log "a secondary controller holds VQ/VI resources"
-        bad=1
-    fi
-    out=$(nvme list-ctrl "/dev/$PF_NAME" -n 2 2>&1)
-    log "controllers attached to ns2: $out"
-    if echo "$out" | grep -qE '^ *\[ *[0-9]+\]'; then
-        log "namespace 2 is still attached"
-        bad=1
-    fi
-    if ls /var/lib/xen-vf/vf-* >/dev/null 2>&1; then
-        log "journal entries left:"
-        ls -l /var/lib/xen-vf/
-        bad=1
-    fi
-    xen-vfctl status || true
-    [ $bad -eq 0 ] || { fail "leftovers after release"; return 1; }
-    step_detail "numvfs 0, VF gone, secondaries offline, ns2 detached, no journal"
+    cat "$RUN/second.err"
+    grep -q 'already running' "$RUN/second.err" ||
+        { fail "second xen-vfd: $(cat "$RUN/second.err")"; return 1; }
+    grep xen-vfd /var/log/messages
+    step_detail "pid $(cat "$VFD_PID"), status=$st, protocol=$ver"
+}
+
+t_vfd_create() {
+    local id st bdf drv
+    write_cfg domu2 '"vf:nvme0/ns2"' "xvf.xs_attack=1"
+    cat "$RUN/domu2.cfg"
+    xl create "$RUN/domu2.cfg" 2>&1 | tee "$RUN/domu2.create"
+    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl create failed"; return 1; }
+    id=$(xl domid domu2) || { fail "domu2 not listed"; return 1; }
+    echo "$id" >"$RUN/domu2.id"
+    xenstore-ls -f "$XS_AREA"
+    st=$(xenstore-read "$XS_AREA/$id/0/state")
+    bdf=$(xenstore-read "$XS_AREA/$id/0/bdf")
+    log "request $id/0: state=$st bdf=$bdf"
+    [ "$st" = ready ] || { fail "request state '$st'"; return 1; }
+    echo "$bdf" >"$RUN/domu2.vf"
+    journal_of "domain:$id" | grep -q . ||
+        { fail "no journal entry owned by domain:$id"; return 1; }
+    drv=$(readlink "/sys/bus/pci/devices/$bdf/driver")
+    [ "${drv##*/}" = pciback ] ||
+        { fail "VF $bdf bound to '${drv##*/}'"; return 1; }
+    xl pci-list domu2 | tee "$RUN/domu2.pci"
+    grep -q "${bdf#0000:}" "$RUN/domu2.pci" ||
+        { fail "xl pci-list domu2 has no $bdf"; return 1; }
+    grep xen-vfd /var/log/messages | tail -n 20
+    step_detail "domu2 (domain $id) got vf:nvme0/ns2 = $bdf"
+}
+
+t_vfd_domd_ns1() {
+    local sig
+    sig=$(read_sig "/dev/${PF_NAME}n1")
+    [ "$sig" = "XVF-SIG ns1" ] ||
+        { fail "ns1 reads '$sig' while the VF is in use"; return 1; }
+    nvme id-ctrl "/dev/$PF_NAME" | head -n 3 ||
+        { fail "Identify on the PF failed"; return 1; }
+    step_detail "ns1 '$sig' in DomD while domu2 holds ns2"
+}
+
+t_vfd_xs_refused() {
+    local glog bad=0 line
+    glog=$(guest_log domu2)
+    grep -a 'DOMU-XS' "$glog" | tr -d '\r' | tee "$RUN/domu2.xs"
+    [ -s "$RUN/domu2.xs" ] || { fail "domU printed no DOMU-XS lines"; return 1; }
+    grep -q 'DOMU-XS domid=[0-9]' "$RUN/domu2.xs" ||
+        { fail "domU could not use xenstore at all"; return 1; }
+    while read -r line; do
+        case $line in
+            *" write "*" rc=0"*|*" read "*" rc=0"*)
+                log "NOT refused: $line"
+                bad=1 ;;
+        esac
+    done <"$RUN/domu2.xs"
+    [ $bad -eq 0 ] || { fail "the domU reached DomD's request area"; return 1; }
+    step_detail "3 writes and 1 read by the domU refused"
+}
+
+t_vfd_poweroff() {
+    local id
+    id=$(cat "$RUN/domu2.id")
+    # The domU powers itself off after its checks.
+    wait_for 60 "domu2 to power off" sh -c '! xl list domu2' ||
+        { fail "domu2 still running"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id" sh -c \
+        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
+         ! xenstore-list $XS_AREA/$id" ||
+        { fail "VF of domain $id not released"; return 1; }
+    grep xen-vfd /var/log/messages | tail -n 20
+    step_detail "domu2 powered off; xen-vfd released its VF"
 }
 
 t_pf_still_works() {
     local sig
     sig=$(read_sig "/dev/${PF_NAME}n1")
-    log "ns1 in DomD: $sig"
     [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 reads '$sig'"; return 1; }
-    nvme id-ctrl "/dev/$PF_NAME" | head -n 5 ||
+    nvme id-ctrl "/dev/$PF_NAME" | head -n 3 ||
         { fail "Identify on the PF failed"; return 1; }
     step_detail "ns1 '$sig', Identify ok"
 }
 
+# --- neg: refusals through xl create, foreign requests, SIGKILL
+
+# xl_refused NAME PCI REGEX: xl create must fail, with a message that
+# matches REGEX, leave no domain and change nothing in DomD.
+xl_refused() {
+    local name=$1 pci=$2 re=$3 msg
+    domd_snapshot >"$RUN/$name.before"
+    write_cfg "$name" "$pci" ""
+    if xl create -p "$RUN/$name.cfg" >"$RUN/$name.out" 2>&1; then
+        cat "$RUN/$name.out"
+        fail "xl create with pci = [ $pci ] succeeded"
+        return 1
+    fi
+    cat "$RUN/$name.out"
+    msg=$(grep -i -E "$re" "$RUN/$name.out" | head -n 1)
+    [ -n "$msg" ] || { fail "no error matching '$re'"; return 1; }
+    if xl list "$name" >/dev/null 2>&1; then
+        fail "domain $name left behind"
+        return 1
+    fi
+    domd_snapshot >"$RUN/$name.after"
+    if ! diff "$RUN/$name.before" "$RUN/$name.after"; then
+        fail "DomD changed"
+        return 1
+    fi
+    step_detail "${msg#*libxl: }"
+}
+
+t_neg_malformed() {
+    xl_refused bad1 '"vf:nvme0/nsX"' 'nsX|namespace|spec'
+}
+
+t_neg_unknown() {
+    xl_refused bad2 '"vf:nvme7/ns2"' 'nvme7'
+}
+
+t_neg_ns1() {
+    xl_refused bad3 '"vf:nvme0/ns1"' 'namespace 1|primary'
+}
+
+t_neg_hold() {
+    local id
+    write_cfg p1 '"vf:nvme0/ns2"' ""
+    xl create -p "$RUN/p1.cfg" || { fail "xl create -p p1 failed"; return 1; }
+    id=$(xl domid p1) || return 1
+    echo "$id" >"$RUN/p1.id"
+    journal_of "domain:$id" || { fail "no journal entry of domain:$id"; return 1; }
+    step_detail "paused p1 (domain $id) holds vf:nvme0/ns2"
+}
+
+t_neg_same_ns() {
+    xl_refused bad4 '"vf:nvme0/ns2"' 'ns2|namespace 2|in use|held|prepared'
+}
+
+# A request Dom0 did not create is ignored: it stays "requested" and the
+# device does not change. Its directory is given to the guest before any
+# child exists, so no event ever shows a whole request owned by Dom0
+# (children inherit the owner). A malformed request written after it by
+# Dom0 is the barrier: once that one is answered, xen-vfd has seen both.
+t_neg_foreign() {
+    local id foreign barrier st
+    id=$(cat "$RUN/p1.id")
+    domd_snapshot >"$RUN/foreign.before"
+    foreign=$XS_AREA/$id/7
+    barrier=$XS_AREA/$id/8
+    xenstore-write "$foreign" "" || return 1
+    xenstore-chmod "$foreign" "n$id" || return 1
+    xenstore-write "$foreign/spec" vf:nvme0/ns3 "$foreign/op" prepare \
+        "$foreign/state" requested "$foreign/bdf" "" "$foreign/error" "" ||
+        return 1
+    xenstore-ls -p "$foreign"
+    xenstore-write "$barrier/spec" 'vf:nvme0/nsX' "$barrier/op" prepare \
+        "$barrier/state" requested "$barrier/bdf" "" "$barrier/error" "" ||
+        return 1
+    wait_for 30 "the barrier request's answer" sh -c \
+        "[ \"\$(xenstore-read $barrier/state)\" = error ]" ||
+        { fail "xen-vfd did not answer Dom0's request"; return 1; }
+    log "barrier answered: $(xenstore-read "$barrier/error")"
+    st=$(xenstore-read "$foreign/state")
+    log "foreign request state: $st"
+    grep xen-vfd /var/log/messages | tail -n 5
+    domd_snapshot >"$RUN/foreign.after"
+    xenstore-rm "$foreign"
+    xenstore-rm "$barrier"
+    [ "$st" = requested ] || { fail "foreign request answered: $st"; return 1; }
+    diff "$RUN/foreign.before" "$RUN/foreign.after" ||
+        { fail "DomD changed for a foreign request"; return 1; }
+    grep -q 'ignored: request created by domain' /var/log/messages ||
+        { fail "xen-vfd did not log the foreign request"; return 1; }
+    step_detail "request owned by domain $id ignored; Dom0's answered"
+}
+
+# find_preparing: a request xen-vfd is working on right now.
+find_preparing() {
+    local d n
+    for d in $(xenstore-list "$XS_AREA" 2>/dev/null); do
+        for n in $(xenstore-list "$XS_AREA/$d" 2>/dev/null); do
+            [ "$(xenstore-read "$XS_AREA/$d/$n/state" 2>/dev/null)" = \
+                preparing ] && { echo "$d/$n"; return 0; }
+        done
+    done
+    return 1
+}
+
+t_neg_kill() {
+    local xlpid rc=0 req='' old id j end
+    old=$(cat "$VFD_PID")
+    write_cfg p3 '"vf:nvme0/ns3"' ""
+    xl create -p "$RUN/p3.cfg" >"$RUN/p3.out" 2>&1 &
+    xlpid=$!
+    end=$(($(date +%s) + 40))
+    while [ "$(date +%s)" -lt $end ]; do
+        req=$(find_preparing) && break
+        sleep 0.05
+    done
+    kill -9 "$old"
+    log "SIGKILL xen-vfd $old; request ${req:-(none seen preparing)}"
+    log "journal at the kill: $(cat "$STATE_DIR"/vf-* 2>/dev/null |
+        grep -E '^(spec|owner|state)=' | tr '\n' ' ')"
+    wait_for 10 "xen-vfd $old to die" sh -c "! kill -0 $old" || return 1
+    xen-vfd -v -p "$VFD_PID" || { fail "xen-vfd did not restart"; return 1; }
+    log "restarted xen-vfd $(cat "$VFD_PID")"
+    wait "$xlpid" || rc=$?
+    cat "$RUN/p3.out"
+    grep xen-vfd /var/log/messages | tail -n 25
+    if [ $rc -eq 0 ]; then
+        id=$(xl domid p3) || { fail "p3 created but not listed"; return 1; }
+        echo "$id" >"$RUN/p3.id"
+        j=$(journal_of "domain:$id") ||
+            { fail "p3 created but no journal entry"; return 1; }
+        grep -q -x 'state=ready' "$j" ||
+            { fail "journal entry of p3 not ready"; return 1; }
+        step_detail "killed at ${req:-?}: create completed after restart" \
+            "(domain $id)"
+    else
+        xl list p3 >/dev/null 2>&1 && { fail "p3 failed but exists"; return 1; }
+        [ "$(journal_count)" = 1 ] || { fail "journal after failed p3"; return 1; }
+        step_detail "killed at ${req:-?}: create failed cleanly"
+    fi
+    [ -n "$req" ] || { fail "never saw the request being prepared"; return 1; }
+}
+
+t_neg_destroy() {
+    local d
+    for d in p1 p3; do
+        xl list "$d" >/dev/null 2>&1 || continue
+        xl destroy "$d" || { fail "xl destroy $d failed"; return 1; }
+    done
+    wait_for 60 "xen-vfd to release everything" sh -c \
+        "[ -z \"\$(ls $STATE_DIR/vf-* 2>/dev/null)\" ] && \
+         [ -z \"\$(xenstore-list $XS_AREA 2>/dev/null)\" ]" ||
+        { fail "VFs not released after xl destroy"; return 1; }
+    grep xen-vfd /var/log/messages | tail -n 10
+    step_detail "xl destroy p1 p3: released"
+}
+
 t_collect() {
+    echo "--- xl list"
+    xl list 2>/dev/null
+    echo "--- xen-vfd log"
+    grep xen-vfd /var/log/messages 2>/dev/null | tail -n 100
+    echo "--- xenstore $XS_AREA"
+    xenstore-ls -f "$XS_AREA" 2>/dev/null
     echo "--- xl dmesg (tail)"
-    xl dmesg 2>/dev/null | tail -n 60
+    xl dmesg 2>/dev/null | tail -n 40
     echo "--- dmesg (tail)"
-    dmesg | tail -n 80
-    for f in "$CONLOG"/guest-*.log; do
+    dmesg | tail -n 60
+    for f in "$CONLOG"/guest-*.log /var/log/xen/xl-*.log; do
         [ -e "$f" ] || continue
         echo "--- $f"
-        tr -d '\r' <"$f" | tail -n 80
+        tr -d '\r' <"$f" | tail -n 60
     done
     return 0
+}
+
+has_job() {
+    case ",$JOBS," in *",$1,"*) return 0 ;; esac
+    return 1
 }
 
 STEPS_ECHO=1
 export STEPS_ECHO
 steps_init xen /run/xvf-logs
+gw=$((GUEST_WAIT + 30))
 
 step host-boot -- t_host_boot
 step daemons-up -- t_daemons_up
 step pf-ready -- t_pf_ready
-step vf-prepare -- t_vf_prepare
-step --timeout 60 guest-create -- t_guest_create
-step --timeout $((GUEST_WAIT + 30)) guest-sees-vf -- t_guest_sees_vf
-step --timeout $((GUEST_WAIT + 30)) guest-data -- t_guest_data
-step --needs guest-create --timeout 60 guest-destroy -- t_guest_destroy
-step --needs vf-prepare,guest-destroy vf-release -- t_vf_release
-step --needs vf-release leak-check -- t_leak_check
+base=host-boot,daemons-up,pf-ready
+
+if has_job local; then
+    step --needs $base local-prepare -- t_local_prepare
+    step --needs $base,local-prepare --timeout 60 local-create -- t_local_create
+    step --needs local-create --timeout $gw local-guest-sees-vf -- \
+        guest_sees_vf local1
+    step --needs local-guest-sees-vf --timeout $gw local-guest-data -- \
+        guest_data local1
+    step --needs local-create --timeout 60 local-destroy -- t_local_destroy
+    step --needs local-destroy local-release -- t_local_release
+    step --needs local-release local-leak-check -- leak_check "local release"
+fi
+
+if has_job vfd; then
+    step --needs $base vfd-start -- t_vfd_start
+    step --needs vfd-start --timeout 90 vfd-create -- t_vfd_create
+    step --needs vfd-create --timeout $gw vfd-guest-sees-vf -- \
+        guest_sees_vf domu2
+    step --needs vfd-create vfd-domd-ns1 -- t_vfd_domd_ns1
+    step --needs vfd-guest-sees-vf --timeout $gw vfd-guest-data -- \
+        guest_data domu2
+    step --needs vfd-guest-data vfd-guest-xs-refused -- t_vfd_xs_refused
+    step --needs vfd-create --timeout 150 vfd-poweroff-release -- \
+        t_vfd_poweroff
+    step --needs vfd-poweroff-release vfd-leak-check -- \
+        leak_check "domU poweroff"
+fi
+
+if has_job neg; then
+    if [ "$(step_status vfd-start)" = "" ]; then
+        step --needs $base vfd-start -- t_vfd_start
+    fi
+    n=vfd-start
+    step --needs $n --timeout 60 neg-malformed -- t_neg_malformed
+    step --needs $n --timeout 60 neg-unknown-ctrl -- t_neg_unknown
+    step --needs $n --timeout 60 neg-ns1 -- t_neg_ns1
+    step --needs $n --timeout 60 neg-hold -- t_neg_hold
+    step --needs neg-hold --timeout 60 neg-same-ns -- t_neg_same_ns
+    step --needs neg-hold --timeout 60 neg-foreign-request -- t_neg_foreign
+    step --needs neg-hold --timeout 120 neg-kill-restart -- t_neg_kill
+    step --needs neg-hold --timeout 90 neg-destroy-release -- t_neg_destroy
+    step --needs neg-destroy-release neg-leak-check -- \
+        leak_check "xl destroy"
+fi
+
 step --needs pf-ready pf-still-works -- t_pf_still_works
 step --always collect -- t_collect
 

@@ -6,6 +6,7 @@
 #   DOMU-UP <uname -r>
 #   DOMU-PCI <bdf> <vendor>:<device> class=<class> driver=<driver>
 #   DOMU-BLK <dev> ctrl=<nvmeN> pci=<bdf> sig=<first line of sector 0>
+#   DOMU-XS ...   (xvf.xs_attack=1) its attempts on DomD's request area
 #   DOMU-DONE pci=<n> blk=<n>
 # then, with xvf.hold=1 on the command line, waits to be destroyed;
 # otherwise /init powers the domain off.
@@ -16,13 +17,14 @@
 # here, before the driver probes. insmod ignores "nvme_core.x=" on the
 # kernel command line (only modprobe reads it), hence the options below.
 # shellcheck shell=sh
-tmo=1 hold=0 wait_s=90
+tmo=1 hold=0 wait_s=90 xs_attack=0
 read -r cmdline </proc/cmdline
 for w in $cmdline; do
     case "$w" in
         xvf.nvme_timeout=*) tmo=${w#xvf.nvme_timeout=} ;;
         xvf.hold=*) hold=${w#xvf.hold=} ;;
         xvf.wait=*) wait_s=${w#xvf.wait=} ;;
+        xvf.xs_attack=*) xs_attack=${w#xvf.xs_attack=} ;;
     esac
 done
 
@@ -97,6 +99,23 @@ if [ $npci -gt 0 ]; then
         nblk=$((nblk + 1))
     done
 fi
+# A guest must not be able to touch the driver domain's request area:
+# try to release its own VF and to ask for another namespace. Both must be
+# refused by xenstored's permissions.
+if [ "$xs_attack" = 1 ]; then
+    self=$(xenstore-read domid 2>/dev/null)
+    echo "DOMU-XS domid=${self:-unknown} uptime=$(cut -d' ' -f1 /proc/uptime)"
+    area=/local/domain/0/backend/vf/${self:-0}
+    for kv in "$area/0/op=release" "$area/9/spec=vf:nvme0/ns3" \
+        "$area/9/op=prepare"; do
+        out=$(xenstore-write "${kv%%=*}" "${kv#*=}" 2>&1)
+        echo "DOMU-XS write ${kv%%=*} rc=$? ${out}" \
+            "uptime=$(cut -d' ' -f1 /proc/uptime)"
+    done
+    out=$(xenstore-read "$area/0/spec" 2>&1)
+    echo "DOMU-XS read $area/0/spec rc=$? ${out}"
+fi
+
 echo "DOMU-DONE pci=$npci blk=$nblk uptime=$(cut -d' ' -f1 /proc/uptime)"
 if [ "$hold" = 1 ]; then
     while :; do

@@ -15,6 +15,8 @@
 #   XEN_VF_XEN_GZ        hypervisor (default /boot/xen-4.17-amd64.gz)
 #   XEN_VF_BOARD_TIMEOUT seconds before QEMU is killed (default 900)
 #   XEN_VF_CONSOLE=1     copy the board's console to stdout
+#   XEN_VF_XEN_JOBS      dom0's sections (default vfd,neg; also: local),
+#                        see tests/xen/dom0-test.sh
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +29,7 @@ cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 work=$top/$BUILD/xen-board
 xen_gz=${XEN_VF_XEN_GZ:-/boot/xen-4.17-amd64.gz}
 board_tmo=${XEN_VF_BOARD_TIMEOUT:-900}
+jobs=${XEN_VF_XEN_JOBS:-vfd,neg}
 XEN_BIN=/usr/lib/xen-4.17/bin
 export XEN_VF_CACHE=$cache
 
@@ -45,9 +48,22 @@ h_lint() {
 }
 
 h_build() {
+    local f
     make -s -j2 all || return 1
-    [ -x "$BUILD/xen-vfctl" ] || { echo "no $BUILD/xen-vfctl"; return 1; }
-    step_detail "$(cd "$BUILD" && echo xen-vf*)"
+    for f in xen-vfctl xen-vfd vf.so; do
+        [ -e "$BUILD/$f" ] || { echo "no $BUILD/$f"; return 1; }
+    done
+    step_detail "xen-vfctl xen-vfd vf.so"
+}
+
+# Xen's xl and libxl with the xen-patches/ series (make xen, cached).
+h_xen_tools() {
+    local st=$BUILD/xen/stage
+    make -s xen || return 1
+    [ -x "$st/usr/lib/xen-4.17/bin/xl" ] || { echo "no patched xl"; return 1; }
+    cat "$BUILD/xen/info" 2>/dev/null
+    step_detail "$(sed -n 's/^version=//p' "$BUILD/xen/info"), $(grep -c \
+        '^patch=' "$BUILD/xen/info") patches"
 }
 
 h_kernel() {
@@ -76,6 +92,7 @@ h_domu_initramfs() {
     k=$(cat "$state/kdir")
     out=$(scripts/mk-initramfs.sh -k "$k" -B \
         -m nvme -m xen-pcifront \
+        -b /usr/bin/xenstore-read -b /usr/bin/xenstore-write \
         -f tests/lib/guest-init.sh=/init \
         -f tests/xen/domu-test.sh=/xvf/run \
         -c xen-domu) || return 1
@@ -84,7 +101,7 @@ h_domu_initramfs() {
 }
 
 h_dom0_initramfs() {
-    local k base top_img b bins=() xs
+    local k base top_img xen_img b bins=() xs st lib
     k=$(cat "$state/kdir")
     # The slow, stable layer: busybox, bash, the Xen tools, nvme-cli,
     # kernel modules and the domU kernel.
@@ -106,17 +123,31 @@ h_dom0_initramfs() {
         -f tests/lib/guest-init.sh=/init \
         -f "$k/vmlinuz=/xvf/domu/vmlinuz" \
         -c xen-dom0-base) || return 1
-    # The small layer that changes with the tree.
+    # The small layer that changes with the tree: our binaries and the
+    # patched xl/libxl over the stock ones of the base layer.
+    st=$BUILD/xen/stage
+    lib=/lib/x86_64-linux-gnu
     top_img=$(scripts/mk-initramfs.sh \
-        -b "$BUILD/xen-vfctl=/xvf/bin/xen-vfctl" \
+        -b "$BUILD/xen-vfctl=/usr/sbin/xen-vfctl" \
+        -b "$BUILD/xen-vfd=/usr/sbin/xen-vfd" \
+        -b "$st/usr/lib/xen-4.17/bin/xl=/usr/sbin/xl" \
+        -f "$st/usr/lib/xen-4.17/bin/xl=$XEN_BIN/xl" \
+        -f "$BUILD/vf.so=/usr/lib/xen-4.17/lib/x86_64-linux-gnu/pci-providers/vf.so" \
         -f tests/lib/steps.sh=/xvf/lib/steps.sh \
         -f tests/xen/dom0-test.sh=/xvf/run \
         -f "$(cat "$state/domu")=/xvf/domu/initrd.gz" \
         -o "$work/dom0-top.cpio.gz") || return 1
-    cat "$base" "$top_img" >"$work/dom0.cpio.gz" || return 1
+    # Last, so that they win over the stock libraries the closures of the
+    # layers before brought in; -b for libxenlight's own closure (the
+    # patched build links libnl).
+    xen_img=$(scripts/mk-initramfs.sh \
+        -b "$st/usr$lib/libxenlight.so.4.17.0=$lib/libxenlight.so.4.17" \
+        -f "$st/usr$lib/libxlutil.so.4.17.0=$lib/libxlutil.so.4.17" \
+        -o "$work/dom0-xen.cpio.gz") || return 1
+    cat "$base" "$top_img" "$xen_img" >"$work/dom0.cpio.gz" || return 1
     echo "$work/dom0.cpio.gz" >"$state/dom0"
     step_detail "base $(du -h "$base" | cut -f1), top $(du -h "$top_img" |
-        cut -f1)"
+        cut -f1), xen $(du -h "$xen_img" | cut -f1)"
 }
 
 h_board() {
@@ -125,7 +156,7 @@ h_board() {
     tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
         -k "$(cat "$state/kdir")/vmlinuz" \
         -i "$(cat "$state/dom0")" -d "$work" -t "$board_tmo" \
-        -a "xvf.loglevel=4" "${c[@]}" || rc=$?
+        -a "xvf.loglevel=4 xvf.jobs=$jobs" "${c[@]}" || rc=$?
     cp "$work/serial.log" "$logdir/board-serial.log" 2>/dev/null
     echo "qemu exit $rc"
     grep -a -E 'XVF-(BOOT|MODULES|DONE)' "$work/serial.log"
@@ -144,10 +175,12 @@ h_board() {
 steps_init xen "$logdir"
 step --needs none lint -- h_lint
 step --needs none build -- h_build
+step --needs none --timeout 1200 xen-tools -- h_xen_tools
 step --needs none kernel -- h_kernel
 step --needs none xen-image -- h_xen
 step --needs kernel domu-initramfs -- h_domu_initramfs
-step --needs build,kernel,domu-initramfs dom0-initramfs -- h_dom0_initramfs
+step --needs build,xen-tools,kernel,domu-initramfs dom0-initramfs -- \
+    h_dom0_initramfs
 step --needs xen-image,dom0-initramfs --timeout $((board_tmo + 60)) \
     board -- h_board
 if [ "$(step_status board)" = BLOCKED ]; then

@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfd.c - xen-vfd's request handling (DomD side of docs/protocol.md)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "journal.h"
+#include "vfd.h"
+
+#define TRANSACTION_TRIES 16
+#define DOMID_UNKNOWN 0x7ff4u  /* DOMID_INVALID */
+
+struct step_ctx {
+    const char *req;
+};
+
+static void log_step(void *opaque, const char *step, const char *detail)
+{
+    const struct step_ctx *ctx = opaque;
+
+    vfd_log(LOG_INFO, "%s: step %s: %s", ctx->req, step, detail);
+}
+
+static char *xs_get(struct vfd *d, xs_transaction_t t, const char *path)
+{
+    unsigned int len;
+
+    return xs_read(d->xsh, t, path, &len);
+}
+
+static bool parse_id(const char *s, unsigned int *ret)
+{
+    unsigned long v;
+    char *end;
+
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v > 0x7fffffff)
+        return false;
+    *ret = v;
+    return true;
+}
+
+static bool owner_domid(const char *owner, unsigned int *domid)
+{
+    static const char pfx[] = "domain:";
+
+    return !strncmp(owner, pfx, sizeof(pfx) - 1) &&
+        parse_id(owner + sizeof(pfx) - 1, domid);
+}
+
+/*
+ * A domain is gone when xenstored no longer knows it and the toolstack
+ * has removed its /local/domain/N. Either alone is not enough: only a
+ * privileged domain may ask xenstored, and libxl removes the path before
+ * it destroys the domain. Any doubt keeps the VF: releasing one under a
+ * running guest is worse than holding it a little longer.
+ */
+static bool domain_alive(struct vfd *d, unsigned int domid)
+{
+    char path[64], *v;
+
+    if (d->domd == 0 && xs_is_domain_introduced(d->xsh, domid))
+        return true;
+    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    v = xs_get(d, XBT_NULL, path);
+    if (v) {
+        free(v);
+        return true;
+    }
+    return errno != ENOENT;
+}
+
+/* Owner (first permission entry) of @path, or -errno. */
+static int node_owner(struct vfd *d, xs_transaction_t t, const char *path,
+                      unsigned int *owner)
+{
+    struct xs_permissions *perms;
+    unsigned int n;
+
+    perms = xs_get_permissions(d->xsh, t, path, &n);
+    if (!perms)
+        return -errno;
+    if (!n) {
+        free(perms);
+        return -EPROTO;
+    }
+    *owner = perms[0].id;
+    free(perms);
+    return 0;
+}
+
+/*
+ * Write the answer nodes of a request that still exists, in one
+ * transaction: never re-create a request someone removed (the nodes
+ * would be ours, and a stale answer could be mistaken for a new one).
+ * Return: 0, -ENOENT when the request is gone, or -errno.
+ */
+static int answer(struct vfd *d, unsigned int domid, unsigned int devid,
+                  enum xvf_proto_state state, const char *bdf,
+                  const char *error)
+{
+    char path[XVF_PROTO_PATH_MAX], clean[XVF_PROTO_ERROR_MAX + 1];
+    const char *st = xvf_proto_state_name(state);
+    xs_transaction_t t;
+    unsigned int i;
+    char *cur;
+    int rc = -EAGAIN;
+
+    for (i = 0; i < TRANSACTION_TRIES && rc == -EAGAIN; i++) {
+        t = xs_transaction_start(d->xsh);
+        if (t == XBT_NULL)
+            return -errno;
+        xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid,
+                               XVF_PROTO_STATE);
+        cur = xs_get(d, t, path);
+        if (!cur) {
+            rc = errno == ENOENT ? -ENOENT : -errno;
+            xs_transaction_end(d->xsh, t, true);
+            return rc;
+        }
+        free(cur);
+        rc = 0;
+        if (bdf) {
+            xvf_proto_request_path(path, sizeof(path), d->domd, domid,
+                                   devid, XVF_PROTO_BDF);
+            if (!xs_write(d->xsh, t, path, bdf, strlen(bdf)))
+                rc = -errno;
+        }
+        if (!rc && error) {
+            xvf_proto_clean_error(clean, error);
+            xvf_proto_request_path(path, sizeof(path), d->domd, domid,
+                                   devid, XVF_PROTO_ERROR);
+            if (!xs_write(d->xsh, t, path, clean, strlen(clean)))
+                rc = -errno;
+        }
+        if (!rc) {
+            xvf_proto_request_path(path, sizeof(path), d->domd, domid,
+                                   devid, XVF_PROTO_STATE);
+            if (!xs_write(d->xsh, t, path, st, strlen(st)))
+                rc = -errno;
+        }
+        if (rc) {
+            xs_transaction_end(d->xsh, t, true);
+            return rc;
+        }
+        if (!xs_transaction_end(d->xsh, t, false))
+            rc = -errno;
+    }
+    return rc;
+}
+
+/* Remove a request, and its guest's directory when that is empty. */
+static void remove_request(struct vfd *d, unsigned int domid,
+                           unsigned int devid)
+{
+    char path[XVF_PROTO_PATH_MAX], **ids;
+    xs_transaction_t t;
+    unsigned int i, n;
+    bool done = false;
+
+    xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid, NULL);
+    if (!xs_rm(d->xsh, XBT_NULL, path) && errno != ENOENT)
+        vfd_log(LOG_WARNING, "cannot remove %s: %s", path,
+                strerror(errno));
+
+    xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
+    for (i = 0; i < TRANSACTION_TRIES && !done; i++) {
+        t = xs_transaction_start(d->xsh);
+        if (t == XBT_NULL)
+            return;
+        ids = xs_directory(d->xsh, t, path, &n);
+        if (!ids || n) {
+            free(ids);
+            xs_transaction_end(d->xsh, t, true);
+            return;
+        }
+        free(ids);
+        if (!xs_rm(d->xsh, t, path)) {
+            xs_transaction_end(d->xsh, t, true);
+            return;
+        }
+        done = xs_transaction_end(d->xsh, t, false) || errno != EAGAIN;
+    }
+}
+
+static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
+                       unsigned int devid, const struct xvf_proto_request *req)
+{
+    struct step_ctx ctx = { .req = label };
+    struct xvf_engine_config cfg = d->cfg;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    char owner[32];
+    int rc;
+
+    xvf_err_clear(&err);
+    if (!domain_alive(d, domid)) {
+        vfd_log(LOG_WARNING, "%s: prepare %s: domain %u does not exist",
+                label, req->text, domid);
+        answer(d, domid, devid, XVF_PS_ERROR, NULL,
+               "the domain the VF is for does not exist");
+        return;
+    }
+    rc = answer(d, domid, devid, XVF_PS_PREPARING, NULL, NULL);
+    if (rc) {
+        if (rc != -ENOENT)
+            vfd_log(LOG_ERR, "%s: cannot answer: %s", label, strerror(-rc));
+        return;
+    }
+
+    vfd_log(LOG_INFO, "%s: prepare %s for domain %u", label, req->text,
+            domid);
+    snprintf(owner, sizeof(owner), "domain:%u", domid);
+    cfg.step_cb = log_step;
+    cfg.opaque = &ctx;
+    rc = xvf_prepare(&cfg, &req->spec, owner, &vf, &err);
+    if (rc) {
+        vfd_log(LOG_ERR, "%s: prepare %s: %s", label, req->text,
+                err.msg[0] ? err.msg : strerror(-rc));
+        rc = answer(d, domid, devid, XVF_PS_ERROR, NULL,
+                    err.msg[0] ? err.msg : strerror(-rc));
+        if (rc && rc != -ENOENT)
+            vfd_log(LOG_ERR, "%s: cannot answer: %s", label, strerror(-rc));
+        return;
+    }
+
+    vfd_log(LOG_NOTICE, "%s: %s ready for domain %u: VF %s (PF %s, "
+            "secondary 0x%x, namespace %u)", label, req->text, domid, vf.vf,
+            vf.pf, vf.scid, vf.nsid);
+    rc = answer(d, domid, devid, XVF_PS_READY, vf.vf, NULL);
+    if (!rc)
+        return;
+    /* Nobody is waiting for this VF any more: do not leak it. */
+    vfd_log(LOG_WARNING, "%s: request gone before the answer (%s); "
+            "releasing %s", label, strerror(-rc), vf.vf);
+    xvf_err_clear(&err);
+    rc = xvf_release(&cfg, vf.vf, &err);
+    if (rc && rc != -ENOENT)
+        vfd_log(LOG_ERR, "%s: release %s: %s", label, vf.vf, err.msg);
+}
+
+/*
+ * Release what the journal holds for @domid that matches the request:
+ * its VF when the request was answered, else its spec. Only entries of
+ * that domain are touched, whatever the request says.
+ */
+static int release_matching(struct vfd *d, const char *label,
+                            unsigned int domid, const char *canonical,
+                            const char *bdf, struct xvf_err *err)
+{
+    struct step_ctx ctx = { .req = label };
+    struct xvf_engine_config cfg = d->cfg;
+    struct xvf_entry *list = NULL;
+    unsigned int i, n = 0, id;
+    const char *what;
+    int rc, released = 0;
+
+    cfg.step_cb = log_step;
+    cfg.opaque = &ctx;
+    rc = xvf_journal_list(cfg.state_dir, NULL, &list, &n);
+    if (rc)
+        return xvf_err_set(err, rc, "cannot read the journal in %s: %s",
+                           cfg.state_dir, strerror(-rc));
+    for (i = 0; i < n; i++) {
+        if (!owner_domid(list[i].owner, &id) || id != domid)
+            continue;
+        if (bdf && bdf[0] ? strcmp(list[i].vf, bdf)
+                          : strcmp(list[i].spec, canonical))
+            continue;
+        what = list[i].vf[0] ? list[i].vf : list[i].spec;
+        vfd_log(LOG_INFO, "%s: release %s (%s) of domain %u", label, what,
+                list[i].spec, domid);
+        rc = xvf_release(&cfg, what, err);
+        if (rc && rc != -ENOENT)
+            break;
+        rc = 0;
+        released++;
+    }
+    free(list);
+    return rc ? rc : released;
+}
+
+static void do_release(struct vfd *d, const char *label, unsigned int domid,
+                       unsigned int devid, const struct xvf_proto_request *req,
+                       const char *bdf)
+{
+    char canonical[XVF_SPEC_MAX + 1], msg[XVF_ERR_MSG_MAX + 32];
+    struct xvf_err err;
+    int rc;
+
+    xvf_err_clear(&err);
+    if (answer(d, domid, devid, XVF_PS_RELEASING, NULL, NULL))
+        return;
+    xvf_spec_format(&req->spec, canonical, sizeof(canonical));
+    rc = release_matching(d, label, domid, canonical, bdf, &err);
+    if (rc < 0) {
+        vfd_log(LOG_ERR, "%s: release %s of domain %u: %s", label,
+                req->text, domid, err.msg);
+        snprintf(msg, sizeof(msg), "release failed: %s", err.msg);
+        answer(d, domid, devid, XVF_PS_ERROR, NULL, msg);
+        return;
+    }
+    if (rc)
+        vfd_log(LOG_NOTICE, "%s: released %s of domain %u", label,
+                req->text, domid);
+    else
+        vfd_log(LOG_INFO, "%s: nothing held for %s of domain %u", label,
+                req->text, domid);
+    remove_request(d, domid, devid);
+}
+
+/*
+ * Same as for the request directory: the owner must be Dom0. A missing
+ * node passes (the decoder refuses the request for it); one that cannot
+ * be read gives an owner that is no domain.
+ */
+static bool dom0_node(struct vfd *d, xs_transaction_t t, const char *dir,
+                      const char *node, unsigned int *owner)
+{
+    char path[XVF_PROTO_PATH_MAX + 8];
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, node);
+    rc = node_owner(d, t, path, owner);
+    if (rc == -ENOENT)
+        return true;
+    if (rc)
+        *owner = DOMID_UNKNOWN;
+    return !rc && *owner == 0;
+}
+
+static void handle_request(struct vfd *d, unsigned int domid,
+                           unsigned int devid, bool startup)
+{
+    char dir[XVF_PROTO_PATH_MAX], path[XVF_PROTO_PATH_MAX], label[32];
+    char *spec = NULL, *op = NULL, *state = NULL, *bdf = NULL;
+    struct xvf_proto_request req;
+    enum xvf_proto_state st;
+    unsigned int owner = 0, o;
+    xs_transaction_t t;
+    struct xvf_err err;
+    int rc;
+
+    xvf_err_clear(&err);
+    snprintf(label, sizeof(label), "request %u/%u", domid, devid);
+    xvf_proto_request_path(dir, sizeof(dir), d->domd, domid, devid, NULL);
+
+    t = xs_transaction_start(d->xsh);
+    if (t == XBT_NULL) {
+        vfd_log(LOG_ERR, "%s: xenstore: %s", label, strerror(errno));
+        return;
+    }
+    rc = node_owner(d, t, dir, &owner);
+    if (rc) {
+        xs_transaction_end(d->xsh, t, true);
+        if (rc != -ENOENT)
+            vfd_log(LOG_ERR, "%s: permissions of %s: %s", label, dir,
+                    strerror(-rc));
+        return;
+    }
+    if (owner == 0 && (!dom0_node(d, t, dir, XVF_PROTO_SPEC, &o) ||
+                       !dom0_node(d, t, dir, XVF_PROTO_OP, &o)))
+        owner = o;
+#define READ_NODE(var, name) \
+    do { \
+        xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid, \
+                               name); \
+        var = xs_get(d, t, path); \
+    } while (0)
+    READ_NODE(spec, XVF_PROTO_SPEC);
+    READ_NODE(op, XVF_PROTO_OP);
+    READ_NODE(state, XVF_PROTO_STATE);
+    READ_NODE(bdf, XVF_PROTO_BDF);
+#undef READ_NODE
+    xs_transaction_end(d->xsh, t, true);
+
+    rc = xvf_proto_decode_request(owner, spec, op, &req, &err);
+    if (rc == -EPERM) {
+        vfd_log(LOG_WARNING, "%s: ignored: %s", label, err.msg);
+        goto out;
+    }
+    if (!state || xvf_proto_state_parse(state, &st))
+        goto out;   /* not (yet) a whole request */
+    if (rc) {
+        /* A malformed prepare is answered; anything else waits. */
+        if (op && !strcmp(op, xvf_proto_op_name(XVF_OP_PREPARE)) &&
+            st == XVF_PS_REQUESTED) {
+            vfd_log(LOG_WARNING, "%s: refused: %s", label, err.msg);
+            answer(d, domid, devid, XVF_PS_ERROR, NULL, err.msg);
+        } else if (op && !strcmp(op, xvf_proto_op_name(XVF_OP_RELEASE))) {
+            remove_request(d, domid, devid);
+        }
+        goto out;
+    }
+
+    switch (req.op) {
+    case XVF_OP_PREPARE:
+        /* "preparing" at start: an earlier xen-vfd died on it. */
+        if (st == XVF_PS_REQUESTED || (startup && st == XVF_PS_PREPARING))
+            do_prepare(d, label, domid, devid, &req);
+        break;
+    case XVF_OP_RELEASE:
+        if (st != XVF_PS_RELEASING || startup)
+            do_release(d, label, domid, devid, &req, bdf);
+        break;
+    }
+
+out:
+    free(spec);
+    free(op);
+    free(state);
+    free(bdf);
+}
+
+/* Release the VFs and requests of every domain that is gone. */
+static void release_gone(struct vfd *d)
+{
+    struct xvf_entry *list = NULL;
+    char owner[32], path[XVF_PROTO_PATH_MAX], **ids;
+    unsigned int i, j, n = 0, nids, domid;
+    struct xvf_err err;
+    int rc;
+
+    rc = xvf_journal_list(d->cfg.state_dir, NULL, &list, &n);
+    if (rc)
+        vfd_log(LOG_ERR, "cannot read the journal in %s: %s",
+                d->cfg.state_dir, strerror(-rc));
+    for (i = 0; i < n; i++) {
+        if (!owner_domid(list[i].owner, &domid) || domain_alive(d, domid))
+            continue;
+        for (j = 0; j < i; j++)
+            if (!strcmp(list[j].owner, list[i].owner))
+                break;
+        if (j < i)
+            continue;   /* this owner was done already */
+        snprintf(owner, sizeof(owner), "domain:%u", domid);
+        xvf_err_clear(&err);
+        rc = xvf_release_owner(&d->cfg, owner, &err);
+        if (rc < 0)
+            vfd_log(LOG_ERR, "domain %u is gone; releasing its VFs: %s",
+                    domid, err.msg);
+        else
+            vfd_log(LOG_NOTICE, "domain %u is gone; released %d VF(s)",
+                    domid, rc);
+    }
+    free(list);
+
+    ids = xs_directory(d->xsh, XBT_NULL, d->root, &nids);
+    for (i = 0; ids && i < nids; i++) {
+        if (!parse_id(ids[i], &domid) || domain_alive(d, domid))
+            continue;
+        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
+        if (xs_rm(d->xsh, XBT_NULL, path))
+            vfd_log(LOG_INFO, "domain %u is gone; removed its requests",
+                    domid);
+        else if (errno != ENOENT)
+            vfd_log(LOG_WARNING, "cannot remove %s: %s", path,
+                    strerror(errno));
+    }
+    free(ids);
+}
+
+static void scan(struct vfd *d, bool startup)
+{
+    char path[XVF_PROTO_PATH_MAX], **doms, **devs;
+    unsigned int i, j, ndoms, ndevs, domid, devid;
+
+    release_gone(d);
+    doms = xs_directory(d->xsh, XBT_NULL, d->root, &ndoms);
+    for (i = 0; doms && i < ndoms; i++) {
+        if (!parse_id(doms[i], &domid))
+            continue;
+        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
+        devs = xs_directory(d->xsh, XBT_NULL, path, &ndevs);
+        for (j = 0; devs && j < ndevs; j++)
+            if (parse_id(devs[j], &devid))
+                handle_request(d, domid, devid, startup);
+        free(devs);
+    }
+    free(doms);
+}
+
+int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd)
+{
+    d->xsh = xsh;
+    d->domd = domd;
+    return xvf_proto_root_path(d->root, sizeof(d->root), domd);
+}
+
+int vfd_start(struct vfd *d)
+{
+    struct xvf_err err;
+    int rc;
+
+    xvf_err_clear(&err);
+    rc = xvf_state_dir_init(d->cfg.state_dir);
+    if (rc) {
+        vfd_log(LOG_ERR, "state directory %s: %s", d->cfg.state_dir,
+                strerror(-rc));
+        return rc;
+    }
+    rc = xvf_reconcile(&d->cfg, &err);
+    if (rc < 0) {
+        vfd_log(LOG_ERR, "reconcile: %s", err.msg);
+        return rc;
+    }
+    if (rc)
+        vfd_log(LOG_NOTICE, "reconcile: rolled back %d interrupted "
+                "run(s)", rc);
+
+    /* Watches first, then the scan: nothing falls between the two. */
+    if (!xs_watch(d->xsh, d->root, VFD_TOKEN_REQUEST) ||
+        !xs_watch(d->xsh, "@releaseDomain", VFD_TOKEN_RELEASE)) {
+        rc = -errno;
+        vfd_log(LOG_ERR, "cannot watch %s: %s", d->root, strerror(errno));
+        return rc;
+    }
+    scan(d, true);
+    return 0;
+}
+
+int vfd_set_status(struct vfd *d, const char *status)
+{
+    char path[XVF_PROTO_PATH_MAX], ver[8];
+
+    snprintf(ver, sizeof(ver), "%d", XVF_PROTO_VERSION);
+    xvf_proto_version_path(path, sizeof(path), d->domd);
+    if (!xs_write(d->xsh, XBT_NULL, path, ver, strlen(ver)))
+        return -errno;
+    xvf_proto_status_path(path, sizeof(path), d->domd);
+    if (!xs_write(d->xsh, XBT_NULL, path, status, strlen(status)))
+        return -errno;
+    return 0;
+}
+
+void vfd_event(struct vfd *d, const char *path, const char *token)
+{
+    unsigned int domd, domid, devid;
+    const char *node;
+    size_t len;
+
+    if (!strcmp(token, VFD_TOKEN_RELEASE)) {
+        release_gone(d);
+        return;
+    }
+    if (strcmp(token, VFD_TOKEN_REQUEST))
+        return;
+    if (xvf_proto_parse_path(path, &domd, &domid, &devid, &node) ||
+        domd != d->domd)
+        return;
+    /* Our own answers fire the watch too: only Dom0's nodes matter. */
+    len = strcspn(node, "/");
+    if ((len == strlen(XVF_PROTO_STATE) &&
+         !strncmp(node, XVF_PROTO_STATE, len)) ||
+        (len == strlen(XVF_PROTO_BDF) && !strncmp(node, XVF_PROTO_BDF, len)) ||
+        (len == strlen(XVF_PROTO_ERROR) &&
+         !strncmp(node, XVF_PROTO_ERROR, len)))
+        return;
+    handle_request(d, domid, devid, false);
+}
+
+void vfd_rescan(struct vfd *d)
+{
+    scan(d, false);
+}

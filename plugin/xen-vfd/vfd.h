@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfd.h - xen-vfd's request handling (DomD side of docs/protocol.md)
+ *
+ * The daemon's main loop (xen-vfd.c) owns the process: options, pidfile,
+ * signals, logging, readiness. This part owns what a request means: it
+ * reads requests from xenstore, checks them, runs the engine and answers.
+ * Everything runs in the one thread of the event loop, one request at a
+ * time, so the engine's per-PF lock is never contended from inside.
+ */
+#ifndef XVF_VFD_H
+#define XVF_VFD_H
+
+#include <stdbool.h>
+
+#include <xenstore.h>
+
+#include "engine.h"
+#include "protocol.h"
+
+#define VFD_TOKEN_REQUEST "xen-vfd:request"
+#define VFD_TOKEN_RELEASE "xen-vfd:releaseDomain"
+
+/**
+ * struct vfd - the daemon's state
+ * @xsh:   xenstore connection
+ * @domd:  this domain's id
+ * @root:  /local/domain/DOMD/backend/vf, the request area watched
+ * @cfg:   engine settings
+ */
+struct vfd {
+    struct xs_handle *xsh;
+    unsigned int domd;
+    char root[XVF_PROTO_PATH_MAX];
+    struct xvf_engine_config cfg;
+};
+
+/**
+ * vfd_log() - log a line (syslog when daemonized, stderr otherwise)
+ * @prio: syslog priority
+ */
+void vfd_log(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
+ * vfd_init() - connect the request handling to xenstore
+ * @d:    filled; @d->cfg must be set by the caller
+ * @xsh:  an open xenstore connection
+ * @domd: this domain's id
+ *
+ * Return: 0 or -errno.
+ */
+int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd);
+
+/**
+ * vfd_start() - what xen-vfd does before it says it is ready
+ *
+ * Rolls back interrupted engine runs (xvf_reconcile()), releases the VFs
+ * of domains that no longer exist, sets the two watches, and handles
+ * every request already in xenstore, including one interrupted by the
+ * death of an earlier xen-vfd.
+ *
+ * Return: 0 or -errno (the daemon cannot run).
+ */
+int vfd_start(struct vfd *d);
+
+/**
+ * vfd_set_status() - write drivers/xen-vf/{protocol,status}
+ * @status: XVF_PROTO_STATUS_READY or XVF_PROTO_STATUS_DEAD
+ */
+int vfd_set_status(struct vfd *d, const char *status);
+
+/**
+ * vfd_event() - handle one watch event
+ * @path:  the path that fired
+ * @token: the watch's token
+ */
+void vfd_event(struct vfd *d, const char *path, const char *token);
+
+/**
+ * vfd_rescan() - handle every request and every domain that is gone, as
+ * after a start (SIGHUP)
+ */
+void vfd_rescan(struct vfd *d);
+
+#endif

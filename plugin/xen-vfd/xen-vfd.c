@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xen-vfd - the driver domain's daemon: prepares and releases SR-IOV VFs
+ * when the toolstack asks through xenstore (docs/protocol.md)
+ *
+ * One thread, one poll() on the xenstore connection and a signalfd: the
+ * daemon sleeps until xenstore or a signal wakes it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "vfd.h"
+
+static const char *prog = "xen-vfd";
+static bool use_syslog;
+static int log_max = LOG_NOTICE;
+
+void vfd_log(int prio, const char *fmt, ...)
+{
+    static const char *const names[] = {
+        "emerg", "alert", "crit", "error", "warning", "notice", "info",
+        "debug",
+    };
+    va_list ap;
+
+    if (prio > log_max)
+        return;
+    va_start(ap, fmt);
+    if (use_syslog) {
+        vsyslog(prio, fmt, ap);
+    } else {
+        fprintf(stderr, "%s: %s: ", prog, names[prio & 7]);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    }
+    va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: %s [-F] [-p PIDFILE] [-s STATE_DIR] [-d DOMID] [-v]\n"
+        "\n"
+        "  -F, --foreground     stay in the foreground, log to stderr\n"
+        "  -p, --pidfile FILE   write the pid to FILE (and lock it)\n"
+        "  -s, --state-dir DIR  journal and locks (default %s)\n"
+        "  -d, --domid N        this domain's id (default: xenstore's "
+        "\"domid\")\n"
+        "  -v, --verbose        also log every engine step\n"
+        "\n"
+        "Without -F, %s returns once it is ready (or has failed).\n",
+        prog, XVF_STATE_DIR, prog);
+}
+
+/* The pidfile stays locked while the daemon runs: a second one refuses. */
+static int pidfile_open(const char *path)
+{
+    char buf[32];
+    int fd, n;
+
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        vfd_log(LOG_ERR, "pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        vfd_log(LOG_ERR, "already running (pid %s, %s)", buf[0] ? buf : "?",
+                path);
+        close(fd);
+        return -1;
+    }
+    n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || write(fd, buf, n) != n) {
+        vfd_log(LOG_ERR, "pidfile %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * Fork; the parent stays until the child says it is ready (one byte on
+ * the pipe) or dies (EOF), so "xen-vfd && xl create" needs no sleep.
+ */
+static int daemonize(int *ready_fd)
+{
+    int p[2], fd;
+    char c = 0;
+    pid_t pid;
+
+    if (pipe2(p, O_CLOEXEC)) {
+        fprintf(stderr, "%s: pipe: %s\n", prog, strerror(errno));
+        return -1;
+    }
+    pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
+        return -1;
+    }
+    if (pid > 0) {
+        close(p[1]);
+        while (read(p[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        /* Not ready: the child logged why to syslog. */
+        _exit(c == 'R' ? 0 : 1);
+    }
+    close(p[0]);
+    *ready_fd = p[1];
+    if (setsid() < 0)
+        return -1;
+    if (chdir("/"))
+        return -1;
+    umask(022);
+    fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    return 0;
+}
+
+static int read_domid(struct xs_handle *xsh, unsigned int *domid)
+{
+    unsigned int len;
+    unsigned long v;
+    char *s, *end;
+    int rc = 0;
+
+    /* A relative path: this domain's own /local/domain/N/domid. */
+    s = xs_read(xsh, XBT_NULL, "domid", &len);
+    if (!s)
+        return -errno;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v >= 0x7ff0)
+        rc = -EINVAL;
+    else
+        *domid = v;
+    free(s);
+    return rc;
+}
+
+/* Returns when asked to stop (0) or when xenstore fails (-errno). */
+static int loop(struct vfd *d, int sfd)
+{
+    struct signalfd_siginfo si;
+    struct pollfd fds[2];
+    char **ev;
+    int rc;
+
+    fds[0].fd = xs_fileno(d->xsh);
+    fds[0].events = POLLIN;
+    fds[1].fd = sfd;
+    fds[1].events = POLLIN;
+    if (fds[0].fd < 0)
+        return -errno;
+
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (fds[1].revents & POLLIN) {
+            if (read(sfd, &si, sizeof(si)) != sizeof(si))
+                continue;
+            if (si.ssi_signo == SIGHUP) {
+                vfd_log(LOG_NOTICE, "SIGHUP: rescanning requests");
+                vfd_rescan(d);
+                continue;
+            }
+            vfd_log(LOG_NOTICE, "signal %u: stopping", si.ssi_signo);
+            return 0;
+        }
+        if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+            vfd_log(LOG_ERR, "xenstore connection lost");
+            return -EPIPE;
+        }
+        if (!(fds[0].revents & POLLIN))
+            continue;
+        while ((ev = xs_check_watch(d->xsh))) {
+            vfd_event(d, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+            free(ev);
+        }
+        if (errno != EAGAIN) {
+            rc = -errno;
+            vfd_log(LOG_ERR, "xenstore: %s", strerror(errno));
+            return rc;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "foreground", no_argument, NULL, 'F' },
+        { "pidfile", required_argument, NULL, 'p' },
+        { "state-dir", required_argument, NULL, 's' },
+        { "domid", required_argument, NULL, 'd' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *pidfile = NULL, *domid_arg = NULL;
+    struct xs_handle *xsh = NULL;
+    struct vfd d;
+    bool foreground = false;
+    int c, rc = 1, pid_fd = -1, ready_fd = -1, sfd = -1, r;
+    unsigned int domid = 0;
+    sigset_t set;
+    char *end;
+
+    memset(&d, 0, sizeof(d));
+    d.cfg.bind_timeout_ms = 10000;
+    d.cfg.state_dir = getenv("XEN_VF_STATE_DIR");
+    if (!d.cfg.state_dir)
+        d.cfg.state_dir = XVF_STATE_DIR;
+
+    while ((c = getopt_long(argc, argv, "Fp:s:d:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'F':
+            foreground = true;
+            break;
+        case 'p':
+            pidfile = optarg;
+            break;
+        case 's':
+            d.cfg.state_dir = optarg;
+            break;
+        case 'd':
+            domid_arg = optarg;
+            break;
+        case 'v':
+            log_max = LOG_INFO;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (domid_arg) {
+        errno = 0;
+        domid = strtoul(domid_arg, &end, 10);
+        if (errno || end == domid_arg || *end || domid >= 0x7ff0) {
+            fprintf(stderr, "%s: bad domid '%s'\n", prog, domid_arg);
+            return 2;
+        }
+    }
+
+    if (!foreground) {
+        if (daemonize(&ready_fd))
+            return 1;
+        openlog(prog, LOG_PID, LOG_DAEMON);
+        use_syslog = true;
+    }
+    if (pidfile) {
+        pid_fd = pidfile_open(pidfile);
+        if (pid_fd < 0)
+            goto out;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0) {
+        vfd_log(LOG_ERR, "signalfd: %s", strerror(errno));
+        goto out;
+    }
+
+    xsh = xs_open(0);
+    if (!xsh) {
+        vfd_log(LOG_ERR, "cannot connect to xenstore: %s", strerror(errno));
+        goto out;
+    }
+    if (!domid_arg) {
+        r = read_domid(xsh, &domid);
+        if (r) {
+            vfd_log(LOG_ERR, "cannot read this domain's id from xenstore "
+                    "(\"domid\"): %s; give -d", strerror(-r));
+            goto out;
+        }
+    }
+    if (vfd_init(&d, xsh, domid) || vfd_start(&d))
+        goto out;
+    r = vfd_set_status(&d, XVF_PROTO_STATUS_READY);
+    if (r) {
+        vfd_log(LOG_ERR, "cannot write drivers/xen-vf/status: %s",
+                strerror(-r));
+        goto out;
+    }
+    vfd_log(LOG_NOTICE, "ready: domain %u, requests under %s, state in %s",
+            domid, d.root, d.cfg.state_dir);
+    sd_notifyf(0, "READY=1\nSTATUS=serving requests under %s\nMAINPID=%ld",
+               d.root, (long)getpid());
+    if (ready_fd >= 0) {
+        if (write(ready_fd, "R", 1) != 1)
+            vfd_log(LOG_WARNING, "cannot tell the parent: %s",
+                    strerror(errno));
+        close(ready_fd);
+        ready_fd = -1;
+    }
+
+    r = loop(&d, sfd);
+    sd_notify(0, "STOPPING=1");
+    if (vfd_set_status(&d, XVF_PROTO_STATUS_DEAD))
+        vfd_log(LOG_WARNING, "cannot write drivers/xen-vf/status");
+    rc = r ? 1 : 0;
+
+out:
+    if (xsh)
+        xs_close(xsh);
+    if (sfd >= 0)
+        close(sfd);
+    if (pid_fd >= 0) {
+        unlink(pidfile);
+        close(pid_fd);
+    }
+    if (ready_fd >= 0)
+        close(ready_fd);
+    return rc;
+}
