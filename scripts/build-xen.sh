@@ -164,6 +164,9 @@ fi
 work=$cache/xen-work-$hash
 rm -rf "$work" "$entry.tmp"
 mkdir -p "$work" "$entry.tmp"
+# Until the build starts, nothing is worth keeping; a failed build keeps
+# its tree and log for a look.
+trap 'rm -rf "$work" "$entry.tmp"' EXIT
 log=$entry.tmp/build.log
 : >"$log"
 t0=$(date +%s)
@@ -192,7 +195,6 @@ for p in "${patches[@]}"; do
 done
 if [ $check_only -eq 1 ]; then
     say "series applies cleanly to xen $ver"
-    rm -rf "$work" "$entry.tmp"
     exit 0
 fi
 
@@ -255,11 +257,11 @@ build() {
 }
 
 say "building tools-only (libxlutil, libxenlight, xl), -j$jobs; log: $entry/build.log"
+trap 'rm -rf "$entry.tmp"' EXIT
 t1=$(date +%s)
 if ! (build) >>"$log" 2>&1; then
     grep -E 'error|Error' "$log" | tail -n 20 >&2
     mv "$log" "$cache/xen-$ver-$hash.failed.log"
-    rm -rf "$entry.tmp"
     die "build failed; work tree kept in $work, log in $cache/xen-$ver-$hash.failed.log"
 fi
 t2=$(date +%s)
@@ -286,5 +288,11 @@ touch "$entry.tmp/ok"
 rm -rf "$entry"
 mv "$entry.tmp" "$entry"
 rm -rf "$work"
+trap - EXIT
+# Keep the three newest builds of this version (other checkouts may be at
+# other patch states); older ones are rebuilt if ever needed.
+find "$cache" -maxdepth 1 -name "xen-$ver-*" -type d ! -name '*.tmp' \
+    -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2- |
+    while read -r old; do rm -rf "$old"; done
 say "built xen $ver in $((t2 - t0)) s"
 finish

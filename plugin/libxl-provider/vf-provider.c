@@ -53,6 +53,7 @@ int vf_config_parse(FILE *f, const char *fname, struct vf_config *out,
     unsigned int n = 0;
 
     memset(out, 0, sizeof(*out));
+    out->file = fname;
     while (fgets(line, sizeof(line), f)) {
         n++;
         key = trim(line);
@@ -104,6 +105,7 @@ static int read_config(struct vf_config *cfg, libxl_pci_provider_call *call)
     if (!fname)
         fname = XVF_PROVIDER_CONF;
     memset(cfg, 0, sizeof(*cfg));
+    cfg->file = fname;
     f = fopen(fname, "re");
     if (!f) {
         if (errno == ENOENT)
@@ -206,7 +208,7 @@ static int find_domd(struct xs_handle *xsh, const struct vf_config *cfg,
         if (!is_domid(cfg->domd, &id) &&
             domd_by_name(xsh, cfg->domd, &id)) {
             seterr(call, "driver domain '%s' (domd in %s) does not exist",
-                   cfg->domd, XVF_PROVIDER_CONF);
+                   cfg->domd, cfg->file);
             return -ENOENT;
         }
         if (!domd_ready(xsh, id)) {
@@ -241,7 +243,7 @@ static int find_domd(struct xs_handle *xsh, const struct vf_config *cfg,
     }
     if (nready > 1) {
         seterr(call, "several driver domains run xen-vfd (%s): set domd "
-               "in %s", found, XVF_PROVIDER_CONF);
+               "in %s", found, cfg->file);
         return -ENOTUNIQ;
     }
     return check_version(xsh, *domd, call);
@@ -459,6 +461,20 @@ static int vf_answer(libxl_pci_provider_call *call)
     return 0;
 }
 
+static bool released(struct xs_handle *xsh, unsigned int domd,
+                     unsigned int domid, unsigned int devid)
+{
+    char path[XVF_PROTO_PATH_MAX], *op;
+    bool rel;
+
+    xvf_proto_request_path(path, sizeof(path), domd, domid, devid,
+                           XVF_PROTO_OP);
+    op = xs_read_str(xsh, XBT_NULL, path);
+    rel = op && !strcmp(op, xvf_proto_op_name(XVF_OP_RELEASE));
+    free(op);
+    return rel;
+}
+
 /* Request directory of domain call->domid whose bdf is call's BDF. */
 static int find_request(struct xs_handle *xsh,
                         libxl_pci_provider_call *call, char *buf, size_t len)
@@ -484,7 +500,9 @@ static int find_request(struct xs_handle *xsh,
             xvf_proto_request_path(path, sizeof(path), domd, call->domid,
                                    devid, XVF_PROTO_BDF);
             bdf = xs_read_str(xsh, XBT_NULL, path);
-            if (bdf && !strcmp(bdf, want)) {
+            /* An older request for the same VF may still be going. */
+            if (bdf && !strcmp(bdf, want) &&
+                !released(xsh, domd, call->domid, devid)) {
                 xvf_proto_request_path(buf, len, domd, call->domid, devid,
                                        XVF_PROTO_STATE);
                 rc = 0;

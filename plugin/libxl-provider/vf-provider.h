@@ -25,10 +25,12 @@
  * struct vf_config - the provider's configuration
  * @domd:      domain name or id; "" to use the one that is ready
  * @timeout_s: seconds, 0 for libxl's default
+ * @file:      where it came from, for messages
  */
 struct vf_config {
     char domd[64];
     unsigned int timeout_s;
+    const char *file;
 };
 
 /**

@@ -218,6 +218,7 @@ static void test_release(void)
     fake_xs_put(h, RQ "/state", "ready");
     fake_xs_put(h, "/local/domain/1/backend/vf/5/3/bdf", "0000:01:00.3");
     fake_xs_put(h, "/local/domain/1/backend/vf/5/3/op", "prepare");
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/state", "ready");
     call_init(&r, h, 5, "vf:nvme0/ns2");
     r.domain = 0;
     r.bus = 1;
@@ -229,6 +230,18 @@ static void test_release(void)
     CHECK_STR(fake_xs_get(h, RQ "/op"), "release", "op after release");
     CHECK_STR(fake_xs_get(h, "/local/domain/1/backend/vf/5/3/op"),
               "prepare", "other request untouched");
+
+    /* A request for the same VF that is being released is passed over
+     * (devid 0, listed first, is the old one now). */
+    fake_xs_put(h, RQ "/state", "releasing");
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/bdf", "0000:01:00.1");
+    call_init(&r, h, 5, "vf:nvme0/ns2");
+    r.bus = 1;
+    r.func = 1;
+    r.bdf_valid = 1;
+    CHECK(ops->release(&r) == 0, "release past an old one: %s", r.error);
+    CHECK_STR(fake_xs_get(h, "/local/domain/1/backend/vf/5/3/op"),
+              "release", "the live request");
 
     /* Another guest's request with the same BDF is not ours. */
     call_init(&r, h, 6, "vf:nvme0/ns2");
@@ -288,6 +301,7 @@ static void test_domd(void)
     call_init(&c, h, 5, "vf:nvme0/ns2");
     CHECK(ops->request(&c) == -ENOENT, "unknown domd");
     CHECK_HAS(c.error, "'nosuch'", "unknown domd msg");
+    CHECK_HAS(c.error, conf_path, "config file named");
 
     fake_xs_put(h, "/local/domain/1/drivers/xen-vf/protocol", "2");
     set_conf("domd = 1\n");
