@@ -27,7 +27,7 @@ INSTALL    ?= install
 CFLAGS     ?= -O2 -g
 BUILD      ?= build
 
-PKGS := libnvme xenstore libpci
+PKGS := libnvme xenstore libpci libmnl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null || echo PKG_CONFIG_FAILED)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LIBNVME_VERSION := $(shell $(PKG_CONFIG) --modversion libnvme 2>/dev/null)

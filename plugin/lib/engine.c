@@ -10,7 +10,7 @@
 
 static const struct xvf_provider *provider_of(enum xvf_class cls)
 {
-    return cls == XVF_CLASS_NVME ? &xvf_provider_nvme : NULL;
+    return cls == XVF_CLASS_NVME ? &xvf_provider_nvme : &xvf_provider_net;
 }
 
 static const char *state_dir(const struct xvf_engine_config *cfg)

@@ -16,6 +16,14 @@
  *   assign VQ and VI (virt-mgmt act 8), sriov_numvfs, online (act 9),
  *   attach the namespace, bind the VF (driver_override + drivers_probe),
  *   Identify on the PF must still complete.
+ *
+ * NIC prepare order (provider-net.c):
+ *   resolve the PF from its netdev or address, check SR-IOV, that the PF
+ *   is up (or bring it up when @bring_pf_up) and the VF driver exists,
+ *   pick a free VF (enabled, not journaled, unbound) or plan to enable
+ *   VFs when none is enabled, sriov_drivers_autoprobe = 0, sriov_numvfs,
+ *   set mac/vlan/qos/spoofchk/trust/rate through rtnetlink on the PF and
+ *   read them back, bind the VF.
  */
 #ifndef XVF_ENGINE_H
 #define XVF_ENGINE_H
@@ -39,14 +47,26 @@ typedef void (*xvf_step_fn)(void *opaque, const char *step,
  * @state_dir:       journal and lock directory (created if missing)
  * @step_cb:         optional progress callback
  * @opaque:          passed to @step_cb
- * @bind_timeout_ms: bound on waiting for a VF to appear and bind
+ * @bind_timeout_ms: bound on waiting for a VF to appear and bind, and
+ *                   for a NIC PF's link to come back after VFs are
+ *                   enabled (when a rate= needs it)
+ * @bring_pf_up:     bring a NIC PF that is down up instead of refusing
+ *                   (it is left up after release)
+ * @net_numvfs:      VFs to enable on a NIC PF that has none enabled;
+ *                   0 = XVF_NET_NUMVFS_DEFAULT, capped at sriov_totalvfs.
+ *                   sriov_numvfs cannot grow while a VF is in use, so this
+ *                   is how many NIC VFs of one PF can be held at once.
  */
 struct xvf_engine_config {
     const char *state_dir;
     xvf_step_fn step_cb;
     void *opaque;
     unsigned int bind_timeout_ms;
+    bool bring_pf_up;
+    unsigned int net_numvfs;
 };
+
+#define XVF_NET_NUMVFS_DEFAULT 8
 
 /**
  * struct xvf_vf - a prepared VF, as answered to the requester
@@ -74,11 +94,12 @@ struct xvf_vf {
  * VF already prepared (idempotent). On failure every step already done is
  * undone and the device is as it was.
  *
- * Return: 0, or -errno: -ENODEV (no such controller, namespace or PF),
- * -EBUSY (namespace or resources in use), -ENOSPC (no free secondary or
- * not enough flexible resources), -EOPNOTSUPP (no SR-IOV, no
- * Virtualization Management, command not implemented), -EIO (device
- * error), -ETIMEDOUT.
+ * Return: 0, or -errno: -ENODEV (no such controller, namespace, PF or
+ * network interface), -EBUSY (namespace or resources in use), -ENOSPC (no
+ * free secondary or VF, not enough flexible resources), -EOPNOTSUPP (no
+ * SR-IOV, no Virtualization Management, command or VF setting not
+ * implemented, not a NIC), -ENETDOWN (NIC PF down), -EIO (device error),
+ * -ETIMEDOUT.
  */
 int xvf_prepare(const struct xvf_engine_config *cfg,
                 const struct xvf_spec *spec, const char *owner,

@@ -25,6 +25,9 @@ enum xvf_step {
     XVF_STEP_ONLINE = 1u << 1,
     XVF_STEP_ATTACH = 1u << 2,  /* namespace attached by us */
     XVF_STEP_BIND   = 1u << 3,
+    XVF_STEP_VFCONFIG = 1u << 4, /* NIC: VF settings through rtnetlink */
+    XVF_STEP_NUMVFS = 1u << 5,  /* sriov_numvfs changing (for status;
+                                   the PF entry restores it) */
 };
 
 enum xvf_entry_state {
@@ -35,7 +38,8 @@ enum xvf_entry_state {
 
 /**
  * struct xvf_entry - one VF the engine prepared or is preparing
- * @id:     file name: "vf-<pf>-<scid>" for NVMe
+ * @id:     file name: "vf-<pf>-<scid>" for NVMe, "vf-<pf>-vf<vfn>"
+ *          for NICs
  * @spec:   canonical spec
  * @owner:  who holds it ("local", "domain:5")
  * @state:  where the entry is in its life

@@ -52,6 +52,7 @@ struct xvf_provider {
 };
 
 extern const struct xvf_provider xvf_provider_nvme;
+extern const struct xvf_provider xvf_provider_net;
 
 /** xvf_run_step() - report the start of a step to the progress callback */
 void xvf_run_step(const struct xvf_run *run, const char *name,

@@ -239,8 +239,10 @@ static const struct refusal {
       "vf:nvme0/ns2", -EOPNOTSUPP, "Virtualization Management" },
     { "pciback not loaded", "qemu", "drivers nvme,pci-stub", NULL,
       "vf:nvme0/ns2", -ENODEV, "xen-pciback" },
-    { "network VF", "qemu", NULL, NULL, "vf:eth0", -EOPNOTSUPP,
-      "network VFs" },
+    { "no such netdev", "qemu", NULL, NULL, "vf:eth0", -ENODEV,
+      "no network interface 'eth0'" },
+    { "NVMe PF as a NIC", "qemu", NULL, NULL, "vf:0000:01:00.0", -EOPNOTSUPP,
+      "not a network controller" },
 };
 
 static void test_refusals(void)
