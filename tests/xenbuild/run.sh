@@ -189,8 +189,13 @@ s_parser() {
 }
 
 s_upstream_series() {
-    scripts/build-xen.sh --src "$XEN_VF_UPSTREAM_SRC" \
-        --series xen-patches/upstream --check-only
+    local out
+    out=$(scripts/build-xen.sh --src "$XEN_VF_UPSTREAM_SRC" \
+        --series xen-patches/upstream --check-only 2>&1)
+    local rc=$?
+    echo "$out"
+    step_detail "$(echo "$out" | tail -n 1 | sed 's/^build-xen: //')"
+    return $rc
 }
 
 steps_init xenbuild "$logdir"
