@@ -75,6 +75,10 @@ esac
 want_qemu=0
 case "$what" in domd|xen|all) qemu_ok || want_qemu=1 ;; esac
 
+# `make xen` runs `apt-get source xen`, which needs deb-src entries even
+# when every package is already installed.
+case "$what" in xen|all) ensure_sources ;; esac
+
 if [ ${#need[@]} -eq 0 ] && [ $want_qemu -eq 0 ]; then
     exit 0
 fi
