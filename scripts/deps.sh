@@ -13,7 +13,7 @@ domd_pkgs="busybox-static cpio kmod nvme-cli pciutils xz-utils zstd
 bpo_pkgs="qemu-system-x86"
 xen_pkgs="dpkg-dev bison flex python3-dev libyajl-dev uuid-dev
           libncurses-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
-          libglib2.0-dev libpixman-1-dev libaio-dev iasl libfdt-dev
+          libglib2.0-dev libpixman-1-dev libaio-dev libfdt-dev
           libnl-3-dev libnl-route-3-dev ocaml-nox gettext acpica-tools
           autoconf xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils"
 
