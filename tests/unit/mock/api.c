@@ -157,7 +157,7 @@ int xvf_mock_build(const char *root, const char *config)
                   c.m->up[i].nvq, c.m->up[i].nvi);
     if (r > 0)
         r = -EIO;
-    c.m->n_admin = c.m->n_write = c.m->n_fired = 0;
+    c.m->n_admin = c.m->n_write = c.m->n_fired = c.m->n_netlink = 0;
     if (!r)
         r = xm_save(&c);
     xm_close(&c);
@@ -366,7 +366,8 @@ int xvf_mock_counts(const char *root, struct xvf_mock_counts *ret)
         return r;
     ret->admin = c.m->n_admin;
     ret->write = c.m->n_write;
-    ret->ops = c.m->n_admin + c.m->n_write;
+    ret->netlink = c.m->n_netlink;
+    ret->ops = c.m->n_admin + c.m->n_write + c.m->n_netlink;
     ret->fired = c.m->n_fired;
     xm_close(&c);
     return 0;
@@ -381,7 +382,7 @@ int xvf_mock_reset_counts(const char *root)
     r = xm_open(&c, root, true);
     if (r)
         return r;
-    c.m->n_admin = c.m->n_write = c.m->n_fired = 0;
+    c.m->n_admin = c.m->n_write = c.m->n_fired = c.m->n_netlink = 0;
     r = xm_save(&c);
     if (!r)
         r = xm_pathf(&c, path, sizeof(path), ".mock/log");
@@ -404,7 +405,7 @@ int xvf_mock_set_fault(const char *root, const struct xvf_mock_fault *f)
     struct xm_ctx c;
     int r;
 
-    if (f->kind > XVF_MOCK_WRITE || f->opcode > 0xff || f->sub > 0xff ||
+    if (f->kind > XVF_MOCK_NETLINK || f->opcode > 0xff || f->sub > 0xff ||
         f->err < 0 || memchr(f->attr, '\0', sizeof(f->attr)) == NULL ||
         strpbrk(f->attr, " \t\n\""))
         return -EINVAL;
@@ -456,4 +457,31 @@ char *xvf_mock_log(const char *root)
     }
     out[n] = '\0';
     return out;
+}
+
+int xvf_mock_nic_vf(const char *root, const char *pf, unsigned int vf,
+                    struct xvf_mock_nvf *ret)
+{
+    struct xm_ctx c;
+    struct xm_pf *p;
+    int r;
+
+    r = xm_open(&c, root, true);
+    if (r)
+        return r;
+    p = xm_pf_by_bdf(c.m, pf);
+    if (!p || !p->nic || vf >= p->totalvfs) {
+        xm_close(&c);
+        return -ENOENT;
+    }
+    memcpy(ret->mac, p->nvf[vf].mac, 6);
+    ret->vlan = p->nvf[vf].vlan;
+    ret->qos = p->nvf[vf].qos;
+    ret->rate = p->nvf[vf].rate;
+    ret->spoofchk = p->nvf[vf].spoofchk;
+    ret->trust = p->nvf[vf].trust;
+    ret->ifup = p->ifup;
+    ret->carrier = p->carrier;
+    xm_close(&c);
+    return 0;
 }

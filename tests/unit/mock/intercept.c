@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/netlink.h>
 #include <linux/nvme_ioctl.h>
 #include <nvme/types.h>
 
@@ -79,7 +83,11 @@ static bool fault_hits(struct xm_model *m, enum xvf_mock_kind kind,
         return false;
     if (f->kind != XVF_MOCK_ANY && f->kind != kind)
         return false;
-    if (kind == XVF_MOCK_ADMIN) {
+    if (kind == XVF_MOCK_NETLINK) {
+        if (f->opcode >= 0 || f->sub >= 0 ||
+            (f->attr[0] && strcmp(f->attr, attr)))
+            return false;
+    } else if (kind == XVF_MOCK_ADMIN) {
         if (f->attr[0] || (f->opcode >= 0 && f->opcode != cmd->opcode) ||
             (f->sub >= 0 && f->sub != xm_cmd_sub(cmd)))
             return false;
@@ -163,7 +171,8 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
             c32->result = cmd.result;
     }
     xm_log(&c, "admin #%u %s opc=0x%02x cdw10=0x%08x cdw11=0x%x nsid=0x%x "
-           "-> %s%s0x%04x result=0x%x%s", c.m->n_admin + c.m->n_write,
+           "-> %s%s0x%04x result=0x%x%s",
+           c.m->n_admin + c.m->n_write + c.m->n_netlink,
            rel + 4, cmd.opcode, cmd.cdw10, cmd.cdw11, cmd.nsid,
            err ? "-1 " : "", err ? strerror(err) : "", err ? 0 : status,
            cmd.result, injected ? " [injected]" : "");
@@ -254,7 +263,8 @@ static ssize_t do_write(int fd, const void *buf, size_t n, bool *handled)
         }
     }
     escape(val, sizeof(val), buf, n < 200 ? n : 200);
-    xm_log(&c, "write #%u %s '%s' -> %d%s%s%s", c.m->n_admin + c.m->n_write,
+    xm_log(&c, "write #%u %s '%s' -> %d%s%s%s",
+           c.m->n_admin + c.m->n_write + c.m->n_netlink,
            rel, val, r, r ? " " : "", r ? strerror(-r) : "",
            injected ? " [injected]" : "");
     r2 = xm_save(&c);
@@ -285,4 +295,295 @@ ssize_t write(int fd, const void *buf, size_t n)
         return xm_real_write(fd, buf, n);
     }
     return r;
+}
+
+/*
+ * Fake NETLINK_ROUTE sockets. While $XEN_VF_ROOT holds a model, socket()
+ * for NETLINK_ROUTE returns one end of a SOCK_SEQPACKET socketpair; the
+ * mock keeps the other. A request sent on it runs against the model
+ * (rtnl.c) and its answers are written to the other end, where recvmsg()
+ * finds them with a netlink source address. Link notifications go to the
+ * sockets of this process that joined RTNLGRP_LINK.
+ */
+#define XM_MAX_NL 32
+
+struct fake_nl {
+    int fd, peer;
+    ino_t ino;
+    uint32_t portid, groups;
+};
+
+static struct fake_nl fakes[XM_MAX_NL];
+static unsigned int n_portids;
+
+typedef int (*socket_fn)(int, int, int);
+typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
+typedef int (*getsockname_fn)(int, struct sockaddr *, socklen_t *);
+typedef int (*setsockopt_fn)(int, int, int, const void *, socklen_t);
+typedef ssize_t (*sendto_fn)(int, const void *, size_t, int,
+                             const struct sockaddr *, socklen_t);
+typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
+typedef ssize_t (*recvfrom_fn)(int, void *, size_t, int, struct sockaddr *,
+                               socklen_t *);
+typedef int (*close_fn)(int);
+
+#define REAL(name) \
+    static name##_fn real_##name; \
+    if (!real_##name) \
+        real_##name = (name##_fn)dlsym(RTLD_NEXT, #name)
+
+static struct fake_nl *fake_of(int fd)
+{
+    struct stat st;
+    unsigned int i;
+
+    if (fd < 0)
+        return NULL;
+    for (i = 0; i < XM_MAX_NL; i++) {
+        if (fakes[i].fd != fd || !fakes[i].ino)
+            continue;
+        /* a number reused after a close we did not see is not ours */
+        if (fstat(fd, &st) || st.st_ino != fakes[i].ino)
+            return NULL;
+        return &fakes[i];
+    }
+    return NULL;
+}
+
+static bool model_root(char *root, size_t len)
+{
+    char path[XM_PATH + 16];
+    const char *env = getenv("XEN_VF_ROOT");
+    struct stat st;
+
+    if (!env || !*env || xm_canon_root(env, root, len))
+        return false;
+    snprintf(path, sizeof(path), "%s/.mock/state", root);
+    return !stat(path, &st);
+}
+
+XVF_MOCK_API int socket(int domain, int type, int protocol);
+XVF_MOCK_API int bind(int fd, const struct sockaddr *addr, socklen_t len);
+XVF_MOCK_API int getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+XVF_MOCK_API int setsockopt(int fd, int level, int name, const void *val,
+                            socklen_t len);
+XVF_MOCK_API ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+                            const struct sockaddr *addr, socklen_t alen);
+XVF_MOCK_API ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
+XVF_MOCK_API ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+                              struct sockaddr *addr, socklen_t *alen);
+XVF_MOCK_API int close(int fd);
+
+int socket(int domain, int type, int protocol)
+{
+    char root[XM_PATH];
+    struct stat st;
+    unsigned int i;
+    int sv[2];
+
+    REAL(socket);
+    if (busy || domain != AF_NETLINK || protocol != NETLINK_ROUTE ||
+        !model_root(root, sizeof(root)))
+        return real_socket(domain, type, protocol);
+    for (i = 0; i < XM_MAX_NL && fakes[i].ino; i++)
+        ;
+    if (i == XM_MAX_NL) {
+        errno = EMFILE;
+        return -1;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | (type & (SOCK_CLOEXEC |
+                   SOCK_NONBLOCK)), 0, sv))
+        return -1;
+    if (fstat(sv[0], &st) ||
+        fcntl(sv[1], F_SETFD, FD_CLOEXEC)) {
+        int e = errno;
+
+        REAL(close);
+        real_close(sv[0]);
+        real_close(sv[1]);
+        errno = e;
+        return -1;
+    }
+    fakes[i].fd = sv[0];
+    fakes[i].peer = sv[1];
+    fakes[i].ino = st.st_ino;
+    fakes[i].portid = 0;
+    fakes[i].groups = 0;
+    return sv[0];
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    const struct sockaddr_nl *nl = (const struct sockaddr_nl *)addr;
+    struct fake_nl *f = fake_of(fd);
+
+    REAL(bind);
+    if (!f)
+        return real_bind(fd, addr, len);
+    if (len < sizeof(*nl) || nl->nl_family != AF_NETLINK) {
+        errno = EINVAL;
+        return -1;
+    }
+    f->groups = nl->nl_groups;
+    /* the kernel's autobind: the pid first, then unique negatives */
+    f->portid = nl->nl_pid ? nl->nl_pid
+                           : n_portids++ ? (uint32_t)-4096 - n_portids
+                                         : (uint32_t)getpid();
+    return 0;
+}
+
+int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+    struct fake_nl *f = fake_of(fd);
+
+    REAL(getsockname);
+    if (!f)
+        return real_getsockname(fd, addr, len);
+    nl.nl_pid = f->portid;
+    nl.nl_groups = f->groups;
+    memcpy(addr, &nl, *len < sizeof(nl) ? *len : sizeof(nl));
+    *len = sizeof(nl);
+    return 0;
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    struct fake_nl *f = fake_of(fd);
+    unsigned int grp;
+
+    REAL(setsockopt);
+    if (!f || level != SOL_NETLINK)
+        return real_setsockopt(fd, level, name, val, len);
+    if (name == NETLINK_ADD_MEMBERSHIP && len >= sizeof(grp)) {
+        memcpy(&grp, val, sizeof(grp));
+        if (grp >= 1 && grp <= 32)
+            f->groups |= 1u << (grp - 1);
+    }
+    return 0;
+}
+
+static void emit_peer(void *opaque, const void *msg, size_t len)
+{
+    const struct fake_nl *f = opaque;
+
+    if (send(f->peer, msg, len, MSG_DONTWAIT) < 0)
+        xm_real_write(2, "xvf-mock: netlink reply lost\n", 29);
+}
+
+void xm_nl_broadcast(uint32_t group, const void *msg, size_t len)
+{
+    unsigned int i;
+
+    for (i = 0; i < XM_MAX_NL; i++)
+        if (fakes[i].ino && (fakes[i].groups & group))
+            send(fakes[i].peer, msg, len, MSG_DONTWAIT);
+}
+
+static ssize_t do_request(struct fake_nl *f, const void *buf, size_t n)
+{
+    const struct nlmsghdr *nlh = buf;
+    char root[XM_PATH], what[256];
+    const char *op = xm_rtnl_op(buf, n);
+    struct xm_ctx c;
+    bool injected;
+    int r;
+
+    if (n < sizeof(*nlh) || !model_root(root, sizeof(root)) ||
+        xm_open(&c, root, false)) {
+        errno = EIO;
+        return -1;
+    }
+    c.m->n_netlink++;
+    injected = fault_hits(c.m, XVF_MOCK_NETLINK, NULL, op);
+    if (injected) {
+        r = -(c.m->fault.f.err ? c.m->fault.f.err : EIO);
+        snprintf(what, sizeof(what), "-");
+    } else {
+        r = xm_rtnl_exec(&c, buf, n, f->portid, emit_peer, f, what,
+                         sizeof(what));
+    }
+    if (r || (nlh->nlmsg_flags & NLM_F_ACK))
+        xm_rtnl_error(buf, r, f->portid, emit_peer, f);
+    xm_log(&c, "netlink #%u %s %s -> %d%s%s%s",
+           c.m->n_admin + c.m->n_write + c.m->n_netlink, op, what, r,
+           r ? " " : "", r ? strerror(-r) : "",
+           injected ? " [injected]" : "");
+    r = xm_save(&c);
+    xm_close(&c);
+    if (r) {
+        errno = -r;
+        return -1;
+    }
+    return n;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+               const struct sockaddr *addr, socklen_t alen)
+{
+    struct fake_nl *f;
+    ssize_t r;
+
+    REAL(sendto);
+    if (busy || !(f = fake_of(fd)))
+        return real_sendto(fd, buf, n, flags, addr, alen);
+    busy = 1;
+    r = do_request(f, buf, n);
+    busy = 0;
+    return r;
+}
+
+static void nl_source(struct sockaddr *addr, socklen_t *len)
+{
+    struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+
+    if (!addr || !len)
+        return;
+    memcpy(addr, &nl, *len < sizeof(nl) ? *len : sizeof(nl));
+    *len = sizeof(nl);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    struct sockaddr *name = msg->msg_name;
+    socklen_t namelen = msg->msg_namelen;
+    ssize_t r;
+
+    REAL(recvmsg);
+    if (!fake_of(fd))
+        return real_recvmsg(fd, msg, flags);
+    msg->msg_name = NULL;
+    msg->msg_namelen = 0;
+    r = real_recvmsg(fd, msg, flags);
+    msg->msg_name = name;
+    msg->msg_namelen = namelen;
+    if (r >= 0)
+        nl_source(name, &msg->msg_namelen);
+    return r;
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+                 struct sockaddr *addr, socklen_t *alen)
+{
+    ssize_t r;
+
+    REAL(recvfrom);
+    if (!fake_of(fd))
+        return real_recvfrom(fd, buf, n, flags, addr, alen);
+    r = real_recvfrom(fd, buf, n, flags, NULL, NULL);
+    if (r >= 0)
+        nl_source(addr, alen);
+    return r;
+}
+
+int close(int fd)
+{
+    struct fake_nl *f = fake_of(fd);
+
+    REAL(close);
+    if (f) {
+        real_close(f->peer);
+        memset(f, 0, sizeof(*f));
+    }
+    return real_close(fd);
 }

@@ -7,6 +7,7 @@
  * admin.c      the NVMe admin commands (QEMU 10 hw/nvme behaviour)
  * intercept.c  the ioctl() and write() overrides, counters and faults
  * api.c        the public API of mock.h
+ * rtnl.c       the NIC side: rtnetlink requests on fake netlink sockets
  */
 #ifndef XM_INTERNAL_H
 #define XM_INTERNAL_H
@@ -25,6 +26,7 @@
 #define XM_MAX_NS 64
 #define XM_MAX_ATT 32           /* controllers one namespace is attached to */
 #define XM_MAX_UP 16
+#define XM_MAX_NVF 64           /* VFs of a NIC PF */
 #define XM_PATH 4096
 
 #define XM_OACS_NS_MGMT 0x0008
@@ -47,6 +49,12 @@ struct xm_sec {
     uint16_t nvi;
 };
 
+/* What a NIC PF's driver keeps per VF (igb's vf_data). */
+struct xm_nvf {
+    uint8_t mac[6];
+    unsigned int vlan, qos, rate, spoofchk, trust;
+};
+
 struct xm_pf {
     char bdf[16];
     char name[32];              /* controller name it gets when built */
@@ -59,6 +67,12 @@ struct xm_pf {
     unsigned int vqfrt, vifrt, vqprt, viprt, vqfrsm, vifrsm;
     unsigned int vqrfap, virfap, vqrfap_next, virfap_next;
     unsigned int nsmgmt, online_needs_vf;
+    /* NIC PFs ("nic" lines): name is the netdev */
+    unsigned int nic;
+    char pf_driver[32], vf_driver[32];
+    char mac[18];
+    unsigned int ifindex, ifup, carrier, relink, vf_trust, vf_rate;
+    struct xm_nvf nvf[XM_MAX_NVF];
     /* build-time only, not part of the saved model */
     unsigned int b_secondaries, b_scid, b_autoprobe, b_numvfs, b_bound;
     unsigned int nsec;
@@ -82,7 +96,7 @@ struct xm_fault_state {
 struct xm_model {
     unsigned int npf;
     struct xm_pf pf[XM_MAX_PF];
-    unsigned int n_admin, n_write, n_fired;
+    unsigned int n_admin, n_write, n_fired, n_netlink;
     struct xm_fault_state fault;
     /* build-time only */
     char drivers[256];
@@ -140,6 +154,28 @@ XM_HIDDEN int xm_ctrl_target(struct xm_ctx *c, const char *name,
                              struct xm_pf **pf, uint16_t *cntlid,
                              bool *is_vf);
 XM_HIDDEN int xm_tree_dump(struct xm_ctx *c, char **out);
+
+XM_HIDDEN int xm_netdev_index(struct xm_ctx *c, const char *name,
+                              unsigned int *ifindex);
+XM_HIDDEN int xm_netdev_name(struct xm_ctx *c, unsigned int ifindex,
+                             char *name, size_t len);
+XM_HIDDEN unsigned int xm_numvfs(struct xm_ctx *c, const struct xm_pf *pf);
+
+/* rtnl.c */
+typedef void (*xm_emit_fn)(void *opaque, const void *msg, size_t len);
+
+XM_HIDDEN struct xm_pf *xm_nic_by_name(struct xm_model *m, const char *name);
+XM_HIDDEN void xm_nvf_reset(struct xm_nvf *v);
+XM_HIDDEN int xm_rtnl_exec(struct xm_ctx *c, const void *req, size_t len,
+                           uint32_t portid, xm_emit_fn emit, void *opaque,
+                           char *what, size_t wlen);
+XM_HIDDEN void xm_rtnl_error(const void *req, int err, uint32_t portid,
+                             xm_emit_fn emit, void *opaque);
+XM_HIDDEN const char *xm_rtnl_op(const void *req, size_t len);
+XM_HIDDEN void xm_rtnl_link_event(struct xm_ctx *c, const struct xm_pf *pf);
+
+/* intercept.c */
+XM_HIDDEN void xm_nl_broadcast(uint32_t group, const void *msg, size_t len);
 
 /* admin.c */
 struct xm_cmd {

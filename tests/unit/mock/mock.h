@@ -31,6 +31,20 @@
  *    Binding creates the "driver" link; nvme binding also creates the
  *    controller (sys/class/nvme/nvmeK, .../<bdf>/nvme/nvmeK, dev/nvmeK).
  *
+ *  - socket(AF_NETLINK, ..., NETLINK_ROUTE) returns a fake rtnetlink
+ *    socket (one end of a socketpair; bind, getsockname, setsockopt,
+ *    sendto, recvmsg, recvfrom and close know it) whose requests run
+ *    against the model like the kernel's rtnetlink with igb's answers:
+ *    RTM_GETLINK by index or IFLA_IFNAME (IFLA_NUM_VF and IFLA_VFINFO_LIST
+ *    with RTEXT_FILTER_VF), RTM_SETLINK/NEWLINK changing IFF_UP or VF
+ *    settings (mac, vlan/qos, rate/tx_rate, spoofchk, trust; EINVAL for a
+ *    VF not enabled, a multicast MAC, VLAN > 4095, QoS > 7, a min rate, a
+ *    max rate without carrier or above 1000; EOPNOTSUPP for a PF without
+ *    SR-IOV or without the feature), ENODEV for an unknown netdev.
+ *    Changing sriov_numvfs of a NIC PF that is up drops its carrier and,
+ *    unless relink=0, brings it back; link notifications go to the fake
+ *    sockets of the same process that joined RTNLGRP_LINK.
+ *
  * Everything else passes through to libc. When $XEN_VF_ROOT is unset, or
  * has no model (.mock/state), the library does nothing. Only calls to
  * write() and ioctl() through the dynamic linker are seen: stdio (fprintf
@@ -58,6 +72,8 @@
  *   sys/bus/pci/drivers/{nvme,pciback,pci-stub}/{bind,unbind,new_id,...}
  *   sys/bus/pci/drivers_probe
  *   sys/class/nvme/nvmeK -> ../../devices/pci0000:00/<bdf>/nvme/nvmeK
+ *   sys/class/net/<if> -> ../../devices/pci0000:00/<bdf>/net/<if>
+ *       {ifindex,address} device -> ../../../<bdf>   NIC PF and VF netdevs
  *   dev/nvmeK                             regular file, opened O_RDWR
  *   .mock/state .mock/log .mock/lock      the model, the op log, the lock
  *
@@ -79,6 +95,19 @@
  *   drivers nvme,pciback,pci-stub          driver directories to create
  *   up pf=BDF vfn=N [driver=nvme nvq=2 nvi=1]   after building: assign,
  *                                          enable the VF, online, bind
+ *   nic bdf=0000:02:00.0 [key=value ...]   a NIC PF (QEMU's igb), netdev
+ *       name=eth<index> vendor=0x8086 device=0x10c9 vf_device=0x10ca
+ *       class=0x020000 totalvfs=7 (at most 64) offset=0x80 stride=2
+ *       pf_driver=igb vf_driver=igbvf mac=52:54:00:12:34:56 ifindex=
+ *       <2+index> ifup=1 carrier=1 relink=1 vf_trust=1 vf_rate=1
+ *       sriov=1 autoprobe=1 numvfs=0 bound=1
+ *   nvf vf=N [mac= vlan= qos= rate= spoofchk=1 trust=0]   VF state of
+ *                                          the last nic (model files)
+ *
+ * A NIC PF bound to its pf_driver has its netdev; a VF bound to its
+ * vf_driver gets one too (eth<first free>), whose address is the MAC the
+ * PF set for it, or 02:00:00:00:<pf>:<vfn>. The drivers must be listed on
+ * the "drivers" line (preset "igb" does).
  *
  * sriov=0 gives a PF without SR-IOV: no sriov_* files, no secondaries,
  * OACS without Virtualization Management unless oacs= says otherwise.
@@ -128,6 +157,9 @@
  *                01:00.2, ns1 on the primary, ns2 attached to SCID 1,
  *                Namespace Management implemented (resource numbers are
  *                invented);
+ *        "igb"   "qemu" plus QEMU's igb NIC: eth0 at 0000:02:00.0
+ *                [8086:10c9], up with carrier, 7 VFs (02:10.0, 02:10.2,
+ *                ...), drivers igb and igbvf besides the usual ones;
  *        "mixed" "qemu" plus a PF without SR-IOV (nvme1 at 0000:02:00.0)
  *                and VF 2 of nvme0 up and bound to nvme (nvme2 at
  *                0000:01:00.2), for refusal tests.
@@ -230,22 +262,27 @@ XVF_MOCK_API int xvf_mock_vf_up(const char *root, const char *pf,
  * @XVF_MOCK_ANY:   admin commands and sysfs writes, one sequence
  * @XVF_MOCK_ADMIN: admin commands (ioctl) on a fake controller
  * @XVF_MOCK_WRITE: write()s to files under $XEN_VF_ROOT/sys
+ * @XVF_MOCK_NETLINK: requests on fake rtnetlink sockets (@attr matches
+ *                  "getlink", "setlink" or "newlink"); a fault answers
+ *                  NLMSG_ERROR with -@err (EIO when 0)
  */
 enum xvf_mock_kind {
     XVF_MOCK_ANY,
     XVF_MOCK_ADMIN,
     XVF_MOCK_WRITE,
+    XVF_MOCK_NETLINK,
 };
 
 /**
  * struct xvf_mock_counts - operations since the build or the last reset
- * @admin: admin commands
- * @write: sysfs writes
- * @ops:   both (what XVF_MOCK_ANY's @nth counts)
- * @fired: faults injected
+ * @admin:   admin commands
+ * @write:   sysfs writes
+ * @netlink: rtnetlink requests
+ * @ops:     all three (what XVF_MOCK_ANY's @nth counts)
+ * @fired:   faults injected
  */
 struct xvf_mock_counts {
-    unsigned int admin, write, ops, fired;
+    unsigned int admin, write, ops, fired, netlink;
 };
 
 XVF_MOCK_API int xvf_mock_counts(const char *root,
@@ -298,12 +335,31 @@ XVF_MOCK_API int xvf_mock_set_fault(const char *root,
 XVF_MOCK_API int xvf_mock_clear_fault(const char *root);
 
 /**
+ * struct xvf_mock_nvf - a NIC VF as its PF's driver keeps it, and the PF
+ * @ifup:    the PF is administratively up
+ * @carrier: the PF has carrier
+ */
+struct xvf_mock_nvf {
+    uint8_t mac[6];
+    unsigned int vlan, qos, rate, spoofchk, trust;
+    unsigned int ifup, carrier;
+};
+
+/**
+ * xvf_mock_nic_vf() - VF @vf (0-based) of NIC PF @pf
+ * Return: 0, -ENOENT when @pf is no NIC PF or has no VF @vf.
+ */
+XVF_MOCK_API int xvf_mock_nic_vf(const char *root, const char *pf,
+                                 unsigned int vf, struct xvf_mock_nvf *ret);
+
+/**
  * xvf_mock_log() - the operation log since the last reset
  *
  * One line an operation:
  *   "admin #3 nvme0 opc=0x1c cdw10=0x00010008 cdw11=0x2 nsid=0
  *    -> 0x0000 result=0x2"
  *   "write #4 sys/devices/pci0000:00/0000:01:00.0/sriov_numvfs '1' -> 0"
+ *   "netlink #5 setlink eth0 vf 0 mac 02:00:00:00:00:01 -> 0"
  * with " [injected]" appended to failures a fault made.
  *
  * Return: malloc'd text or NULL with errno set.

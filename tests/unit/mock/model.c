@@ -46,6 +46,11 @@ static const struct key pf_keys[] = {
     KU("secondaries", b_secondaries), KU("scid", b_scid),
     KB("autoprobe", b_autoprobe), KB("numvfs", b_numvfs),
     KB("bound", b_bound),
+    /* NIC PFs */
+    KU("nic", nic), KS("pf_driver", pf_driver), KS("vf_driver", vf_driver),
+    KS("mac", mac), KU("ifindex", ifindex), KU("ifup", ifup),
+    KU("carrier", carrier), KU("relink", relink), KU("vf_trust", vf_trust),
+    KU("vf_rate", vf_rate),
 };
 
 static const char preset_qemu[] =
@@ -82,9 +87,15 @@ static const char preset_mixed_tail[] =
     "# VF 2 of nvme0 in use outside xen-vf, as nvme2 at 0000:01:00.2\n"
     "up pf=0000:01:00.0 vfn=2 driver=nvme nvq=2 nvi=1\n";
 
+static const char preset_igb_tail[] =
+    "# QEMU 10: -device igb (82576) on a root port: eth0, 7 VFs at 02:10.x\n"
+    "drivers nvme,pciback,pci-stub,igb,igbvf\n"
+    "nic bdf=0000:02:00.0 name=eth0\n";
+
 const char *xm_preset_text(const char *name)
 {
     static char mixed[sizeof(preset_qemu) + sizeof(preset_mixed_tail)];
+    static char igb[sizeof(preset_qemu) + sizeof(preset_igb_tail)];
 
     if (!name || !strcmp(name, "qemu"))
         return preset_qemu;
@@ -95,6 +106,11 @@ const char *xm_preset_text(const char *name)
             snprintf(mixed, sizeof(mixed), "%s%s", preset_qemu,
                      preset_mixed_tail);
         return mixed;
+    }
+    if (!strcmp(name, "igb")) {
+        if (!igb[0])
+            snprintf(igb, sizeof(igb), "%s%s", preset_qemu, preset_igb_tail);
+        return igb;
     }
     return NULL;
 }
@@ -183,6 +199,12 @@ int xm_pf_set(struct xm_pf *pf, const char *settings)
     return r;
 }
 
+void xm_nvf_reset(struct xm_nvf *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->spoofchk = 1;
+}
+
 static void pf_init(struct xm_pf *pf)
 {
     unsigned int i;
@@ -191,6 +213,8 @@ static void pf_init(struct xm_pf *pf)
     for (i = 0; i < sizeof(pf_keys) / sizeof(pf_keys[0]); i++)
         if (pf_keys[i].type == K_UINT)
             *(unsigned int *)((char *)pf + pf_keys[i].off) = UNSET;
+    for (i = 0; i < XM_MAX_NVF; i++)
+        xm_nvf_reset(&pf->nvf[i]);
 }
 
 #define DEF(f, v) do { if (pf->f == UNSET) pf->f = (v); } while (0)
@@ -202,6 +226,39 @@ static int pf_finish(struct xm_model *m, struct xm_pf *pf)
     if (sscanf(pf->bdf, "%x:%x:%x.%x", &a, &b, &c, &d) != 4 ||
         strlen(pf->bdf) != 12 || b > 0xff || c > 0x1f || d > 7)
         return -EINVAL;
+    DEF(nic, 0);
+    pf->nic = !!pf->nic;
+    if (pf->nic) {
+        /* QEMU's igb: 82576 PF, VFs at offset 0x80 stride 2 */
+        if (!pf->name[0])
+            snprintf(pf->name, sizeof(pf->name), "eth%u", idx);
+        DEF(vendor, 0x8086);
+        DEF(device, 0x10c9);
+        DEF(vf_device, 0x10ca);
+        DEF(class_code, 0x020000);
+        DEF(totalvfs, 7);
+        DEF(offset, 0x80);
+        DEF(stride, 2);
+        DEF(oacs, 0);
+        DEF(b_secondaries, 0);
+        if (!pf->pf_driver[0])
+            strcpy(pf->pf_driver, "igb");
+        if (!pf->vf_driver[0])
+            strcpy(pf->vf_driver, "igbvf");
+        if (!pf->mac[0])
+            snprintf(pf->mac, sizeof(pf->mac), "52:54:00:12:34:%02x",
+                     0x56 + idx);
+    }
+    if (!pf->pf_driver[0])
+        strcpy(pf->pf_driver, "nvme");
+    if (!pf->vf_driver[0])
+        strcpy(pf->vf_driver, "nvme");
+    DEF(ifindex, 2 + idx);
+    DEF(ifup, 1);
+    DEF(carrier, 1);
+    DEF(relink, 1);
+    DEF(vf_trust, 1);
+    DEF(vf_rate, 1);
     if (!pf->name[0])
         snprintf(pf->name, sizeof(pf->name), "nvme%u", idx);
     if (!pf->sn[0])
@@ -247,7 +304,7 @@ static int pf_finish(struct xm_model *m, struct xm_pf *pf)
     DEF(b_numvfs, 0);
     DEF(b_bound, 1);
     if (pf->cntlid > 0xffff || pf->b_secondaries > XM_MAX_SEC ||
-        pf->nn == 0)
+        pf->nn == 0 || (pf->nic && pf->totalvfs > XM_MAX_NVF))
         return -EINVAL;
     if (!pf->nsec && pf->sriov) {
         for (i = 0; i < pf->b_secondaries; i++) {
@@ -350,6 +407,62 @@ static int parse_ns(struct xm_pf *pf, char *rest)
     if (!ns->nsid || xm_ns_by_id(pf, ns->nsid))
         return -EINVAL;
     pf->nns++;
+    return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned int b[6], i;
+    char tail;
+
+    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+               &b[5], &tail) != 6)
+        return -EINVAL;
+    for (i = 0; i < 6; i++) {
+        if (b[i] > 0xff)
+            return -EINVAL;
+        mac[i] = b[i];
+    }
+    return 0;
+}
+
+static int parse_nvf(struct xm_pf *pf, char *rest)
+{
+    struct xm_nvf v;
+    unsigned int vf = UNSET, x;
+    char *k, *val;
+
+    if (!pf || !pf->nic)
+        return -EINVAL;
+    xm_nvf_reset(&v);
+    while (next_token(&rest, &k, &val)) {
+        if (!val)
+            return -EINVAL;
+        if (!strcmp(k, "mac")) {
+            if (parse_mac(val, v.mac))
+                return -EINVAL;
+            continue;
+        }
+        if (parse_uint(val, &x))
+            return -EINVAL;
+        if (!strcmp(k, "vf"))
+            vf = x;
+        else if (!strcmp(k, "vlan"))
+            v.vlan = x;
+        else if (!strcmp(k, "qos"))
+            v.qos = x;
+        else if (!strcmp(k, "rate"))
+            v.rate = x;
+        else if (!strcmp(k, "spoofchk"))
+            v.spoofchk = x;
+        else if (!strcmp(k, "trust"))
+            v.trust = x;
+        else
+            return -EINVAL;
+    }
+    if (vf >= XM_MAX_NVF)
+        return -EINVAL;
+    pf->nvf[vf] = v;
     return 0;
 }
 
@@ -480,7 +593,7 @@ int xm_parse(struct xm_model *m, const char *text, bool build)
             continue;
         if (v) {
             r = -EINVAL;
-        } else if (!strcmp(word, "pf")) {
+        } else if (!strcmp(word, "pf") || !strcmp(word, "nic")) {
             if (pf)
                 r = pf_finish(m, pf);
             if (r)
@@ -491,6 +604,8 @@ int xm_parse(struct xm_model *m, const char *text, bool build)
             }
             pf = &m->pf[m->npf++];
             pf_init(pf);
+            if (word[0] == 'n')
+                pf->nic = 1;
             while (!r && next_token(&rest, &k, &v))
                 r = set_pf_key(pf, k, v);
             if (!r && xm_pf_by_bdf(m, pf->bdf) != pf)
@@ -499,6 +614,8 @@ int xm_parse(struct xm_model *m, const char *text, bool build)
             r = parse_sec(pf, rest);
         } else if (!strcmp(word, "ns")) {
             r = parse_ns(pf, rest);
+        } else if (!strcmp(word, "nvf")) {
+            r = parse_nvf(pf, rest);
         } else if (!strcmp(word, "counts")) {
             while (!r && next_token(&rest, &k, &v)) {
                 r = parse_uint(v, &x);
@@ -510,6 +627,8 @@ int xm_parse(struct xm_model *m, const char *text, bool build)
                     m->n_write = x;
                 else if (!strcmp(k, "fired"))
                     m->n_fired = x;
+                else if (!strcmp(k, "netlink"))
+                    m->n_netlink = x;
                 else
                     r = -EINVAL;
             }
@@ -623,10 +742,19 @@ char *xm_format(const struct xm_model *m, bool with_runtime)
             sb_printf(&b, "%s\n", pf->ns[j].natt ? "" : "-");
         }
         sb_printf(&b, "# %s: vqrfa=%u virfa=%u\n", pf->bdf, vqrfa, virfa);
+        for (j = 0; pf->nic && j < pf->totalvfs; j++) {
+            const struct xm_nvf *v = &pf->nvf[j];
+
+            sb_printf(&b, "nvf vf=%u mac=%02x:%02x:%02x:%02x:%02x:%02x "
+                      "vlan=%u qos=%u rate=%u spoofchk=%u trust=%u\n", j,
+                      v->mac[0], v->mac[1], v->mac[2], v->mac[3], v->mac[4],
+                      v->mac[5], v->vlan, v->qos, v->rate, v->spoofchk,
+                      v->trust);
+        }
     }
     if (with_runtime) {
-        sb_printf(&b, "counts admin=%u write=%u fired=%u\n", m->n_admin,
-                  m->n_write, m->n_fired);
+        sb_printf(&b, "counts admin=%u write=%u fired=%u netlink=%u\n",
+                  m->n_admin, m->n_write, m->n_fired, m->n_netlink);
         sb_printf(&b, "fault kind=%u nth=%u opcode=%d sub=%d attr=\"%s\" "
                   "status=0x%x err=%d sticky=%u armed=%u seen=%u\n",
                   fs->f.kind, fs->f.nth, fs->f.opcode, fs->f.sub,
@@ -647,6 +775,16 @@ struct xm_pf *xm_pf_by_bdf(struct xm_model *m, const char *bdf)
 
     for (i = 0; i < m->npf; i++)
         if (!strcmp(m->pf[i].bdf, bdf))
+            return &m->pf[i];
+    return NULL;
+}
+
+struct xm_pf *xm_nic_by_name(struct xm_model *m, const char *name)
+{
+    unsigned int i;
+
+    for (i = 0; i < m->npf; i++)
+        if (m->pf[i].nic && !strcmp(m->pf[i].name, name))
             return &m->pf[i];
     return NULL;
 }

@@ -493,7 +493,131 @@ static bool matches(const struct devinfo *d, const char *drv)
 {
     if (d->override[0])
         return !strcmp(d->override, drv);
+    if (d->pf && d->pf->nic)
+        return !strcmp(drv, d->is_vf ? d->pf->vf_driver
+                                     : d->pf->pf_driver);
     return !strcmp(drv, "nvme") && d->class_code == XM_CLASS_NVME;
+}
+
+unsigned int xm_numvfs(struct xm_ctx *c, const struct xm_pf *pf)
+{
+    char dir[DIR_LEN];
+
+    dev_dir(pf->bdf, dir, sizeof(dir));
+    return read_uint(c, dir, "sriov_numvfs");
+}
+
+int xm_netdev_index(struct xm_ctx *c, const char *name,
+                    unsigned int *ifindex)
+{
+    char buf[32];
+
+    if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
+        !strcmp(name, "..") ||
+        tget(c, buf, sizeof(buf), "sys/class/net/%s/ifindex", name))
+        return -ENODEV;
+    *ifindex = strtoul(buf, NULL, 10);
+    return 0;
+}
+
+int xm_netdev_name(struct xm_ctx *c, unsigned int ifindex, char *name,
+                   size_t len)
+{
+    struct dirent *de;
+    char path[XM_PATH];
+    unsigned int i;
+    DIR *d;
+    int r = -ENODEV;
+
+    if (xm_pathf(c, path, sizeof(path), "sys/class/net"))
+        return -ENODEV;
+    d = opendir(path);
+    if (!d)
+        return -ENODEV;
+    while (r && (de = readdir(d))) {
+        if (de->d_name[0] != '.' && !xm_netdev_index(c, de->d_name, &i) &&
+            i == ifindex && strlen(de->d_name) < len) {
+            strcpy(name, de->d_name);
+            r = 0;
+        }
+    }
+    closedir(d);
+    return r;
+}
+
+/* A netdev for a NIC function its driver just took, as register_netdev. */
+static int create_netdev(struct xm_ctx *c, const struct devinfo *d)
+{
+    char name[32], mac[18], val[64], target[XM_PATH];
+    struct dirent *de;
+    unsigned int k, idx, max = 1;
+    const uint8_t *m;
+    DIR *dir;
+    int r;
+
+    if (d->is_vf) {
+        /* ifindex and name: the next free ones */
+        r = xm_pathf(c, target, sizeof(target), "sys/class/net");
+        dir = r ? NULL : opendir(target);
+        while (dir && (de = readdir(dir)))
+            if (de->d_name[0] != '.' && !xm_netdev_index(c, de->d_name, &idx)
+                && idx > max)
+                max = idx;
+        if (dir)
+            closedir(dir);
+        for (k = 0; texists(c, "sys/class/net/eth%u", k); k++)
+            ;
+        snprintf(name, sizeof(name), "eth%u", k);
+        idx = max + 1;
+        /* the VF driver asks the PF for its MAC; random when none is set */
+        m = d->vfn && d->vfn <= XM_MAX_NVF ? d->pf->nvf[d->vfn - 1].mac
+                                           : NULL;
+        if (m && (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+            snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+                     m[0], m[1], m[2], m[3], m[4], m[5]);
+        else
+            snprintf(mac, sizeof(mac), "02:00:00:00:%02x:%02x",
+                     (unsigned int)(d->pf - c->m->pf), d->vfn & 0xff);
+    } else {
+        snprintf(name, sizeof(name), "%s", d->pf->name);
+        idx = d->pf->ifindex;
+        snprintf(mac, sizeof(mac), "%s", d->pf->mac);
+    }
+    r = tmkdir(c, "%s/net/%s", d->dir, name);
+    snprintf(val, sizeof(val), "%u\n", idx);
+    if (!r)
+        r = tput(c, 0444, val, "%s/net/%s/ifindex", d->dir, name);
+    snprintf(val, sizeof(val), "%s\n", mac);
+    if (!r)
+        r = tput(c, 0444, val, "%s/net/%s/address", d->dir, name);
+    snprintf(target, sizeof(target), "../../../%s", d->bdf);
+    if (!r)
+        r = tlink(c, target, "%s/net/%s/device", d->dir, name);
+    snprintf(target, sizeof(target), "../../devices/pci%.4s:00/%s/net/%s",
+             d->bdf, d->bdf, name);
+    if (!r)
+        r = tmkdir(c, "sys/class/net");
+    if (!r)
+        r = tlink(c, target, "sys/class/net/%s", name);
+    return r;
+}
+
+static void remove_netdevs(struct xm_ctx *c, const struct devinfo *d)
+{
+    char path[XM_PATH];
+    struct dirent *de;
+    DIR *dir;
+
+    if (xm_pathf(c, path, sizeof(path), "%s/net", d->dir))
+        return;
+    dir = opendir(path);
+    if (!dir)
+        return;
+    while ((de = readdir(dir)))
+        if (de->d_name[0] != '.')
+            tremove(c, "sys/class/net/%s", de->d_name);
+    closedir(dir);
+    tremove(c, "%s/net", d->dir);
 }
 
 /* pci_device_can_probe() */
@@ -539,6 +663,9 @@ static int drv_probe(struct xm_ctx *c, struct devinfo *d, const char *drv)
         r = tlink(c, target, "sys/bus/pci/drivers/%s/%s", drv, d->bdf);
     if (!r && !strcmp(drv, "nvme"))
         r = create_ctrl(c, d, cntlid, d->is_vf ? NULL : d->pf->name);
+    if (!r && d->pf && d->pf->nic &&
+        !strcmp(drv, d->is_vf ? d->pf->vf_driver : d->pf->pf_driver))
+        r = create_netdev(c, d);
     if (!r)
         snprintf(d->driver, sizeof(d->driver), "%s", drv);
     return r;
@@ -550,6 +677,7 @@ static void detach(struct xm_ctx *c, struct devinfo *d)
         return;
     if (!strcmp(d->driver, "nvme"))
         remove_ctrls(c, d);
+    remove_netdevs(c, d);
     tremove(c, "%s/driver", d->dir);
     tremove(c, "sys/bus/pci/drivers/%s/%s", d->driver, d->bdf);
     d->driver[0] = '\0';
@@ -731,8 +859,18 @@ int xm_set_numvfs(struct xm_ctx *c, struct xm_pf *pf, unsigned int n)
     if (n == cur)
         return 0;
     if (tlinkname(c, drv, sizeof(drv), "%s/driver", dir) ||
-        strcmp(drv, "nvme"))
+        strcmp(drv, pf->pf_driver))
         return -ENOENT;
+    if (pf->nic && n && cur)
+        return -EBUSY;
+    /* igb and ixgbe reset the PF to change its pools: the link drops */
+    if (pf->nic && pf->ifup && pf->carrier) {
+        pf->carrier = 0;
+        xm_rtnl_link_event(c, pf);
+        pf->carrier = pf->relink;
+        if (pf->carrier)
+            xm_rtnl_link_event(c, pf);
+    }
     if (!n) {
         for (i = cur; i >= 1; i--) {
             if (xm_vf_bdf(pf, i, vf))
@@ -748,6 +886,8 @@ int xm_set_numvfs(struct xm_ctx *c, struct xm_pf *pf, unsigned int n)
                 sec->nvq = 0;
                 sec->nvi = 0;
             }
+            if (pf->nic && i <= XM_MAX_NVF)
+                xm_nvf_reset(&pf->nvf[i - 1]);
         }
         return tput(c, 0644, "0\n", "%s/sriov_numvfs", dir);
     }
@@ -890,10 +1030,11 @@ int xm_build_tree(struct xm_ctx *c)
     }
     for (i = 0; i < c->m->npf && !r; i++) {
         r = create_dev(c, &c->m->pf[i], 0);
-        if (!r && c->m->pf[i].b_bound && driver_exists(c, "nvme")) {
+        if (!r && c->m->pf[i].b_bound &&
+            driver_exists(c, c->m->pf[i].pf_driver)) {
             r = dev_info(c, c->m->pf[i].bdf, &d);
             if (!r)
-                r = drv_probe(c, &d, "nvme");
+                r = drv_probe(c, &d, c->m->pf[i].pf_driver);
         }
     }
     for (i = 0; i < c->m->npf && !r; i++)
