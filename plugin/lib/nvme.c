@@ -33,6 +33,8 @@ static int status_errno(int status)
             return -EBUSY;
         case NVME_SC_INVALID_CTRL_RESOURCES:
         case NVME_SC_INVALID_RESOURCE_ID:
+        case NVME_SC_NS_INSUFFICIENT_CAP:
+        case NVME_SC_NS_ID_UNAVAILABLE:
             return -ENOSPC;
         case NVME_SC_NS_NOT_ATTACHED:
             return -ENOENT;
@@ -392,4 +394,127 @@ int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
     return nvme_call(nvme_ns_detach_ctrls(fd, nsid, &list), err,
                      "detach namespace %u from controller 0x%x", nsid,
                      cntlid);
+}
+
+int xvf_nvme_identify_ctrl(int fd, struct nvme_id_ctrl *id,
+                           struct xvf_err *err)
+{
+    memset(id, 0, sizeof(*id));
+    return nvme_call(nvme_identify_ctrl(fd, id), err, "Identify Controller");
+}
+
+int xvf_nvme_identify_ns(int fd, uint32_t nsid, bool allocated,
+                         struct nvme_id_ns *ns, struct xvf_err *err)
+{
+    memset(ns, 0, sizeof(*ns));
+    if (allocated)
+        return nvme_call(nvme_identify_allocated_ns(fd, nsid, ns), err,
+                         "Identify Namespace %u (allocated)", nsid);
+    if (nsid == NVME_NSID_ALL)
+        return nvme_call(nvme_identify_ns(fd, nsid, ns), err,
+                         "Identify Namespace FFFFFFFFh (common "
+                         "capabilities)");
+    return nvme_call(nvme_identify_ns(fd, nsid, ns), err,
+                     "Identify Namespace %u", nsid);
+}
+
+int xvf_nvme_ns_list(int fd, bool allocated, uint32_t *ids,
+                     unsigned int max, unsigned int *n,
+                     struct xvf_err *err)
+{
+    struct nvme_ns_list list;
+    uint32_t start = 0, id;
+    unsigned int i, num = 0;
+    int r;
+
+    for (;;) {
+        memset(&list, 0, sizeof(list));
+        r = nvme_call(allocated ?
+                      nvme_identify_allocated_ns_list(fd, start, &list) :
+                      nvme_identify_active_ns_list(fd, start, &list), err,
+                      "Identify %s Namespace ID list",
+                      allocated ? "Allocated" : "Active");
+        if (r)
+            return r;
+        for (i = 0; i < NVME_ID_NS_LIST_MAX; i++) {
+            id = le32toh(list.ns[i]);
+            if (!id)
+                break;
+            if (num >= max)
+                return xvf_err_set(err, -E2BIG, "more than %u namespaces",
+                                   max);
+            ids[num++] = id;
+            start = id;
+        }
+        /* a full page may have a next one, starting after its last ID */
+        if (i < NVME_ID_NS_LIST_MAX || start >= NVME_NSID_ALL - 1)
+            break;
+    }
+    *n = num;
+    return 0;
+}
+
+int xvf_nvme_ns_granularity(int fd,
+                            struct nvme_id_ns_granularity_list *list,
+                            struct xvf_err *err)
+{
+    memset(list, 0, sizeof(*list));
+    return nvme_call(nvme_identify_ns_granularity(fd, list), err,
+                     "Identify Namespace Granularity List");
+}
+
+int xvf_nvme_cmd_effects(int fd, struct nvme_cmd_effects_log *log,
+                         struct xvf_err *err)
+{
+    memset(log, 0, sizeof(*log));
+    return nvme_call(nvme_get_log_cmd_effects(fd, NVME_CSI_NVM, log), err,
+                     "Get Log Page Commands Supported and Effects");
+}
+
+/*
+ * nvme_ns_mgmt() with the args structure rather than nvme_ns_mgmt_create():
+ * the latter gained a parameter in libnvme 1.5, the structure's fields
+ * used here did not change.
+ */
+int xvf_nvme_ns_create(int fd, uint64_t nsze, uint8_t flbas, uint32_t *nsid,
+                       struct xvf_err *err)
+{
+    struct nvme_id_ns ns;
+    __u32 result = 0;
+    struct nvme_ns_mgmt_args args = {
+        .result = &result,
+        .ns = &ns,
+        .args_size = sizeof(args),
+        .fd = fd,
+        .timeout = 0,
+        .nsid = NVME_NSID_NONE,
+        .sel = NVME_NS_MGMT_SEL_CREATE,
+        .csi = NVME_CSI_NVM,
+    };
+    int r;
+
+    memset(&ns, 0, sizeof(ns));
+    ns.nsze = htole64(nsze);
+    ns.ncap = htole64(nsze);
+    ns.flbas = flbas;
+    r = nvme_call(nvme_ns_mgmt(&args), err, "Namespace Management create "
+                  "(%llu blocks, LBA format %u)", (unsigned long long)nsze,
+                  flbas);
+    if (!r)
+        *nsid = result;
+    return r;
+}
+
+int xvf_nvme_ns_delete(int fd, uint32_t nsid, struct xvf_err *err)
+{
+    struct nvme_ns_mgmt_args args = {
+        .args_size = sizeof(args),
+        .fd = fd,
+        .timeout = 0,
+        .nsid = nsid,
+        .sel = NVME_NS_MGMT_SEL_DELETE,
+    };
+
+    return nvme_call(nvme_ns_mgmt(&args), err, "Namespace Management delete "
+                     "namespace %u", nsid);
 }

@@ -124,4 +124,61 @@ int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
 int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
                        struct xvf_err *err);
 
+/**
+ * xvf_nvme_identify_ctrl() - Identify Controller, the whole structure
+ */
+int xvf_nvme_identify_ctrl(int fd, struct nvme_id_ctrl *id,
+                           struct xvf_err *err);
+
+/**
+ * xvf_nvme_identify_ns() - Identify Namespace
+ * @nsid:      a namespace, or NVME_NSID_ALL for the capabilities common to
+ *             all namespaces (only controllers with Namespace Management
+ *             answer that)
+ * @allocated: CNS 0x11 (any allocated namespace, attached or not) rather
+ *             than CNS 0x00 (namespaces attached to this controller)
+ */
+int xvf_nvme_identify_ns(int fd, uint32_t nsid, bool allocated,
+                         struct nvme_id_ns *ns, struct xvf_err *err);
+
+/**
+ * xvf_nvme_ns_list() - namespace IDs in ascending order
+ * @allocated: CNS 0x10 (allocated) rather than CNS 0x02 (active)
+ * @ids:       at least @max entries
+ * @n:         number filled; more than @max namespaces is -E2BIG
+ */
+int xvf_nvme_ns_list(int fd, bool allocated, uint32_t *ids,
+                     unsigned int max, unsigned int *n,
+                     struct xvf_err *err);
+
+/**
+ * xvf_nvme_ns_granularity() - Identify CNS 0x16, Namespace Granularity
+ * List; only valid when CTRATT bit 7 is set
+ */
+int xvf_nvme_ns_granularity(int fd,
+                            struct nvme_id_ns_granularity_list *list,
+                            struct xvf_err *err);
+
+/**
+ * xvf_nvme_cmd_effects() - Get Log Page 05h, Commands Supported and
+ * Effects; only valid when LPA bit 1 is set
+ */
+int xvf_nvme_cmd_effects(int fd, struct nvme_cmd_effects_log *log,
+                         struct xvf_err *err);
+
+/**
+ * xvf_nvme_ns_create() - Namespace Management create
+ * @nsze:  size in logical blocks (NCAP is the same: no thin provisioning)
+ * @flbas: LBA format index
+ * @nsid:  the NSID the controller chose
+ *
+ * Return: 0; -EOPNOTSUPP when the controller answers Invalid Command
+ * Opcode (QEMU, although OACS advertises Namespace Management).
+ */
+int xvf_nvme_ns_create(int fd, uint64_t nsze, uint8_t flbas, uint32_t *nsid,
+                       struct xvf_err *err);
+
+/** xvf_nvme_ns_delete() - Namespace Management delete */
+int xvf_nvme_ns_delete(int fd, uint32_t nsid, struct xvf_err *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "journal.h"
 #include "nvme.h"
+#include "nvme-layout.h"
 #include "spec.h"
 #include "sriov.h"
 #include "sysfs.h"
@@ -35,6 +36,7 @@ static void usage(FILE *f)
         "  reconcile --local                     undo interrupted runs\n"
         "  status [--json]                       PFs, secondaries, journal\n"
         "  check SPEC                            check a spec's grammar\n"
+        "  nvme-layout CTRL [LAYOUT] [--apply]   namespace layout, dry run\n"
         "\n"
         "SPEC is e.g. vf:nvme0/ns2 or vf:0000:01:00.0/ns2,driver=nvme;\n"
         "see xen-vf-spec(5).\n", prog);
@@ -455,6 +457,8 @@ int main(int argc, char **argv)
         return cmd_status(&cfg, argc, argv);
     if (!strcmp(cmd, "check"))
         return cmd_check(argc, argv);
+    if (!strcmp(cmd, "nvme-layout"))
+        return cmd_nvme_layout(&cfg, argc, argv);
     fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
     usage(stderr);
     return EXIT_USAGE;
