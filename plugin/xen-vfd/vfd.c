@@ -3,10 +3,16 @@
  * vfd.c - xen-vfd's request handling (DomD side of docs/protocol.md)
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "journal.h"
 #include "vfd.h"
@@ -190,14 +196,134 @@ static void remove_request(struct vfd *d, unsigned int domid,
     }
 }
 
+/* What the hotplug script is told about a VF. */
+struct hook_vf {
+    enum xvf_class cls;
+    const char *spec, *pf, *vf;
+    unsigned int domid, scid, nsid;
+};
+
+static int wait_child(pid_t pid, unsigned int timeout_s, int *status)
+{
+    struct pollfd pfd;
+    int fd, r;
+
+    /* A pidfd gives the wait a bound without a SIGCHLD handler. */
+    fd = syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        do {
+            r = poll(&pfd, 1, timeout_s * 1000);
+        } while (r < 0 && errno == EINTR);
+        close(fd);
+        if (r == 0) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, status, 0);
+            return -ETIMEDOUT;
+        }
+    }
+    while (waitpid(pid, status, 0) < 0) {
+        if (errno != EINTR)
+            return -errno;
+    }
+    return 0;
+}
+
+/*
+ * Run the hotplug script (Xen's protocol: "add" must end with
+ * hotplug-status = connected under XENBUS_PATH, or leave hotplug-error).
+ * No script installed is fine; a failing "remove" is only logged by the
+ * caller.
+ */
+static int run_script(struct vfd *d, const char *label, const char *cmd,
+                      const char *xbpath, const struct hook_vf *h,
+                      struct xvf_err *err)
+{
+    char env[9][XVF_PROTO_PATH_MAX + 32], *envp[10], *argv[3];
+    char path[XVF_PROTO_PATH_MAX + 32], *st, *msg;
+    sigset_t all;
+    struct stat sb;
+    int status = 0, rc, i = 0;
+    pid_t pid;
+
+    if (!d->script || !d->script[0])
+        return 0;
+    if (stat(d->script, &sb) && errno == ENOENT)
+        return 0;
+
+    snprintf(env[i++], sizeof(env[0]), "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    snprintf(env[i++], sizeof(env[0]), "XENBUS_PATH=%s", xbpath);
+    snprintf(env[i++], sizeof(env[0]), "XVF_CLASS=%s",
+             h->cls == XVF_CLASS_NET ? "net" : "nvme");
+    snprintf(env[i++], sizeof(env[0]), "XVF_SPEC=%s", h->spec);
+    snprintf(env[i++], sizeof(env[0]), "XVF_PF=%s", h->pf);
+    snprintf(env[i++], sizeof(env[0]), "XVF_VF=%s", h->vf);
+    snprintf(env[i++], sizeof(env[0]), "XVF_DOMID=%u", h->domid);
+    snprintf(env[i++], sizeof(env[0]), "XVF_SCID=%u", h->scid);
+    snprintf(env[i++], sizeof(env[0]), "XVF_NSID=%u", h->nsid);
+    for (rc = 0; rc < i; rc++)
+        envp[rc] = env[rc];
+    envp[i] = NULL;
+    argv[0] = (char *)d->script;
+    argv[1] = (char *)cmd;
+    argv[2] = NULL;
+
+    vfd_log(LOG_INFO, "%s: %s %s %s", label, d->script, cmd, h->vf);
+    pid = fork();
+    if (pid < 0)
+        return xvf_err_set(err, -errno, "cannot run %s: %s", d->script,
+                           strerror(errno));
+    if (pid == 0) {
+        /* Only async-signal-safe calls: libxenstore runs a thread. */
+        sigfillset(&all);
+        sigprocmask(SIG_UNBLOCK, &all, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        setpgid(0, 0);
+        execve(d->script, argv, envp);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    rc = wait_child(pid, d->script_timeout, &status);
+    if (rc == -ETIMEDOUT)
+        return xvf_err_set(err, rc, "%s %s did not finish within %u s",
+                           d->script, cmd, d->script_timeout);
+    if (rc)
+        return xvf_err_set(err, rc, "waiting for %s: %s", d->script,
+                           strerror(-rc));
+
+    if (strcmp(cmd, "add")) {
+        if (WIFEXITED(status) && !WEXITSTATUS(status))
+            return 0;
+        return xvf_err_set(err, -EIO, "%s %s failed (status 0x%x)",
+                           d->script, cmd, status);
+    }
+    snprintf(path, sizeof(path), "%s/hotplug-status", xbpath);
+    st = xs_get(d, XBT_NULL, path);
+    if (st && !strcmp(st, "connected") && WIFEXITED(status) &&
+        !WEXITSTATUS(status)) {
+        free(st);
+        return 0;
+    }
+    free(st);
+    snprintf(path, sizeof(path), "%s/hotplug-error", xbpath);
+    msg = xs_get(d, XBT_NULL, path);
+    rc = xvf_err_set(err, -EIO, "site hook: %s",
+                     msg && msg[0] ? msg : "xen-vf add did not connect");
+    free(msg);
+    return rc;
+}
+
 static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
                        unsigned int devid, const struct xvf_proto_request *req)
 {
     struct step_ctx ctx = { .req = label };
     struct xvf_engine_config cfg = d->cfg;
-    struct xvf_err err;
+    char owner[32], xbpath[XVF_PROTO_PATH_MAX];
+    struct xvf_err err, rerr;
+    struct hook_vf hook;
     struct xvf_vf vf;
-    char owner[32];
     int rc;
 
     xvf_err_clear(&err);
@@ -231,6 +357,26 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
         return;
     }
 
+    hook.cls = req->spec.cls;
+    hook.spec = req->text;
+    hook.pf = vf.pf;
+    hook.vf = vf.vf;
+    hook.domid = domid;
+    hook.scid = vf.scid;
+    hook.nsid = vf.nsid;
+    xvf_proto_request_path(xbpath, sizeof(xbpath), d->domd, domid, devid,
+                           NULL);
+    rc = run_script(d, label, "add", xbpath, &hook, &err);
+    if (rc) {
+        /* Released before the answer, like any failed prepare. */
+        vfd_log(LOG_ERR, "%s: %s; releasing %s", label, err.msg, vf.vf);
+        xvf_err_clear(&rerr);
+        if (xvf_release(&cfg, vf.vf, &rerr) < 0)
+            vfd_log(LOG_ERR, "%s: release %s: %s", label, vf.vf, rerr.msg);
+        answer(d, domid, devid, XVF_PS_ERROR, NULL, err.msg);
+        return;
+    }
+
     vfd_log(LOG_NOTICE, "%s: %s ready for domain %u: VF %s (PF %s, "
             "secondary 0x%x, namespace %u)", label, req->text, domid, vf.vf,
             vf.pf, vf.scid, vf.nsid);
@@ -246,15 +392,35 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
         vfd_log(LOG_ERR, "%s: release %s: %s", label, vf.vf, err.msg);
 }
 
+/* Tell the hotplug script a VF is about to go; it cannot stop that. */
+static void hook_remove(struct vfd *d, const char *label,
+                        const struct xvf_entry *e, unsigned int domid,
+                        const char *xbpath)
+{
+    struct hook_vf hook = {
+        .cls = e->cls, .spec = e->spec, .pf = e->pf, .vf = e->vf,
+        .domid = domid, .scid = e->scid, .nsid = e->nsid,
+    };
+    struct xvf_err err;
+
+    if (e->state != XVF_ENTRY_READY)
+        return;     /* "add" never ran for it */
+    xvf_err_clear(&err);
+    if (run_script(d, label, "remove", xbpath, &hook, &err))
+        vfd_log(LOG_WARNING, "%s: %s", label, err.msg);
+}
+
 /*
  * Release what the journal holds for @domid that matches the request:
  * its VF when the request was answered, else its spec. Only entries of
  * that domain are touched, whatever the request says.
  */
 static int release_matching(struct vfd *d, const char *label,
-                            unsigned int domid, const char *canonical,
-                            const char *bdf, struct xvf_err *err)
+                            unsigned int domid, unsigned int devid,
+                            const char *canonical, const char *bdf,
+                            struct xvf_err *err)
 {
+    char xbpath[XVF_PROTO_PATH_MAX];
     struct step_ctx ctx = { .req = label };
     struct xvf_engine_config cfg = d->cfg;
     struct xvf_entry *list = NULL;
@@ -277,6 +443,9 @@ static int release_matching(struct vfd *d, const char *label,
         what = list[i].vf[0] ? list[i].vf : list[i].spec;
         vfd_log(LOG_INFO, "%s: release %s (%s) of domain %u", label, what,
                 list[i].spec, domid);
+        xvf_proto_request_path(xbpath, sizeof(xbpath), d->domd, domid, devid,
+                               NULL);
+        hook_remove(d, label, &list[i], domid, xbpath);
         rc = xvf_release(&cfg, what, err);
         if (rc && rc != -ENOENT)
             break;
@@ -299,7 +468,7 @@ static void do_release(struct vfd *d, const char *label, unsigned int domid,
     if (answer(d, domid, devid, XVF_PS_RELEASING, NULL, NULL))
         return;
     xvf_spec_format(&req->spec, canonical, sizeof(canonical));
-    rc = release_matching(d, label, domid, canonical, bdf, &err);
+    rc = release_matching(d, label, domid, devid, canonical, bdf, &err);
     if (rc < 0) {
         vfd_log(LOG_ERR, "%s: release %s of domain %u: %s", label,
                 req->text, domid, err.msg);
@@ -423,7 +592,7 @@ out:
 static void release_gone(struct vfd *d)
 {
     struct xvf_entry *list = NULL;
-    char owner[32], path[XVF_PROTO_PATH_MAX], **ids;
+    char owner[32], label[32], path[XVF_PROTO_PATH_MAX], **ids;
     unsigned int i, j, n = 0, nids, domid;
     struct xvf_err err;
     int rc;
@@ -441,6 +610,11 @@ static void release_gone(struct vfd *d)
         if (j < i)
             continue;   /* this owner was done already */
         snprintf(owner, sizeof(owner), "domain:%u", domid);
+        snprintf(label, sizeof(label), "domain %u", domid);
+        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
+        for (j = i; j < n; j++)
+            if (!strcmp(list[j].owner, owner))
+                hook_remove(d, label, &list[j], domid, path);
         xvf_err_clear(&err);
         rc = xvf_release_owner(&d->cfg, owner, &err);
         if (rc < 0)
@@ -542,7 +716,11 @@ int vfd_set_status(struct vfd *d, const char *status)
 
 void vfd_event(struct vfd *d, const char *path, const char *token)
 {
-    unsigned int domd, domid, devid;
+    static const char *const ours[] = {
+        XVF_PROTO_STATE, XVF_PROTO_BDF, XVF_PROTO_ERROR, "hotplug-status",
+        "hotplug-error",
+    };
+    unsigned int domd, domid, devid, i;
     const char *node;
     size_t len;
 
@@ -557,12 +735,9 @@ void vfd_event(struct vfd *d, const char *path, const char *token)
         return;
     /* Our own answers fire the watch too: only Dom0's nodes matter. */
     len = strcspn(node, "/");
-    if ((len == strlen(XVF_PROTO_STATE) &&
-         !strncmp(node, XVF_PROTO_STATE, len)) ||
-        (len == strlen(XVF_PROTO_BDF) && !strncmp(node, XVF_PROTO_BDF, len)) ||
-        (len == strlen(XVF_PROTO_ERROR) &&
-         !strncmp(node, XVF_PROTO_ERROR, len)))
-        return;
+    for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+        if (len == strlen(ours[i]) && !strncmp(node, ours[i], len))
+            return;
     handle_request(d, domid, devid, false);
 }
 

@@ -27,12 +27,17 @@
  * @domd:  this domain's id
  * @root:  /local/domain/DOMD/backend/vf, the request area watched
  * @cfg:   engine settings
+ * @script:         hotplug script run around prepare and release (see
+ *                  hotplug-scripts/xen-vf), NULL or "" for none
+ * @script_timeout: seconds the script may take before it is killed
  */
 struct vfd {
     struct xs_handle *xsh;
     unsigned int domd;
     char root[XVF_PROTO_PATH_MAX];
     struct xvf_engine_config cfg;
+    const char *script;
+    unsigned int script_timeout;
 };
 
 /**

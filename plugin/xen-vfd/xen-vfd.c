@@ -53,17 +53,21 @@ void vfd_log(int prio, const char *fmt, ...)
 static void usage(FILE *f)
 {
     fprintf(f,
-        "Usage: %s [-F] [-p PIDFILE] [-s STATE_DIR] [-d DOMID] [-v]\n"
+        "Usage: %s [-F] [-p PIDFILE] [-s STATE_DIR] [-d DOMID] [-S SCRIPT] "
+        "[-v]\n"
         "\n"
         "  -F, --foreground     stay in the foreground, log to stderr\n"
         "  -p, --pidfile FILE   write the pid to FILE (and lock it)\n"
         "  -s, --state-dir DIR  journal and locks (default %s)\n"
         "  -d, --domid N        this domain's id (default: xenstore's "
         "\"domid\")\n"
+        "  -S, --script PATH    hotplug script run after prepare (add) and\n"
+        "                       before release (remove); \"\" for none\n"
+        "                       (default %s/xen-vf)\n"
         "  -v, --verbose        also log every engine step\n"
         "\n"
         "Without -F, %s returns once it is ready (or has failed).\n",
-        prog, XVF_STATE_DIR, prog);
+        prog, XVF_STATE_DIR, XVF_SCRIPT_DIR, prog);
 }
 
 /* The pidfile stays locked while the daemon runs: a second one refuses. */
@@ -217,6 +221,7 @@ int main(int argc, char **argv)
         { "pidfile", required_argument, NULL, 'p' },
         { "state-dir", required_argument, NULL, 's' },
         { "domid", required_argument, NULL, 'd' },
+        { "script", required_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -232,11 +237,13 @@ int main(int argc, char **argv)
 
     memset(&d, 0, sizeof(d));
     d.cfg.bind_timeout_ms = 10000;
+    d.script = XVF_SCRIPT_DIR "/xen-vf";
+    d.script_timeout = 40;     /* Xen's hotplug budget */
     d.cfg.state_dir = getenv("XEN_VF_STATE_DIR");
     if (!d.cfg.state_dir)
         d.cfg.state_dir = XVF_STATE_DIR;
 
-    while ((c = getopt_long(argc, argv, "Fp:s:d:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "Fp:s:d:S:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'F':
             foreground = true;
@@ -249,6 +256,9 @@ int main(int argc, char **argv)
             break;
         case 'd':
             domid_arg = optarg;
+            break;
+        case 'S':
+            d.script = optarg;
             break;
         case 'v':
             log_max = LOG_INFO;

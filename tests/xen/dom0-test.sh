@@ -15,8 +15,10 @@
 #          request area, powers off; xen-vfd releases; leak check
 #   neg    through xl create: malformed spec, unknown controller, ns1 (in
 #          use by DomD), the same namespace for a second guest; a request
-#          not created by Dom0; SIGKILL of xen-vfd in the middle of a
-#          prepare and a restart; xl destroy releases; leak check
+#          not created by Dom0; SIGKILL of xen-vfd in the middle of the
+#          engine and during the add hook, each followed by a restart that
+#          must converge; a site hook that refuses; xl destroy of one of
+#          two guests; xl destroy releases; leak check
 # Steps of a section need the base steps and the steps before them in
 # their section only, so one broken section does not block the others.
 set -uo pipefail
@@ -157,7 +159,9 @@ leak_check() {
         "ns2/ns3 detached, no journal, no xenstore request"
 }
 
-# write_cfg NAME PCI-ENTRIES EXTRA-ARGS
+# write_cfg NAME PCI-ENTRIES EXTRA-ARGS [MEMORY_MB]
+# (the paused domains of the neg section never boot: 32 MB is plenty and
+# makes building and destroying them cheaper under TCG)
 write_cfg() {
     cat >"$RUN/$1.cfg" <<EOF
 name = "$1"
@@ -165,7 +169,7 @@ type = "pv"
 kernel = "/xvf/domu/vmlinuz"
 ramdisk = "/xvf/domu/initrd.gz"
 extra = "console=hvc0 loglevel=5 xvf.nvme_timeout=$nvme_tmo $3"
-memory = 128
+memory = ${4:-128}
 vcpus = 1
 on_poweroff = "destroy"
 on_reboot = "destroy"
@@ -371,6 +375,24 @@ t_vfd_create() {
     step_detail "domu2 (domain $id) got vf:nvme0/ns2 = $bdf"
 }
 
+# hook_has LINE-REGEX: the test hook (tests/xen/hooks) logged it.
+hook_has() {
+    grep -q -E "$1" /run/xvf-hook/log 2>/dev/null
+}
+
+t_vfd_hooks() {
+    local id bdf
+    id=$(cat "$RUN/domu2.id")
+    bdf=$(cat "$RUN/domu2.vf")
+    cat /run/xvf-hook/log
+    hook_has "^add vf:nvme0/ns2 $bdf $id 2\$" ||
+        { fail "xen-vf add did not run the site hook for domain $id"; return 1; }
+    xenstore-read "$XS_AREA/$id/0/hotplug-status" 2>/dev/null |
+        grep -q connected ||
+        { fail "no hotplug-status connected under the request"; return 1; }
+    step_detail "xen-vf add ran the nvme add hook: VF $bdf, domain $id, ns 2"
+}
+
 t_vfd_domd_ns1() {
     local sig
     sig=$(read_sig "/dev/${PF_NAME}n1")
@@ -410,7 +432,9 @@ t_vfd_poweroff() {
          ! xenstore-list $XS_AREA/$id" ||
         { fail "VF of domain $id not released"; return 1; }
     grep xen-vfd /var/log/messages | tail -n 20
-    step_detail "domu2 powered off; xen-vfd released its VF"
+    hook_has "^remove vf:nvme0/ns2 [0-9a-f:.]+ $id 2\$" ||
+        { fail "xen-vf remove did not run the hook for domain $id"; return 1; }
+    step_detail "domu2 powered off; xen-vfd released its VF (remove hook ran)"
 }
 
 t_pf_still_works() {
@@ -429,7 +453,7 @@ t_pf_still_works() {
 xl_refused() {
     local name=$1 pci=$2 re=$3 msg
     domd_snapshot >"$RUN/$name.before"
-    write_cfg "$name" "$pci" ""
+    write_cfg "$name" "$pci" "" 32
     if xl create -p "$RUN/$name.cfg" >"$RUN/$name.out" 2>&1; then
         cat "$RUN/$name.out"
         fail "xl create with pci = [ $pci ] succeeded"
@@ -464,7 +488,7 @@ t_neg_ns1() {
 
 t_neg_hold() {
     local id
-    write_cfg p1 '"vf:nvme0/ns2"' ""
+    write_cfg p1 '"vf:nvme0/ns2"' "" 32
     xl create -p "$RUN/p1.cfg" || { fail "xl create -p p1 failed"; return 1; }
     id=$(xl domid p1) || return 1
     echo "$id" >"$RUN/p1.id"
@@ -514,59 +538,145 @@ t_neg_foreign() {
     step_detail "request owned by domain $id ignored; Dom0's answered"
 }
 
-# find_preparing: a request xen-vfd is working on right now.
-find_preparing() {
-    local d n
-    for d in $(xenstore-list "$XS_AREA" 2>/dev/null); do
-        for n in $(xenstore-list "$XS_AREA/$d" 2>/dev/null); do
-            [ "$(xenstore-read "$XS_AREA/$d/$n/state" 2>/dev/null)" = \
-                preparing ] && { echo "$d/$n"; return 0; }
+# kill_when_preparing PID SECS: SIGKILL PID as soon as a journal entry
+# says "preparing", that is while the engine is in the middle of a
+# prepare. Bash builtins only (no fork per check): a prepare takes a few
+# hundred ms here. Prints the entry it saw.
+kill_when_preparing() {
+    local pid=$1 end=$((SECONDS + $2)) f l st
+    while [ $SECONDS -lt $end ]; do
+        for f in "$STATE_DIR"/vf-*; do
+            [[ -e $f ]] || continue
+            st=
+            while IFS= read -r l; do
+                [[ $l == state=* ]] && st=${l#state=}
+            done <"$f" 2>/dev/null
+            if [[ $st == preparing ]]; then
+                kill -9 "$pid"
+                echo "$f"
+                return 0
+            fi
         done
     done
     return 1
 }
 
-t_neg_kill() {
-    local xlpid rc=0 req='' old id j end
-    old=$(cat "$VFD_PID")
-    write_cfg p3 '"vf:nvme0/ns3"' ""
-    xl create -p "$RUN/p3.cfg" >"$RUN/p3.out" 2>&1 &
-    xlpid=$!
-    end=$(($(date +%s) + 40))
-    while [ "$(date +%s)" -lt $end ]; do
-        req=$(find_preparing) && break
-        sleep 0.05
-    done
-    kill -9 "$old"
-    log "SIGKILL xen-vfd $old; request ${req:-(none seen preparing)}"
-    log "journal at the kill: $(cat "$STATE_DIR"/vf-* 2>/dev/null |
-        grep -E '^(spec|owner|state)=' | tr '\n' ' ')"
-    wait_for 10 "xen-vfd $old to die" sh -c "! kill -0 $old" || return 1
+# check_converged NAME RC: after a restart, xl create NAME either
+# completed with a ready journal entry or failed leaving nothing.
+check_converged() {
+    local name=$1 rc=$2 id j
+    if [ "$rc" -eq 0 ]; then
+        id=$(xl domid "$name") ||
+            { fail "$name created but not listed"; return 1; }
+        echo "$id" >"$RUN/$name.id"
+        j=$(journal_of "domain:$id") ||
+            { fail "$name created but no journal entry"; return 1; }
+        grep -q -x 'state=ready' "$j" ||
+            { fail "journal entry of $name not ready"; return 1; }
+        [ "$(xenstore-read "$XS_AREA/$id/0/state")" = ready ] ||
+            { fail "request of $name not ready"; return 1; }
+        echo "completed (domain $id)"
+    else
+        xl list "$name" >/dev/null 2>&1 &&
+            { fail "$name failed but exists"; return 1; }
+        for j in "$STATE_DIR"/vf-*; do
+            [ -e "$j" ] || continue
+            grep -q -x 'state=ready' "$j" ||
+                { fail "journal entry ${j##*/} left unfinished"; return 1; }
+        done
+        echo "failed cleanly"
+    fi
+}
+
+# restart_vfd OLD-PID: wait for it to be gone, start a new one.
+restart_vfd() {
+    wait_for 10 "xen-vfd $1 to die" sh -c "! kill -0 $1" || return 1
     xen-vfd -v -p "$VFD_PID" || { fail "xen-vfd did not restart"; return 1; }
     log "restarted xen-vfd $(cat "$VFD_PID")"
+}
+
+# SIGKILL while the engine prepares; a restarted xen-vfd must converge.
+t_neg_kill_engine() {
+    local xlpid rc=0 at old res
+    old=$(cat "$VFD_PID")
+    write_cfg p3 '"vf:nvme0/ns3"' "" 32
+    xl create -p "$RUN/p3.cfg" >"$RUN/p3.out" 2>&1 &
+    xlpid=$!
+    at=$(kill_when_preparing "$old" 60)
+    log "SIGKILL xen-vfd $old while ${at:-nothing was preparing}"
+    [ -n "$at" ] && cat "$at"
+    [ -n "$at" ] || kill -9 "$old"
+    restart_vfd "$old" || return 1
     wait "$xlpid" || rc=$?
     cat "$RUN/p3.out"
-    grep xen-vfd /var/log/messages | tail -n 25
+    grep xen-vfd /var/log/messages | tail -n 30
+    res=$(check_converged p3 $rc) || return 1
+    [ -n "$at" ] || { fail "never caught the engine preparing"; return 1; }
+    step_detail "killed mid-prepare (${at##*/} preparing): create $res" \
+        "after restart"
+}
+
+# xl destroy of one of two guests releases only its VF.
+t_neg_destroy_one() {
+    local id keep
+    id=$(cat "$RUN/p3.id")
+    keep=$(cat "$RUN/p1.id")
+    xl destroy p3 || { fail "xl destroy p3 failed"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id" sh -c \
+        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
+         ! xenstore-list $XS_AREA/$id" ||
+        { fail "VF of domain $id not released"; return 1; }
+    journal_of "domain:$keep" ||
+        { fail "the VF of domain $keep went too"; return 1; }
+    step_detail "p3 (domain $id) released, p1 (domain $keep) kept its VF"
+}
+
+# SIGKILL while the site hook runs (engine done, answer not written).
+t_neg_kill_hook() {
+    local xlpid rc=0 old res id
+    old=$(cat "$VFD_PID")
+    mkdir -p /run/xvf-hook
+    rm -f /run/xvf-hook/blocked /run/xvf-hook/unblock
+    : >/run/xvf-hook/block
+    write_cfg p4 '"vf:nvme0/ns3"' "" 32
+    xl create -p "$RUN/p4.cfg" >"$RUN/p4.out" 2>&1 &
+    xlpid=$!
+    wait_for 60 "the add hook to block" test -e /run/xvf-hook/blocked ||
+        { kill "$xlpid"; fail "the add hook never ran"; return 1; }
+    kill -9 "$old"
+    log "SIGKILL xen-vfd $old while its add hook runs"
+    : >/run/xvf-hook/unblock
+    restart_vfd "$old" || return 1
+    wait "$xlpid" || rc=$?
+    cat "$RUN/p4.out"
+    cat /run/xvf-hook/log
+    grep xen-vfd /var/log/messages | tail -n 20
+    res=$(check_converged p4 $rc) || return 1
     if [ $rc -eq 0 ]; then
-        id=$(xl domid p3) || { fail "p3 created but not listed"; return 1; }
-        echo "$id" >"$RUN/p3.id"
-        j=$(journal_of "domain:$id") ||
-            { fail "p3 created but no journal entry"; return 1; }
-        grep -q -x 'state=ready' "$j" ||
-            { fail "journal entry of p3 not ready"; return 1; }
-        step_detail "killed at ${req:-?}: create completed after restart" \
-            "(domain $id)"
-    else
-        xl list p3 >/dev/null 2>&1 && { fail "p3 failed but exists"; return 1; }
-        [ "$(journal_count)" = 1 ] || { fail "journal after failed p3"; return 1; }
-        step_detail "killed at ${req:-?}: create failed cleanly"
+        id=$(cat "$RUN/p4.id")
+        [ "$(grep -c "^add vf:nvme0/ns3 .* $id 3\$" /run/xvf-hook/log)" -ge 2 ] ||
+            { fail "the add hook did not run again after the restart"; return 1; }
+        xl destroy p4 || { fail "xl destroy p4 failed"; return 1; }
+        wait_for 60 "release of domain $id" sh -c \
+            "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-*" ||
+            { fail "VF of p4 not released"; return 1; }
     fi
-    [ -n "$req" ] || { fail "never saw the request being prepared"; return 1; }
+    step_detail "killed during the add hook: create $res after restart"
+}
+
+# A site hook refuses: xl create fails with its message, nothing changes.
+t_neg_hook_refuse() {
+    local rc=0
+    mkdir -p /run/xvf-hook
+    echo "site policy: namespace 3 is reserved" >/run/xvf-hook/refuse
+    xl_refused bad5 '"vf:nvme0/ns3"' 'site hook: site policy' || rc=1
+    rm -f /run/xvf-hook/refuse
+    return $rc
 }
 
 t_neg_destroy() {
     local d
-    for d in p1 p3; do
+    for d in p1 p3 p4; do
         xl list "$d" >/dev/null 2>&1 || continue
         xl destroy "$d" || { fail "xl destroy $d failed"; return 1; }
     done
@@ -575,7 +685,7 @@ t_neg_destroy() {
          [ -z \"\$(xenstore-list $XS_AREA 2>/dev/null)\" ]" ||
         { fail "VFs not released after xl destroy"; return 1; }
     grep xen-vfd /var/log/messages | tail -n 10
-    step_detail "xl destroy p1 p3: released"
+    step_detail "xl destroy p1: released"
 }
 
 t_collect() {
@@ -627,6 +737,7 @@ fi
 if has_job vfd; then
     step --needs $base vfd-start -- t_vfd_start
     step --needs vfd-start --timeout 90 vfd-create -- t_vfd_create
+    step --needs vfd-create vfd-hook-add -- t_vfd_hooks
     step --needs vfd-create --timeout $gw vfd-guest-sees-vf -- \
         guest_sees_vf domu2
     step --needs vfd-create vfd-domd-ns1 -- t_vfd_domd_ns1
@@ -650,7 +761,13 @@ if has_job neg; then
     step --needs $n --timeout 60 neg-hold -- t_neg_hold
     step --needs neg-hold --timeout 60 neg-same-ns -- t_neg_same_ns
     step --needs neg-hold --timeout 60 neg-foreign-request -- t_neg_foreign
-    step --needs neg-hold --timeout 120 neg-kill-restart -- t_neg_kill
+    step --needs neg-hold --timeout 120 neg-kill-engine -- t_neg_kill_engine
+    step --needs neg-kill-engine --timeout 90 neg-destroy-one -- \
+        t_neg_destroy_one
+    step --needs neg-destroy-one --timeout 150 neg-kill-hook -- \
+        t_neg_kill_hook
+    step --needs neg-kill-hook --timeout 60 neg-hook-refuse -- \
+        t_neg_hook_refuse
     step --needs neg-hold --timeout 90 neg-destroy-release -- t_neg_destroy
     step --needs neg-destroy-release neg-leak-check -- \
         leak_check "xl destroy"

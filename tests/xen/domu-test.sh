@@ -92,8 +92,10 @@ if [ $npci -gt 0 ]; then
         [ -b "$dev" ] || continue
         ctrl=$(ctrl_of "$b")
         pci=$(readlink -f "/sys/class/nvme/$ctrl/device")
-        sig=$(dd if="$dev" bs=512 count=1 2>/dev/null | head -n 1 |
-            tr -d '\000\r')
+        # O_DIRECT: one command, where a buffered read would read ahead,
+        # and every command costs a timeout here.
+        sig=$(dd if="$dev" bs=512 count=1 iflag=direct 2>/dev/null |
+            head -n 1 | tr -d '\000\r')
         echo "DOMU-BLK ${b##*/} ctrl=$ctrl pci=${pci##*/}" \
             "sig=${sig:-<unreadable>}"
         nblk=$((nblk + 1))

@@ -17,6 +17,7 @@
 #   XEN_VF_CONSOLE=1     copy the board's console to stdout
 #   XEN_VF_XEN_JOBS      dom0's sections (default vfd,neg; also: local),
 #                        see tests/xen/dom0-test.sh
+#   XEN_VF_XEN_STOP_BEFORE_BOARD=1   only build the pieces (make xen-cache)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,7 +42,8 @@ h_lint() {
     local f=(tests/xen/*.sh)
     if [ -d hotplug-scripts ]; then
         mapfile -t -O "${#f[@]}" f < <(find hotplug-scripts -type f \
-            ! -name '*.service' ! -name '*.md' ! -name '*.in' | sort)
+            \( -name xen-vf -o -name '*.hook' -o -name '*.hook.sample' \) |
+            sort)
     fi
     shellcheck -x "${f[@]}" && echo "shellcheck clean: ${f[*]}"
     step_detail "${#f[@]} scripts shellcheck clean"
@@ -101,7 +103,7 @@ h_domu_initramfs() {
 }
 
 h_dom0_initramfs() {
-    local k base top_img xen_img b bins=() xs st lib
+    local k base top_img xen_img b bins=() xs st lib hook
     k=$(cat "$state/kdir")
     # The slow, stable layer: busybox, bash, the Xen tools, nvme-cli,
     # kernel modules and the domU kernel.
@@ -114,7 +116,12 @@ h_dom0_initramfs() {
         xenstore-chmod; do
         bins+=(-b "/usr/bin/$xs")
     done
-    bins+=(-b /bin/bash -b /usr/sbin/nvme)
+    bins+=(-b /bin/bash -b /usr/sbin/nvme -b /usr/bin/flock)
+    # Xen's hotplug-script library, which hotplug-scripts/xen-vf sources.
+    for xs in xen-hotplug-common.sh hotplugpath.sh logging.sh \
+        xen-script-common.sh locking.sh; do
+        bins+=(-f "/etc/xen/scripts/$xs=/etc/xen/scripts/$xs")
+    done
     # glibc dlopens libgcc_s for pthread_cancel (xl uses it).
     bins+=(-f /lib/x86_64-linux-gnu/libgcc_s.so.1=/lib/x86_64-linux-gnu/libgcc_s.so.1)
     base=$(scripts/mk-initramfs.sh -k "$k" -B "${bins[@]}" \
@@ -127,6 +134,7 @@ h_dom0_initramfs() {
     # patched xl/libxl over the stock ones of the base layer.
     st=$BUILD/xen/stage
     lib=/lib/x86_64-linux-gnu
+    hook=tests/xen/hooks/90-xvf-test.hook
     top_img=$(scripts/mk-initramfs.sh \
         -b "$BUILD/xen-vfctl=/usr/sbin/xen-vfctl" \
         -b "$BUILD/xen-vfd=/usr/sbin/xen-vfd" \
@@ -134,6 +142,9 @@ h_dom0_initramfs() {
         -f "$st/usr/lib/xen-4.17/bin/xl=$XEN_BIN/xl" \
         -f "$BUILD/vf.so=/usr/lib/xen-4.17/lib/x86_64-linux-gnu/pci-providers/vf.so" \
         -f tests/lib/steps.sh=/xvf/lib/steps.sh \
+        -f hotplug-scripts/xen-vf=/etc/xen/scripts/xen-vf \
+        -f "$hook=/etc/xen/scripts/xen-vf-nvme-add.d/90-xvf-test.hook" \
+        -f "$hook=/etc/xen/scripts/xen-vf-nvme-remove.d/90-xvf-test.hook" \
         -f tests/xen/dom0-test.sh=/xvf/run \
         -f "$(cat "$state/domu")=/xvf/domu/initrd.gz" \
         -o "$work/dom0-top.cpio.gz") || return 1
@@ -169,7 +180,9 @@ h_board() {
         tail -n 40 "$work/serial.log"
         return 1
     }
-    step_detail "$(grep -a -o 'XVF-DONE.*' "$work/serial.log" | tr -d '\r')"
+    # The last one is dom0's (guest logs, shown by collect, have theirs).
+    step_detail "$(grep -a -o 'XVF-DONE.*' "$work/serial.log" | tail -n 1 |
+        tr -d '\r')"
 }
 
 steps_init xen "$logdir"
@@ -181,6 +194,10 @@ step --needs none xen-image -- h_xen
 step --needs kernel domu-initramfs -- h_domu_initramfs
 step --needs build,xen-tools,kernel,domu-initramfs dom0-initramfs -- \
     h_dom0_initramfs
+if [ "${XEN_VF_XEN_STOP_BEFORE_BOARD:-0}" = 1 ]; then
+    steps_finish
+    exit $?
+fi
 step --needs xen-image,dom0-initramfs --timeout $((board_tmo + 60)) \
     board -- h_board
 if [ "$(step_status board)" = BLOCKED ]; then

@@ -1,0 +1,20 @@
+# tests/xen/xen.mk - the xen tier: real Xen 4.17 under QEMU TCG, dom0 as
+# the driver domain running xen-vfd, the patched xl (make xen) creating a
+# PV guest with pci = [ "vf:nvme0/ns2" ]. Included by the top Makefile.
+#
+#   make check-xen    run only this tier (same as CHECK_TIERS=xen make check)
+#   make xen-cache    fetch the kernel, gunzip Xen, build the cached
+#                     dom0 / domU initramfs layers (no QEMU)
+#
+# XEN_VF_XEN_JOBS=local,vfd,neg picks dom0's sections (default vfd,neg);
+# XEN_VF_CONSOLE=1 copies the board's console to stdout. Cached pieces
+# live in $XEN_VF_CACHE (default /var/cache/xen-vf); build/xen-board/ holds
+# the run's images and console, build/logs/xen/ the step logs.
+
+.PHONY: check-xen xen-cache
+
+check-xen:
+	@tests/lib/run-tiers.sh xen
+
+xen-cache: all xen
+	@XEN_VF_XEN_STOP_BEFORE_BOARD=1 tests/xen/run.sh
