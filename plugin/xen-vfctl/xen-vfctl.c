@@ -11,8 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if.h>
+
 #include "engine.h"
 #include "journal.h"
+#include "netlink.h"
 #include "nvme.h"
 #include "nvme-layout.h"
 #include "spec.h"
@@ -337,6 +340,121 @@ static void print_pf(const struct pf_status *st, bool json, bool first)
         printf("]}");
 }
 
+/* NIC PFs: netdevs of PCI functions with SR-IOV, their link and VFs. */
+static void print_nic_vf(const char *pf, const struct xvf_nl_vf *v,
+                         bool json, bool first)
+{
+    char vf[XVF_BDF_LEN], drv[64], mac[18];
+
+    if (xvf_sriov_virtfn(pf, v->vf + 1, vf))
+        vf[0] = '\0';
+    if (!vf[0] || xvf_pci_driver(vf, drv, sizeof(drv)))
+        drv[0] = '\0';
+    snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0],
+             v->mac[1], v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+    if (json) {
+        printf("%s{\"vf\":%u,\"bdf\":", first ? "" : ",", v->vf);
+        if (vf[0])
+            json_str(vf);
+        else
+            printf("null");
+        printf(",\"driver\":");
+        if (drv[0])
+            json_str(drv);
+        else
+            printf("null");
+        printf(",\"mac\":\"%s\",\"vlan\":%u,\"qos\":%u,\"rate\":%u,"
+               "\"spoofchk\":%d,\"trust\":%d}", mac, v->vlan, v->qos,
+               v->max_rate, v->spoofchk, v->trust);
+        return;
+    }
+    printf("  VF %u %s %s%s mac %s vlan %u qos %u rate %u spoofchk %s "
+           "trust %s\n", v->vf, vf[0] ? vf : "-", drv[0] ? "driver " : "",
+           drv[0] ? drv : "unbound", mac, v->vlan, v->qos, v->max_rate,
+           v->spoofchk < 0 ? "-" : v->spoofchk ? "on" : "off",
+           v->trust < 0 ? "-" : v->trust ? "on" : "off");
+}
+
+static unsigned int print_nic_pfs(bool json, bool first)
+{
+    char path[PATH_MAX], bdf[XVF_BDF_LEN], phys[XVF_BDF_LEN];
+    unsigned int totalvfs, numvfs = 0, autoprobe = 0, i, npf = 0;
+    struct xvf_nl_link *link = NULL;
+    struct xvf_nl *nl = NULL;
+    struct dirent *de;
+    DIR *d;
+    int r;
+
+    if (xvf_path(path, sizeof(path), "/sys/class/net") ||
+        !(d = opendir(path)))
+        return 0;
+    link = malloc(sizeof(*link));
+    while (link && (de = readdir(d))) {
+        if (de->d_name[0] == '.' ||
+            xvf_path(path, sizeof(path), "/sys/class/net/%s/device",
+                     de->d_name) ||
+            xvf_sysfs_link_name(path, bdf, sizeof(bdf)) ||
+            !xvf_pci_physfn(bdf, phys) ||
+            xvf_sriov_totalvfs(bdf, &totalvfs))
+            continue;
+        xvf_sriov_numvfs(bdf, &numvfs);
+        xvf_sriov_autoprobe(bdf, &autoprobe);
+        if (!nl && xvf_nl_open(&nl))
+            nl = NULL;
+        r = nl ? xvf_nl_get_link(nl, de->d_name, 0, link) : -ENOTCONN;
+        if (json) {
+            printf("%s{\"bdf\":", first && !npf ? "" : ",");
+            json_str(bdf);
+            printf(",\"name\":");
+            json_str(de->d_name);
+            printf(",\"class\":\"net\",\"totalvfs\":%u,\"numvfs\":%u,"
+                   "\"autoprobe\":%u", totalvfs, numvfs, autoprobe);
+            if (!r)
+                printf(",\"up\":%s,\"running\":%s",
+                       link->flags & IFF_UP ? "true" : "false",
+                       link->flags & IFF_RUNNING ? "true" : "false");
+            else
+                printf(",\"error\":\"rtnetlink: %s\"", strerror(-r));
+            printf(",\"vfs\":[");
+        } else {
+            printf("NIC PF %s %s: %s, VFs %u/%u, autoprobe %u\n", bdf,
+                   de->d_name, r ? strerror(-r) :
+                   !(link->flags & IFF_UP) ? "down" :
+                   link->flags & IFF_RUNNING ? "up" : "up, no carrier",
+                   numvfs, totalvfs, autoprobe);
+        }
+        for (i = 0; !r && i < link->nvfs; i++)
+            print_nic_vf(bdf, &link->vfs[i], json, !i);
+        if (json)
+            printf("]}");
+        npf++;
+    }
+    closedir(d);
+    free(link);
+    xvf_nl_close(nl);
+    return npf;
+}
+
+/* NIC settings of the engine from the environment (xen-vfd has a file). */
+static void net_config_from_env(struct xvf_engine_config *cfg)
+{
+    const char *v = getenv("XEN_VF_BRING_PF_UP");
+
+    cfg->bring_pf_up = v && !strcmp(v, "1");
+    v = getenv("XEN_VF_NET_NUMVFS");
+    cfg->net_numvfs = v ? strtoul(v, NULL, 10) : 0;
+}
+
+/* The last step a NIC entry began: how far a slow prepare has got. */
+static const char *nic_step(const struct xvf_entry *e)
+{
+    if (e->state == XVF_ENTRY_READY)
+        return NULL;
+    return e->steps & XVF_STEP_BIND ? "bind" :
+           e->steps & XVF_STEP_VFCONFIG ? "VF settings" :
+           e->steps & XVF_STEP_NUMVFS ? "sriov_numvfs" : NULL;
+}
+
 static int cmd_status(const struct xvf_engine_config *cfg, int argc,
                       char **argv)
 {
@@ -372,8 +490,9 @@ static int cmd_status(const struct xvf_engine_config *cfg, int argc,
         closedir(d);
     }
     free(st);
+    npf += print_nic_pfs(o.json, !npf);
     if (!npf && !o.json)
-        printf("no NVMe physical function with SR-IOV\n");
+        printf("no physical function with SR-IOV\n");
 
     r = xvf_journal_list(cfg->state_dir, NULL, &list, &n);
     if (o.json) {
@@ -384,18 +503,31 @@ static int cmd_status(const struct xvf_engine_config *cfg, int argc,
             printf(",\"owner\":");
             json_str(list[i].owner);
             printf(",\"pf\":\"%s\",\"vf\":\"%s\",\"scid\":%u,\"nsid\":%u,"
-                   "\"state\":\"%s\"}", list[i].pf, list[i].vf,
+                   "\"state\":\"%s\",\"class\":\"%s\",\"vfn\":%u,"
+                   "\"steps\":%u}", list[i].pf, list[i].vf,
                    list[i].scid, list[i].nsid,
-                   xvf_entry_state_name(list[i].state));
+                   xvf_entry_state_name(list[i].state),
+                   list[i].cls == XVF_CLASS_NET ? "net" : "nvme",
+                   list[i].vfn, list[i].steps);
         }
         printf("]}\n");
     } else {
         printf("journal (%s): %u entr%s\n", cfg->state_dir, r ? 0 : n,
                n == 1 ? "y" : "ies");
-        for (i = 0; !r && i < n; i++)
-            printf("  %s for %s: VF %s secondary 0x%x ns %u, %s\n",
-                   list[i].spec, list[i].owner, list[i].vf, list[i].scid,
-                   list[i].nsid, xvf_entry_state_name(list[i].state));
+        for (i = 0; !r && i < n; i++) {
+            if (list[i].cls == XVF_CLASS_NET)
+                printf("  %s for %s: VF %s (VF %u of %s), %s%s%s\n",
+                       list[i].spec, list[i].owner,
+                       list[i].vf[0] ? list[i].vf : "-", list[i].vfn - 1,
+                       list[i].pf, xvf_entry_state_name(list[i].state),
+                       nic_step(&list[i]) ? ", at step " : "",
+                       nic_step(&list[i]) ? nic_step(&list[i]) : "");
+            else
+                printf("  %s for %s: VF %s secondary 0x%x ns %u, %s\n",
+                       list[i].spec, list[i].owner, list[i].vf,
+                       list[i].scid, list[i].nsid,
+                       xvf_entry_state_name(list[i].state));
+        }
     }
     free(list);
     if (r) {
@@ -421,6 +553,7 @@ int main(int argc, char **argv)
     const char *cmd;
     int c;
 
+    net_config_from_env(&cfg);
     cfg.state_dir = getenv("XEN_VF_STATE_DIR");
     if (!cfg.state_dir)
         cfg.state_dir = XVF_STATE_DIR;
