@@ -6,7 +6,7 @@ MOCK_SO := $(UNIT_DIR)/libxvf-mock.so
 MOCK_CLI := $(UNIT_DIR)/xvf-mock
 MOCK_SRCS := tests/unit/mock/model.c tests/unit/mock/tree.c \
 	tests/unit/mock/admin.c tests/unit/mock/intercept.c \
-	tests/unit/mock/api.c tests/unit/mock/rtnl.c
+	tests/unit/mock/api.c tests/unit/mock/rtnl.c tests/unit/mock/ns.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
 	$(wildcard tests/unit/test-*.c))
 

@@ -102,6 +102,7 @@ static int id_ctrl(struct xm_pf *pf, uint16_t cntlid, bool is_vf,
     id.nn = htole32(pf->nn);
     id.mnan = htole32(pf->nn);
     strncpy(id.subnqn, pf->subnqn, sizeof(id.subnqn) - 1);
+    xm_ns_ctrl_fields(pf, &id);
     to_host(cmd, &id, sizeof(id));
     return 0;
 }
@@ -112,17 +113,14 @@ static int id_ns(struct xm_pf *pf, uint16_t cntlid, struct xm_cmd *cmd,
     static struct nvme_id_ns id;
     struct xm_ns *ns;
 
+    if (cmd->nsid == NVME_NSID_ALL && !allocated)
+        return xm_ns_id_common(pf, cmd->addr, cmd->data_len);
     if (!nsid_valid(pf, cmd->nsid) || cmd->nsid == NVME_NSID_ALL)
         return S_INVALID_NSID;
     memset(&id, 0, sizeof(id));
     ns = xm_ns_by_id(pf, cmd->nsid);
-    if (ns && (allocated || attached(ns, cntlid))) {
-        id.nsze = htole64(ns->nsze);
-        id.ncap = htole64(ns->nsze);
-        id.nuse = htole64(ns->nsze);
-        id.nmic = ns->shared ? 1 : 0;
-        id.lbaf[0].ds = 9;
-    }
+    if (ns && (allocated || attached(ns, cntlid)))
+        xm_ns_id_fields(pf, ns, &id);
     to_host(cmd, &id, sizeof(id));
     return 0;
 }
@@ -269,6 +267,8 @@ static int identify(struct xm_pf *pf, uint16_t cntlid, bool is_vf,
         return id_primary_caps(pf, cmd);
     case NVME_IDENTIFY_CNS_SECONDARY_CTRL_LIST:
         return id_secondary_list(pf, cmd);
+    case NVME_IDENTIFY_CNS_NS_GRANULARITY:
+        return xm_ns_id_granularity(pf, cmd->addr, cmd->data_len);
     }
     return S_INVALID_FIELD;
 }
@@ -411,52 +411,11 @@ static int ns_attach(struct xm_pf *pf, struct xm_cmd *cmd)
     return 0;
 }
 
-static void ns_delete(struct xm_pf *pf, struct xm_ns *ns)
-{
-    *ns = pf->ns[--pf->nns];
-}
-
-/* Not in QEMU (0x4001 there); a plausible implementation for nsmgmt=1. */
+/* Not in QEMU (0x4001 there); ns.c has it for nsmgmt=1. */
 static int ns_mgmt(struct xm_pf *pf, struct xm_cmd *cmd)
 {
-    static struct nvme_id_ns id;
-    unsigned int sel = cmd->cdw10 & 0xf;
-    struct xm_ns *ns;
-    uint32_t nsid;
-
-    if (!pf->nsmgmt)
-        return S_INVALID_OPCODE;
-    switch (sel) {
-    case NVME_NS_MGMT_SEL_CREATE:
-        memset(&id, 0, sizeof(id));
-        if (cmd->addr)
-            memcpy(&id, cmd->addr, cmd->data_len < sizeof(id) ?
-                   cmd->data_len : sizeof(id));
-        if (!le64toh(id.nsze) || le64toh(id.ncap) > le64toh(id.nsze))
-            return S_INVALID_FIELD;
-        for (nsid = 1; nsid <= pf->nn && xm_ns_by_id(pf, nsid); nsid++)
-            ;
-        if (nsid > pf->nn || pf->nns >= XM_MAX_NS)
-            return S_NS_ID_UNAVAILABLE;
-        ns = &pf->ns[pf->nns++];
-        memset(ns, 0, sizeof(*ns));
-        ns->nsid = nsid;
-        ns->nsze = le64toh(id.nsze);
-        ns->shared = id.nmic & 1;
-        cmd->result = nsid;
-        return 0;
-    case NVME_NS_MGMT_SEL_DELETE:
-        if (cmd->nsid == NVME_NSID_ALL) {
-            pf->nns = 0;
-            return 0;
-        }
-        ns = nsid_valid(pf, cmd->nsid) ? xm_ns_by_id(pf, cmd->nsid) : NULL;
-        if (!ns)
-            return S_INVALID_NSID;
-        ns_delete(pf, ns);
-        return 0;
-    }
-    return S_INVALID_FIELD;
+    return xm_ns_mgmt(pf, cmd->cdw10, cmd->nsid, cmd->addr, cmd->data_len,
+                      &cmd->result);
 }
 
 int xm_cmd_sub(const struct xm_cmd *cmd)
@@ -485,6 +444,9 @@ int xm_admin(struct xm_ctx *c, struct xm_pf *pf, uint16_t cntlid,
         return ns_attach(pf, cmd);
     case nvme_admin_ns_mgmt:
         return ns_mgmt(pf, cmd);
+    case nvme_admin_get_log_page:
+        return xm_ns_get_log(pf, cmd->cdw10, cmd->cdw12, cmd->cdw13,
+                             cmd->addr, cmd->data_len);
     }
     return S_INVALID_OPCODE;
 }

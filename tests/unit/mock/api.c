@@ -157,6 +157,8 @@ int xvf_mock_build(const char *root, const char *config)
                   c.m->up[i].nvq, c.m->up[i].nvi);
     if (r > 0)
         r = -EIO;
+    if (!r)
+        xm_ns_sync(&c, NULL, false);
     c.m->n_admin = c.m->n_write = c.m->n_fired = c.m->n_netlink = 0;
     if (!r)
         r = xm_save(&c);
@@ -351,6 +353,8 @@ int xvf_mock_vf_up(const char *root, const char *pf, unsigned int vfn,
     if (r)
         return r;
     r = vf_up(&c, pf, vfn, driver, nvq, nvi);
+    if (!r)
+        xm_ns_sync(&c, NULL, true);
     r2 = xm_save(&c);
     xm_close(&c);
     return r ? r : r2;

@@ -162,6 +162,8 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
             err = -r;
         } else {
             status = xm_admin(&c, pf, cntlid, is_vf, &cmd);
+            if (!status)
+                xm_ns_sync(&c, pf, true);
         }
     }
     if (!err) {
@@ -253,6 +255,8 @@ static ssize_t do_write(int fd, const void *buf, size_t n, bool *handled)
         r = -(c.m->fault.f.err ? c.m->fault.f.err : EIO);
     } else {
         r = xm_sysfs_store(&c, rel, buf, n);
+        if (r <= 0)
+            xm_ns_sync(&c, NULL, true);
         if (r == 1) {
             /* a plain attribute: the value replaces the old one */
             if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != (ssize_t)n ||

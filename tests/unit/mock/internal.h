@@ -36,6 +36,8 @@
 struct xm_ns {
     uint32_t nsid;
     uint64_t nsze;
+    uint64_t nuse;              /* ns.c: blocks written, 0 = none */
+    unsigned int flbas;         /* ns.c: index into the PF's lbafs */
     bool shared;
     unsigned int natt;
     uint16_t att[XM_MAX_ATT];
@@ -67,6 +69,9 @@ struct xm_pf {
     unsigned int vqfrt, vifrt, vqprt, viprt, vqfrsm, vifrsm;
     unsigned int vqrfap, virfap, vqrfap_next, virfap_next;
     unsigned int nsmgmt, online_needs_vf;
+    /* namespace management and block devices (ns.c) */
+    unsigned int capmib, gran_kib, thin, aen, rescan, effects;
+    char lbafs[128];
     /* NIC PFs ("nic" lines): name is the netdev */
     unsigned int nic;
     char pf_driver[32], vf_driver[32];
@@ -176,6 +181,29 @@ XM_HIDDEN void xm_rtnl_link_event(struct xm_ctx *c, const struct xm_pf *pf);
 
 /* intercept.c */
 XM_HIDDEN void xm_nl_broadcast(uint32_t group, const void *msg, size_t len);
+
+/* ns.c: Namespace Management, its Identify data, block devices */
+struct nvme_id_ctrl;
+struct nvme_id_ns;
+XM_HIDDEN void xm_ns_pf_defaults(struct xm_pf *pf);
+XM_HIDDEN void xm_ns_ctrl_fields(const struct xm_pf *pf,
+                                 struct nvme_id_ctrl *id);
+XM_HIDDEN void xm_ns_id_fields(const struct xm_pf *pf,
+                               const struct xm_ns *ns, struct nvme_id_ns *id);
+XM_HIDDEN int xm_ns_id_common(struct xm_pf *pf, void *addr,
+                              uint32_t data_len);
+XM_HIDDEN int xm_ns_id_granularity(struct xm_pf *pf, void *addr,
+                                   uint32_t data_len);
+XM_HIDDEN int xm_ns_get_log(struct xm_pf *pf, uint32_t cdw10,
+                            uint32_t cdw12, uint32_t cdw13, void *addr,
+                            uint32_t data_len);
+XM_HIDDEN int xm_ns_mgmt(struct xm_pf *pf, uint32_t cdw10, uint32_t nsid,
+                         const void *addr, uint32_t data_len,
+                         uint32_t *result);
+XM_HIDDEN int xm_ns_build(struct xm_ctx *c);
+XM_HIDDEN void xm_ns_sync(struct xm_ctx *c, const struct xm_pf *only,
+                          bool event);
+XM_HIDDEN int xm_ns_store(struct xm_ctx *c, const char *rel);
 
 /* admin.c */
 struct xm_cmd {

@@ -42,6 +42,9 @@ static const struct key pf_keys[] = {
     KU("vifrsm", vifrsm), KU("vqrfap", vqrfap), KU("virfap", virfap),
     KU("vqrfap_next", vqrfap_next), KU("virfap_next", virfap_next),
     KU("nsmgmt", nsmgmt), KU("online_needs_vf", online_needs_vf),
+    KU("capmib", capmib), KU("gran_kib", gran_kib), KU("thin", thin),
+    KU("aen", aen), KU("rescan", rescan), KU("effects", effects),
+    KS("lbafs", lbafs),
     /* saved too: they keep a reload from generating secondaries */
     KU("secondaries", b_secondaries), KU("scid", b_scid),
     KB("autoprobe", b_autoprobe), KB("numvfs", b_numvfs),
@@ -298,6 +301,7 @@ static int pf_finish(struct xm_model *m, struct xm_pf *pf)
     DEF(virfap_next, pf->virfap);
     DEF(nsmgmt, 0);
     DEF(online_needs_vf, 1);
+    xm_ns_pf_defaults(pf);
     DEF(b_secondaries, pf->totalvfs);
     DEF(b_scid, pf->cntlid + 1);
     DEF(b_autoprobe, 1);
@@ -380,6 +384,7 @@ static int parse_ns(struct xm_pf *pf, char *rest)
     ns = &pf->ns[pf->nns];
     memset(ns, 0, sizeof(*ns));
     ns->nsze = 1048576;
+    ns->nuse = UINT64_MAX;
     while (next_token(&rest, &k, &v)) {
         if (!v)
             return -EINVAL;
@@ -393,6 +398,15 @@ static int parse_ns(struct xm_pf *pf, char *rest)
             if (errno || *end)
                 return -EINVAL;
             ns->nsze = z;
+        } else if (!strcmp(k, "nuse")) {
+            errno = 0;
+            z = strtoull(v, &end, 0);
+            if (errno || *end)
+                return -EINVAL;
+            ns->nuse = z;
+        } else if (!strcmp(k, "flbas")) {
+            if (parse_uint(v, &ns->flbas))
+                return -EINVAL;
         } else if (!strcmp(k, "shared")) {
             if (parse_uint(v, &x))
                 return -EINVAL;
@@ -406,6 +420,8 @@ static int parse_ns(struct xm_pf *pf, char *rest)
     }
     if (!ns->nsid || xm_ns_by_id(pf, ns->nsid))
         return -EINVAL;
+    if (ns->nuse == UINT64_MAX)
+        ns->nuse = ns->nsze;
     pf->nns++;
     return 0;
 }
@@ -734,8 +750,10 @@ char *xm_format(const struct xm_model *m, bool with_runtime)
             virfa += pf->sec[j].nvi;
         }
         for (j = 0; j < pf->nns; j++) {
-            sb_printf(&b, "ns nsid=%u nsze=%llu shared=%u att=",
-                      pf->ns[j].nsid, (unsigned long long)pf->ns[j].nsze,
+            sb_printf(&b, "ns nsid=%u nsze=%llu nuse=%llu flbas=%u "
+                      "shared=%u att=", pf->ns[j].nsid,
+                      (unsigned long long)pf->ns[j].nsze,
+                      (unsigned long long)pf->ns[j].nuse, pf->ns[j].flbas,
                       pf->ns[j].shared);
             for (k = 0; k < pf->ns[j].natt; k++)
                 sb_printf(&b, "%s0x%x", k ? "," : "", pf->ns[j].att[k]);

@@ -943,8 +943,11 @@ int xm_sysfs_store(struct xm_ctx *c, const char *rel, const char *buf,
                    size_t n)
 {
     char val[4096], drv[256], attr[256], bdf[64], dom[64];
-    int end = 0;
+    int end = 0, r;
 
+    r = xm_ns_store(c, rel);
+    if (r != 1)
+        return r;
     if (n >= sizeof(val))
         n = sizeof(val) - 1;
     memcpy(val, buf, n);
@@ -1040,6 +1043,8 @@ int xm_build_tree(struct xm_ctx *c)
     for (i = 0; i < c->m->npf && !r; i++)
         if (c->m->pf[i].b_numvfs)
             r = xm_set_numvfs(c, &c->m->pf[i], c->m->pf[i].b_numvfs);
+    if (!r)
+        r = xm_ns_build(c);
     return r;
 }
 
