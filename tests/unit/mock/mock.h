@@ -10,10 +10,11 @@
  *  - ioctl(NVME_IOCTL_ADMIN_CMD / NVME_IOCTL_ADMIN64_CMD) on
  *    $XEN_VF_ROOT/dev/nvmeN runs the admin command against a stateful model
  *    of QEMU 10's SR-IOV NVMe controller (hw/nvme/ctrl.c): Identify CNS
- *    0x00 0x01 0x02 0x10 0x11 0x12 0x13 0x14 0x15, Virtualization
- *    Management (0x1c), Namespace Attachment (0x15), and Namespace
+ *    0x00 0x01 0x02 0x10 0x11 0x12 0x13 0x14 0x15 0x16, Virtualization
+ *    Management (0x1c), Namespace Attachment (0x15), Get Log Page 05h
+ *    (Commands Supported and Effects, as QEMU's), and Namespace
  *    Management (0x0d), which answers Invalid Opcode (0x4001) as QEMU does
- *    unless the PF is configured with nsmgmt=1. Like the kernel, the
+ *    unless the PF is configured with nsmgmt=1 (ns.c). Like the kernel, the
  *    ioctl returns the NVMe status (> 0) or -1 with errno, and libnvme
  *    passes that through unchanged.
  *
@@ -51,7 +52,19 @@
  * to a sysfs file) and a shell's "echo > file" bypass them; shell tests
  * use "xvf-mock write ROOT FILE VALUE" instead.
  *
- * Not modelled: namespaces' block devices, a VF controller failing when
+ * Attached namespaces get the kernel's nodes (ns.c), named as with
+ * Debian's native multipath: a path node nvme<S>c<K>n<NSID>/nsid under
+ * controller nvmeK, the disk sys/devices/virtual/nvme-subsystem/
+ * nvme-subsys<S>/nvme<S>n<NSID> (nsid, dev "259:<S*1024+NSID>", size,
+ * holders/) linked from sys/block and sys/class/block, and
+ * dev/nvme<S>n<NSID> as a regular file (S: the PF's index). They follow
+ * every change at once (the Namespace Attribute Changed event), except on
+ * a PF with aen=0, where only a write to the controller's
+ * rescan_controller (with rescan=1) or a new probe updates them. The
+ * build also creates proc/self/mountinfo (empty) and proc/swaps; tests
+ * write "mounts" into them.
+ *
+ * Not modelled: a VF controller failing when
  * its secondary goes offline while nvme is bound to it, QEMU 7.2's
  * differences (attach to a secondary before its VF exists is allowed, as
  * in QEMU 10), Primary Controller Flexible Allocation taking effect (it
@@ -86,12 +99,17 @@
  *       sriov=1 totalvfs=2 offset=1 stride=1 secondaries=<totalvfs>
  *       scid=<cntlid+1> vqfrt=8 vifrt=4 vqprt=9 viprt=13 vqfrsm=4 vifrsm=2
  *       vqrfap=0 virfap=0 nsmgmt=0 online_needs_vf=1
+ *       capmib=0 (TNVMCAP in MiB, 0 = not reported and no limit)
+ *       gran_kib=0 (namespace size granularity, CNS 0x16; 0 = none)
+ *       thin=0 (new namespaces have NUSE 0) aen=1 rescan=1 effects=1
+ *       lbafs=9:0,9:8,9:16,9:64,12:0,12:8,12:16,12:64 (LBADS:MS, QEMU's)
  *       autoprobe=1 numvfs=0 bound=1
  *   sec scid=N [vfn=N scs=0 nvq=0 nvi=0]   explicit secondary of the last
  *                                          pf (else "secondaries" of them,
  *                                          SCIDs from "scid", VFN 1..)
- *   ns nsid=N [nsze=1048576 shared=0 att=CNTLID,CNTLID]  namespace of the
- *                                          last pf, att: attached to
+ *   ns nsid=N [nsze=1048576 nuse=<nsze> flbas=0 shared=0
+ *       att=CNTLID,CNTLID]                 namespace of the last pf, att:
+ *                                          attached to
  *   drivers nvme,pciback,pci-stub          driver directories to create
  *   up pf=BDF vfn=N [driver=nvme nvq=2 nvi=1]   after building: assign,
  *                                          enable the VF, online, bind
