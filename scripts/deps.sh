@@ -9,7 +9,7 @@ what=${1:-all}
 build_pkgs="gcc make pkg-config libnvme-dev libjson-c-dev libxen-dev libpci-dev
             libsystemd-dev libmnl-dev shellcheck perl"
 domd_pkgs="busybox-static cpio kmod nvme-cli pciutils xz-utils zstd
-           e2fsprogs dpkg-dev jq"
+           e2fsprogs dpkg-dev jq iproute2"
 bpo_pkgs="qemu-system-x86"
 xen_pkgs="dpkg-dev bison flex python3-dev libyajl-dev uuid-dev
           libncurses-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev

@@ -19,7 +19,9 @@
 # needs a vIOMMU to bind, see qemu-nvme-sriov.md).
 BOARD_LOAD_MODULES="nvme pci-stub igb igbvf"
 BOARD_EXTRA_MODULES="vfio-pci"
-BOARD_BINS="/bin/bash /usr/sbin/nvme /usr/bin/jq /usr/bin/lspci"
+# iproute2's ip as /usr/sbin/ip (busybox's /bin/ip shows no VF lines).
+BOARD_BINS="/bin/bash /usr/sbin/nvme /usr/bin/jq /usr/bin/lspci
+    /bin/ip=/usr/sbin/ip"
 
 board_kernel() {
     "$XVF_TOP/scripts/fetch-kernel.sh"

@@ -233,9 +233,11 @@ t_status_ns2() {
     scid=$(secondary_ok "$vf" | tail -n 1) || return 1
     xvf "$S_ONE" status --json
     j=$XVF_OUT
-    jq -e --arg vf "$vf" '[.pfs[].secondaries[] | select(.vf == $vf and
-        .state == "online" and .nvq > 0 and .nvi > 0 and
-        .driver == "nvme")] | length == 1' <<<"$j" ||
+    # NIC PFs are in .pfs too (class "net"), with VFs, not secondaries
+    jq -e --arg vf "$vf" '[.pfs[] | select(.class == "nvme") |
+        .secondaries[] | select(.vf == $vf and .state == "online" and
+        .nvq > 0 and .nvi > 0 and .driver == "nvme")] | length == 1' \
+        <<<"$j" ||
         { fail "status: no online secondary with VQ/VI for $vf"; return 1; }
     jq -e --arg vf "$vf" --argjson sc "$scid" '[.journal[] |
         select(.vf == $vf and .nsid == 2 and .scid == $sc and
@@ -333,7 +335,8 @@ t_two_status() {
     secondary_ok "$(cat /tmp/vf3)" >/dev/null || return 1
     xvf "$S_TWO" status --json
     jq -e '(.journal | length) == 2 and
-        ([.pfs[].secondaries[] | select(.state == "online")] | length) == 2' \
+        ([.pfs[] | select(.class == "nvme") | .secondaries[] |
+        select(.state == "online")] | length) == 2' \
         <<<"$XVF_OUT" >/dev/null ||
         { fail "status: want 2 online secondaries, 2 journal entries"; \
           return 1; }
@@ -367,5 +370,10 @@ step --needs two-prepare-ns3 two-io -- t_two_io
 step --needs two-prepare-ns3 two-status -- t_two_status
 step --needs two-prepare-ns2,two-prepare-ns3 two-release -- t_two_release
 settle two
+
+# --- NIC VFs (igb) ----------------------------------------------------------
+
+# shellcheck source=tests/domd/guest/net-cases.sh
+. "$here/net-cases.sh"
 
 steps_finish
