@@ -627,19 +627,20 @@ static void read_granularity(int fd, struct xvf_layout_state *st)
     free(g);
 }
 
-static void read_secondaries(int fd, const struct xvf_nvme_pf *pf,
-                             struct xvf_layout_state *st)
+static int read_secondaries(int fd, const struct xvf_nvme_pf *pf,
+                            struct xvf_layout_state *st, struct xvf_err *err)
 {
     struct xvf_nvme_secondary *sec;
-    struct xvf_err ignored = { 0 };
     unsigned int i, n = 0;
+    int r;
 
     if (!(st->oacs & NVME_CTRL_OACS_VIRT_MGMT))
-        return;
+        return 0;
     sec = calloc(XVF_NVME_MAX_SECONDARIES, sizeof(*sec));
     if (!sec)
-        return;
-    if (!xvf_nvme_secondaries(fd, st->cntlid, sec, &n, &ignored)) {
+        return xvf_err_set(err, -ENOMEM, "out of memory");
+    r = xvf_nvme_secondaries(fd, st->cntlid, sec, &n, err);
+    if (!r) {
         for (i = 0; i < n; i++) {
             struct xvf_layout_sec *s = &st->sec[i];
 
@@ -656,6 +657,7 @@ static void read_secondaries(int fd, const struct xvf_nvme_pf *pf,
         st->nsec = n;
     }
     free(sec);
+    return r;
 }
 
 static struct xvf_layout_ns *state_ns(struct xvf_layout_state *st,
@@ -1072,7 +1074,9 @@ int xvf_layout_read(const struct xvf_nvme_pf *pf, const char *state_dir,
     r = read_namespaces(fd, st, err);
     if (r)
         goto out;
-    read_secondaries(fd, pf, st);
+    r = read_secondaries(fd, pf, st, err);
+    if (r)
+        goto out;
     read_journal(state_dir, pf->bdf, st);
     read_use(pf, st);
 out:
@@ -2056,12 +2060,16 @@ static void check_creates(struct planner *pl)
         if (!pl->deleted[i])
             need += cap_bytes(st, xvf_layout_ns_bytes(&st->ns[i]));
     need += created;
+    if (!st->tnvmcap) {
+        note(pl, XVF_LNOTE_INFO, "%s does not report its capacity: whether "
+             "the new namespaces fit is for it to say", st->ctrl);
+        return;
+    }
     if (need > pl->cap) {
         xvf_layout_size_str(need, a, sizeof(a));
         xvf_layout_size_str(pl->cap, b, sizeof(b));
         note(pl, XVF_LNOTE_REFUSE, "not enough capacity: the layout needs "
-             "%s, %s has %s%s", a, st->ctrl, b, st->tnvmcap ? " (TNVMCAP)" :
-             "");
+             "%s, %s has %s (TNVMCAP)", a, st->ctrl, b);
     }
 }
 
