@@ -2340,7 +2340,8 @@ int xvf_layout_plan(const struct xvf_layout_state *st,
     pl->p = p;
     pl->attach_ok = st->oacs & NVME_CTRL_OACS_NS_MGMT;
     pl->mgmt_ok = (st->nsmgmt == XVF_NSMGMT_YES ||
-                   st->nsmgmt == XVF_NSMGMT_UNVERIFIED) &&
+                   st->nsmgmt == XVF_NSMGMT_UNVERIFIED ||
+                   (st->nsmgmt == XVF_NSMGMT_FAKE && o && o->trust_oacs)) &&
                   !(o && o->no_nsmgmt);
     if (st->nns > XVF_LAYOUT_MAX_NS || l->n > XVF_LAYOUT_MAX_NS) {
         r = xvf_err_set(err, -E2BIG, "too many namespaces");
@@ -2367,10 +2368,12 @@ int xvf_layout_plan(const struct xvf_layout_state *st,
         if (p->ops[i].kind == XVF_LOP_CREATE || p->ops[i].kind ==
             XVF_LOP_DELETE)
             break;
-    if (i < p->nops && st->nsmgmt == XVF_NSMGMT_UNVERIFIED)
+    if (i < p->nops && st->nsmgmt != XVF_NSMGMT_YES)
         note(pl, XVF_LNOTE_INFO, "%s advertises Namespace Management but "
-             "has no effects log to confirm it; if it answers Invalid "
-             "Command Opcode the run does the attach part only", st->ctrl);
+             "%s; if it answers Invalid Command Opcode the run does the "
+             "attach part only", st->ctrl,
+             st->nsmgmt == XVF_NSMGMT_FAKE ? "its effects log denies it "
+             "(--trust-oacs)" : "has no effects log to confirm it");
 out:
     free(pl);
     return r;
@@ -2558,6 +2561,7 @@ static int apply_locked(const struct xvf_nvme_pf *pf, const char *state_dir,
                 xvf_err_clear(err);
                 res->nsmgmt_fake = true;
                 opts.no_nsmgmt = true;
+                opts.trust_oacs = false;
                 break;
             }
             if (r)

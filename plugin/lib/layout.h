@@ -291,11 +291,16 @@ struct xvf_layout_note {
  *            they may hold data (never while in use)
  * @no_nsmgmt: plan as if Namespace Management were missing (set by
  *            execution after an Invalid Command Opcode)
+ * @trust_oacs: believe OACS over an effects log that lacks opcode 0Dh
+ *            (for a device whose log is wrong): such a controller is
+ *            planned for as unverified, and an Invalid Command Opcode
+ *            answer still makes the run fall back to the attach part
  */
 struct xvf_layout_opts {
     unsigned int ndestroy;
     uint32_t destroy[XVF_LAYOUT_MAX_NS];
     bool no_nsmgmt;
+    bool trust_oacs;
 };
 
 /**

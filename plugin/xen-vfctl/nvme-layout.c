@@ -28,7 +28,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "Usage: %s nvme-layout CONTROLLER [LAYOUT | --file FILE] [--apply]\n"
-        "                 [--destroy-ns N]... [--save-dump FILE]\n"
+        "                 [--destroy-ns N]... [--trust-oacs]\n"
+        "                 [--save-dump FILE]\n"
         "       %s nvme-layout --from-dump FILE [LAYOUT | --file FILE]\n"
         "\n"
         "Shows the namespaces of CONTROLLER (nvme0, a PCI address or\n"
@@ -288,6 +289,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "destroy-ns", required_argument, NULL, 'd' },
         { "from-dump", required_argument, NULL, 'D' },
         { "save-dump", required_argument, NULL, 'S' },
+        { "trust-oacs", no_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -319,6 +321,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'S':
             o->save_dump = optarg;
+            break;
+        case 'T':
+            o->lo.trust_oacs = true;
             break;
         case 'h':
             usage(stdout);
