@@ -391,12 +391,9 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 
     if (!t->link || t->got_link || nlh->nlmsg_type != RTM_NEWLINK)
         return MNL_CB_OK;
+    /* read on to the ack, so no stale answer is left on the socket */
     t->err = xvf_nl_parse_link(nlh, t->link);
-    if (t->err) {
-        errno = -t->err;
-        return MNL_CB_ERROR;
-    }
-    t->got_link = true;
+    t->got_link = !t->err;
     return MNL_CB_OK;
 }
 
@@ -431,6 +428,8 @@ static int talk(struct xvf_nl *nl, size_t len, struct xvf_nl_link *link)
     } while (r > MNL_CB_STOP);
     if (r == MNL_CB_ERROR)
         return t.err ? t.err : errno ? -errno : -EIO;
+    if (t.err)
+        return t.err;
     if (link && !t.got_link)
         return -EBADMSG;
     return 0;

@@ -735,6 +735,32 @@ static void test_refusals(void)
     }
 }
 
+/* The kernel's extended-ack text reaches the message. */
+static void test_ext_ack(void)
+{
+    struct xvf_mock_fault f;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, NULL))
+        return;
+    xvf_mock_fault_init(&f);
+    f.kind = XVF_MOCK_NETLINK;
+    f.nth = 2;              /* the second setlink: the VLAN */
+    snprintf(f.attr, sizeof(f.attr), "setlink");
+    f.err = ERANGE;
+    REQUIRE_INT(xvf_mock_set_fault(fx.root, &f), 0, "arm");
+    CHECK_INT(prepare(&fx, "vf:eth0,mac=" MAC1 ",vlan=3", "domain:1", &vf,
+                      &err), -ERANGE, "refused VLAN");
+    CHECK(strstr(err.msg, "cannot set vlan 3 qos 0 on VF 0 of eth0: "
+                 "Numerical result out of range: xvf-mock: injected fault"),
+          "%s", err.msg);
+    xvf_mock_clear_fault(fx.root);
+    check_unchanged(&fx, "after the refused VLAN");
+    teardown(&fx);
+}
+
 static void test_virtual_netdev(void)
 {
     struct fixture fx;
@@ -1163,6 +1189,7 @@ int main(int argc, char **argv)
         { "bring_pf_up", test_bring_pf_up },
         { "refusals", test_refusals },
         { "virtual_netdev", test_virtual_netdev },
+        { "ext_ack", test_ext_ack },
         { "fault_every_op", test_fault_every_op },
         { "killed_then_reconciled", test_killed_then_reconciled },
         { "vfctl_status", test_vfctl_status },

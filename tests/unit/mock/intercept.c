@@ -315,6 +315,7 @@ struct fake_nl {
     int fd, peer;
     ino_t ino;
     uint32_t portid, groups;
+    bool ext_ack;
 };
 
 static struct fake_nl fakes[XM_MAX_NL];
@@ -413,6 +414,7 @@ int socket(int domain, int type, int protocol)
     fakes[i].ino = st.st_ino;
     fakes[i].portid = 0;
     fakes[i].groups = 0;
+    fakes[i].ext_ack = false;
     return sv[0];
 }
 
@@ -459,6 +461,10 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
     REAL(setsockopt);
     if (!f || level != SOL_NETLINK)
         return real_setsockopt(fd, level, name, val, len);
+    if (name == NETLINK_EXT_ACK && len >= sizeof(grp)) {
+        memcpy(&grp, val, sizeof(grp));
+        f->ext_ack = grp;
+    }
     if (name == NETLINK_ADD_MEMBERSHIP && len >= sizeof(grp)) {
         memcpy(&grp, val, sizeof(grp));
         if (grp >= 1 && grp <= 32)
@@ -508,7 +514,8 @@ static ssize_t do_request(struct fake_nl *f, const void *buf, size_t n)
                          sizeof(what));
     }
     if (r || (nlh->nlmsg_flags & NLM_F_ACK))
-        xm_rtnl_error(buf, r, f->portid, emit_peer, f);
+        xm_rtnl_error(buf, r, f->portid, injected && f->ext_ack ?
+                      "xvf-mock: injected fault" : NULL, emit_peer, f);
     xm_log(&c, "netlink #%u %s %s -> %d%s%s%s",
            c.m->n_admin + c.m->n_write + c.m->n_netlink, op, what, r,
            r ? " " : "", r ? strerror(-r) : "",

@@ -175,7 +175,8 @@ XM_HIDDEN int xm_rtnl_exec(struct xm_ctx *c, const void *req, size_t len,
                            uint32_t portid, xm_emit_fn emit, void *opaque,
                            char *what, size_t wlen);
 XM_HIDDEN void xm_rtnl_error(const void *req, int err, uint32_t portid,
-                             xm_emit_fn emit, void *opaque);
+                             const char *ext_msg, xm_emit_fn emit,
+                             void *opaque);
 XM_HIDDEN const char *xm_rtnl_op(const void *req, size_t len);
 XM_HIDDEN void xm_rtnl_link_event(struct xm_ctx *c, const struct xm_pf *pf);
 

@@ -282,7 +282,9 @@ XVF_MOCK_API int xvf_mock_vf_up(const char *root, const char *pf,
  * @XVF_MOCK_WRITE: write()s to files under $XEN_VF_ROOT/sys
  * @XVF_MOCK_NETLINK: requests on fake rtnetlink sockets (@attr matches
  *                  "getlink", "setlink" or "newlink"); a fault answers
- *                  NLMSG_ERROR with -@err (EIO when 0)
+ *                  NLMSG_ERROR with -@err (EIO when 0) and, to a socket
+ *                  with NETLINK_EXT_ACK on, the extended-ack text
+ *                  "xvf-mock: injected fault"
  */
 enum xvf_mock_kind {
     XVF_MOCK_ANY,

@@ -175,23 +175,27 @@ const char *xm_rtnl_op(const void *req, size_t len)
 }
 
 void xm_rtnl_error(const void *req, int err, uint32_t portid,
-                   xm_emit_fn emit, void *opaque)
+                   const char *ext_msg, xm_emit_fn emit, void *opaque)
 {
     const struct nlmsghdr *rq = req;
-    struct {
-        struct nlmsghdr nlh;
-        struct nlmsgerr e;
-    } m;
+    static struct msg m;
+    struct nlmsgerr *e;
 
-    memset(&m, 0, sizeof(m));
-    m.nlh.nlmsg_len = sizeof(m);
-    m.nlh.nlmsg_type = NLMSG_ERROR;
-    m.nlh.nlmsg_flags = NLM_F_CAPPED;
-    m.nlh.nlmsg_seq = rq->nlmsg_seq;
-    m.nlh.nlmsg_pid = portid;
-    m.e.error = err;
-    m.e.msg = *rq;
-    emit(opaque, &m, sizeof(m));
+    memset(&m, 0, NLMSG_SPACE(sizeof(*e)));
+    m.u.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(*e));
+    m.u.nlh.nlmsg_type = NLMSG_ERROR;
+    m.u.nlh.nlmsg_flags = NLM_F_CAPPED;
+    m.u.nlh.nlmsg_seq = rq->nlmsg_seq;
+    m.u.nlh.nlmsg_pid = portid;
+    e = NLMSG_DATA(&m.u.nlh);
+    e->error = err;
+    e->msg = *rq;
+    /* netlink_ack() with NETLINK_EXT_ACK on: the text as a TLV */
+    if (ext_msg && err) {
+        m.u.nlh.nlmsg_flags |= NLM_F_ACK_TLVS;
+        put(&m.u.nlh, NLMSGERR_ATTR_MSG, ext_msg, strlen(ext_msg) + 1);
+    }
+    emit(opaque, &m, m.u.nlh.nlmsg_len);
 }
 
 struct req_attrs {
