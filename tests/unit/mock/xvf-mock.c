@@ -17,13 +17,15 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "Usage: xvf-mock COMMAND ROOT [ARGS]   (ROOT '-' = $XEN_VF_ROOT)\n"
-        "  build ROOT [PRESET|FILE|-]   qemu (default), board, mixed\n"
+        "  build ROOT [PRESET|FILE|-]   qemu (default), board, mixed, igb\n"
         "  preset NAME                  print a preset's configuration\n"
         "  snapshot ROOT                print the comparable state\n"
         "  counts ROOT                  admin=N write=N ops=N fired=N\n"
+        "                               netlink=N\n"
         "  reset-counts ROOT            zero the counters, empty the log\n"
         "  log ROOT                     print the operation log\n"
-        "  fault ROOT [--kind any|admin|write] --nth N [--opcode X]\n"
+        "  fault ROOT [--kind any|admin|write|netlink] --nth N\n"
+        "        [--opcode X]\n"
         "        [--sub X] [--attr NAME] [--status X] [--errno E]\n"
         "        [--sticky]             arm a fault\n"
         "  clear-fault ROOT\n"
@@ -146,6 +148,7 @@ static int cmd_fault(const char *root, int argc, char **argv)
         case 'k':
             f.kind = !strcmp(optarg, "admin") ? XVF_MOCK_ADMIN :
                      !strcmp(optarg, "write") ? XVF_MOCK_WRITE :
+                     !strcmp(optarg, "netlink") ? XVF_MOCK_NETLINK :
                      XVF_MOCK_ANY;
             break;
         case 'n':
@@ -208,8 +211,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "counts")) {
         if (check(xvf_mock_counts(root, &n), "counts"))
             return 1;
-        printf("admin=%u write=%u ops=%u fired=%u\n", n.admin, n.write,
-               n.ops, n.fired);
+        printf("admin=%u write=%u ops=%u fired=%u netlink=%u\n", n.admin,
+               n.write, n.ops, n.fired, n.netlink);
         return 0;
     }
     if (!strcmp(cmd, "reset-counts"))
