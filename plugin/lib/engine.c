@@ -10,7 +10,13 @@
 
 static const struct xvf_provider *provider_of(enum xvf_class cls)
 {
-    return cls == XVF_CLASS_NVME ? &xvf_provider_nvme : &xvf_provider_net;
+    switch (cls) {
+    case XVF_CLASS_NVME:
+        return &xvf_provider_nvme;
+    case XVF_CLASS_NET:
+        return &xvf_provider_net;
+    }
+    return NULL;
 }
 
 static const char *state_dir(const struct xvf_engine_config *cfg)
@@ -247,8 +253,9 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
     int lock = -1, r;
 
     if (!p)
-        return xvf_err_set(err, -EOPNOTSUPP, "network VFs are not "
-                           "supported by this version of xen-vf");
+        return xvf_err_set(err, -EOPNOTSUPP, "device class %d is not "
+                           "supported by this version of xen-vf",
+                           spec->cls);
     r = xvf_spec_format(spec, canonical, sizeof(canonical));
     if (r)
         return xvf_err_set(err, r, "spec too long");
