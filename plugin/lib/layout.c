@@ -2314,11 +2314,10 @@ static void emit_ops(struct planner *pl)
         return;
     op_what(pl, op, "ask the kernel to rescan the namespaces of %s "
             "(rescan_controller)", st->ctrl);
-    note(pl, XVF_LNOTE_INFO, "the kernel learns of attach and detach from "
-         "the controller's Namespace Attribute Changed event; the rescan "
-         "covers a lost event, instead of the guide's reboot. A controller "
-         "reset or a reboot is needed only if the kernel still disagrees "
-         "after it; the run says so");
+    note(pl, XVF_LNOTE_INFO, "no reboot: the kernel learns of attach and "
+         "detach from the Namespace Attribute Changed event, and the rescan "
+         "covers a lost one; the run says if a controller reset or a "
+         "reboot is still needed");
 }
 
 int xvf_layout_plan(const struct xvf_layout_state *st,

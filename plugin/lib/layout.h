@@ -39,7 +39,7 @@
 #define XVF_LAYOUT_MAX_LBAF 64
 #define XVF_LAYOUT_MAX_OPS 256
 #define XVF_LAYOUT_MAX_NOTES 96
-#define XVF_LAYOUT_NOTE_LEN 240
+#define XVF_LAYOUT_NOTE_LEN 320
 #define XVF_LAYOUT_TEXT_MAX 8192    /* of a layout given as text */
 
 /* ---- the layout ------------------------------------------------------- */

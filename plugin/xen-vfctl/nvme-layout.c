@@ -442,8 +442,10 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
     }
     print_plan(&l, plan);
     if (plan->refused) {
-        fprintf(stderr, "%s: %s: refused: %u reason%s above\n", prog,
-                st->ctrl, plan->refused, plan->refused == 1 ? "" : "s");
+        for (r = 0; r < (int)plan->nnotes; r++)
+            if (plan->notes[r].kind == XVF_LNOTE_REFUSE)
+                fprintf(stderr, "%s: %s: refused: %s\n", prog, st->ctrl,
+                        plan->notes[r].text);
         rc = EXIT_REFUSED;
         goto out;
     }

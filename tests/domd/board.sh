@@ -18,7 +18,9 @@
 # igb PF and VF drivers for the NIC work. vfio-pci is only carried (it
 # needs a vIOMMU to bind, see qemu-nvme-sriov.md).
 BOARD_LOAD_MODULES="nvme pci-stub igb igbvf"
-BOARD_EXTRA_MODULES="vfio-pci"
+# ext4 (for ext2) and the crc32c it asks for let the layout cases mount a
+# namespace.
+BOARD_EXTRA_MODULES="vfio-pci ext4 crc32c_generic"
 # iproute2's ip as /usr/sbin/ip (busybox's /bin/ip shows no VF lines).
 BOARD_BINS="/bin/bash /usr/sbin/nvme /usr/bin/jq /usr/bin/lspci
     /bin/ip=/usr/sbin/ip"

@@ -25,9 +25,10 @@ cd "$XVF_TOP" || exit 1
 logdir=${XEN_VF_TIER_LOGDIR:-$XVF_TOP/build/logs/domd}
 work=$XVF_TOP/build/domd
 serial=$logdir/serial.log
+serial_layout=$logdir/serial-layout.log
 mkdir -p "$work"
 steps_init domd "$logdir"
-rm -f "$serial"
+rm -f "$serial" "$serial_layout"
 
 t_deps() {
     x scripts/deps.sh domd
@@ -64,8 +65,9 @@ x() {
     "$@"
 }
 
-t_boot() {
-    local k rc=0 t0 t1 tailpid
+# boot_guest SERIAL WORKDIR SCRIPT - one boot of the board running SCRIPT
+boot_guest() {
+    local serial=$1 wdir=$2 script=$3 k rc=0 t0 t1 tailpid
     k=$(cat "$work/kdir")
     : >"$serial"
     t0=$(date +%s.%N)
@@ -76,7 +78,7 @@ t_boot() {
             sed -u -E 's/^.*(XVF-(STEP|NOTE|DONE|BOOT))/  guest: \1/' >&"$STEPS_CONSOLE_FD"
     ) &
     tailpid=$!
-    board_boot "$work/initrd" "$k" "$work" "$serial" /xvf/cases.sh || rc=$?
+    board_boot "$work/initrd" "$k" "$wdir" "$serial" "$script" || rc=$?
     t1=$(date +%s.%N)
     sleep 0.5
     steps__kill_tree "$tailpid" TERM
@@ -105,6 +107,16 @@ t_boot() {
     fi
     step_detail "$(grep -o 'XVF-DONE.*' "$serial" | tail -n 1)," \
         "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s wall"
+}
+
+t_boot() {
+    boot_guest "$serial" "$work" /xvf/cases.sh
+}
+
+# A second boot with fresh namespaces for the namespace layout cases
+# (guest/layout-cases.sh): they format and mount ns1.
+t_layout_boot() {
+    boot_guest "$serial_layout" "$work-layout" /xvf/layout-cases.sh
 }
 
 # host_sees IMG TEXT - the backing file holds TEXT at 1 MiB (a VF wrote
@@ -139,5 +151,9 @@ if [ -s "$serial" ]; then
     steps_import_console "$serial"
 fi
 step --needs boot,two-io host-backing-files -- t_host_data
+step --needs initrd --timeout 600 layout-boot -- t_layout_boot
+if [ -s "$serial_layout" ]; then
+    steps_import_console "$serial_layout"
+fi
 
 steps_finish
