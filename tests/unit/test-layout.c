@@ -916,6 +916,25 @@ static void test_cli(void)
               slurp(out));
     }
     {
+        /* a layout file with comments and one entry a line */
+        char file[4300];
+        char *argv[] = { vfctl, "nvme-layout", "--from-dump", dump,
+                         "--file", file, NULL };
+        FILE *f;
+
+        snprintf(file, sizeof(file), "%s/nvme0.layout", fx.root);
+        f = fopen(file, "w");
+        REQUIRE(f, "layout file");
+        fputs("# the guide, as a file\nns1: any, attach=primary  # DomD\n"
+              "ns2: any, attach=secondary:auto\n", f);
+        fclose(f);
+        CHECK_INT(run_vfctl(out, argv), 0, slurp(out));
+        CHECK(strstr(slurp(out), "layout: ns1: any, attach=primary; ns2: "
+                     "any, attach=secondary:auto\n") &&
+              strstr(slurp(out), "attach namespace 2 to secondary "
+                     "controller 0x1"), "%s", slurp(out));
+    }
+    {
         char *argv[] = { vfctl, "nvme-layout", "--from-dump", dump,
                          "ns1: 1x", NULL };
 
