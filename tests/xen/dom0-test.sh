@@ -27,91 +27,8 @@ export PATH=/xvf/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 # shellcheck source=tests/lib/steps.sh
 . /xvf/lib/steps.sh
 
-XEN_BIN=/usr/lib/xen-4.17/bin
-RUN=/run/xvf                    # state shared between steps (subshells)
-CONLOG=/var/log/xen/console
-STATE_DIR=/var/lib/xen-vf
-VFD_PID=/run/xen-vfd.pid
-XS_AREA=/local/domain/0/backend/vf
-PF_NAME=nvme0
-GUEST_WAIT=150
-JOBS=vfd,neg
-nvme_tmo=1
-
-mkdir -p "$RUN"
-
-read -r -a words </proc/cmdline
-for w in "${words[@]}"; do
-    case $w in
-        xvf.guest_wait=*) GUEST_WAIT=${w#*=} ;;
-        xvf.nvme_timeout=*) nvme_tmo=${w#*=} ;;
-        xvf.jobs=*) JOBS=${w#*=} ;;
-    esac
-done
-
-is_mounted() { grep -q " $1 " /proc/mounts; }
-log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
-fail() { log "FAIL: $*"; step_detail "$*"; return 1; }
-
-# wait_for SECS DESC CMD...: run CMD every 0.2 s until it succeeds.
-wait_for() {
-    local secs=$1 desc=$2 i=0
-    shift 2
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -ge $((secs * 5)) ]; then
-            log "timed out after ${secs}s waiting for $desc"
-            return 1
-        fi
-        sleep 0.2
-    done
-}
-
-pf_bdf() {
-    local d
-    d=$(readlink -f "/sys/class/nvme/$PF_NAME/device") || return 1
-    echo "${d##*/}"
-}
-
-# read_sig DEV: the first line of DEV's first sector.
-read_sig() {
-    dd if="$1" bs=512 count=1 2>/dev/null | head -n 1 | tr -d '\000\r'
-}
-
-journal_count() {
-    local f n=0
-    for f in "$STATE_DIR"/vf-*; do
-        [ -e "$f" ] && n=$((n + 1))
-    done
-    echo $n
-}
-
-# journal_of OWNER: the journal files of OWNER, one a line.
-journal_of() {
-    grep -l -x "owner=$1" "$STATE_DIR"/vf-* 2>/dev/null
-}
-
-xs_children() {
-    xenstore-list "$1" 2>/dev/null | grep -c .
-}
-
-# What "nothing changed in DomD" compares: SR-IOV state, the secondary
-# controllers, namespace attachments and the journal.
-domd_snapshot() {
-    local pf f
-    pf=$(cat "$RUN/pf")
-    echo "numvfs $(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")"
-    echo "autoprobe $(cat "/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe")"
-    nvme list-secondary "/dev/$PF_NAME" | grep -E '^ *(SCID|SCS|NVQ|NVI) '
-    for n in 2 3 4; do
-        echo "ns$n: $(nvme list-ctrl "/dev/$PF_NAME" -n $n 2>&1 | tr '\n' ' ')"
-    done
-    for f in "$STATE_DIR"/vf-*; do
-        [ -e "$f" ] || continue
-        echo "journal ${f##*/}: $(grep -E '^(spec|owner|state|vf)=' "$f" |
-            tr '\n' ' ')"
-    done
-}
+# shellcheck source=tests/xen/dom0-lib.sh
+. /xvf/lib/dom0-lib.sh
 
 # leak_check WHAT: nothing held, nothing left anywhere.
 leak_check() {
@@ -159,33 +76,6 @@ leak_check() {
         "ns2/ns3 detached, no journal, no xenstore request"
 }
 
-# write_cfg NAME PCI-ENTRIES EXTRA-ARGS [MEMORY_MB]
-# (the paused domains of the neg section never boot: 32 MB is plenty and
-# makes building and destroying them cheaper under TCG)
-write_cfg() {
-    cat >"$RUN/$1.cfg" <<EOF
-name = "$1"
-type = "pv"
-kernel = "/xvf/domu/vmlinuz"
-ramdisk = "/xvf/domu/initrd.gz"
-extra = "console=hvc0 loglevel=5 xvf.nvme_timeout=$nvme_tmo $3"
-memory = ${4:-128}
-vcpus = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-pci = [ $2 ]
-EOF
-}
-
-guest_log() {
-    echo "$CONLOG/guest-$1.log"
-}
-
-domu_line() {
-    grep -a "$2" "$(guest_log "$1")" 2>/dev/null | head -n 1 | tr -d '\r'
-}
-
 # --- base
 
 t_host_boot() {
@@ -203,37 +93,22 @@ t_host_boot() {
 
 t_daemons_up() {
     local v
-    mkdir -p /var/lib/xenstored /var/run/xen /run/xen /var/lib/xen \
-        /var/log/xen/console "$STATE_DIR" /etc/xen /var/lock
-    # xenconsoled hands each guest console a pty.
-    is_mounted /dev/pts || mount -t devpts devpts /dev/pts ||
-        { fail "cannot mount devpts"; return 1; }
-    [ -e /etc/xen/xl.conf ] || : >/etc/xen/xl.conf
-    # xen-vfd logs to syslog when it runs as a daemon.
-    syslogd -O /var/log/messages || { fail "syslogd"; return 1; }
-    log "starting xenstored"
-    XENSTORED_ROOTDIR=/var/lib/xenstored \
-        "$XEN_BIN/xenstored" --pid-file /run/xen/xenstored.pid ||
-        { fail "xenstored did not start"; return 1; }
-    wait_for 20 "xenstored" xenstore-ls / || return 1
-    log "xen-init-dom0"
-    "$XEN_BIN/xen-init-dom0" || { fail "xen-init-dom0 failed"; return 1; }
-    log "starting xenconsoled"
-    "$XEN_BIN/xenconsoled" --pid-file=/run/xen/xenconsoled.pid \
-        --log=guest --log-dir="$CONLOG" ||
-        { fail "xenconsoled did not start"; return 1; }
+    start_xen_daemons || return 1
     xl info | tee "$RUN/xl-info" | grep -E \
         '^(xen_version|virt_caps|total_memory|free_memory|xen_commandline)'
     grep -q '^virt_caps.*pv_directio' "$RUN/xl-info" ||
         { fail "xl info: no pv_directio (no IOMMU pass-through)"; return 1; }
     xl list
-    xl list | grep -q '^Domain-0 ' || { fail "xl list: no Domain-0"; return 1; }
+    grep -q '^Domain-0 ' <<<"$(xl list)" ||
+        { fail "xl list: no Domain-0"; return 1; }
     xenstore-write /xvf-test/probe "hello-$$" || return 1
     v=$(xenstore-read /xvf-test/probe) || return 1
     [ "$v" = "hello-$$" ] || { fail "xenstore read back '$v'"; return 1; }
     xenstore-rm /xvf-test || return 1
-    xl dmesg | grep -E 'I/O virtualisation|Interrupt remapping|VT-d' | head -20
-    xl dmesg | grep -q 'I/O virtualisation enabled' ||
+    # To a file first: grep -q closing a pipe early fails it (pipefail).
+    xl dmesg >"$RUN/xl-dmesg"
+    grep -E 'I/O virtualisation|Interrupt remapping|VT-d' "$RUN/xl-dmesg"
+    grep -q 'I/O virtualisation enabled' "$RUN/xl-dmesg" ||
         { fail "Xen: I/O virtualisation not enabled"; return 1; }
     step_detail "$(sed -n 's/^xen_version *: //p' "$RUN/xl-info"), xenstore rw ok"
 }
@@ -271,7 +146,7 @@ guest_sees_vf() {
 
 # guest_data NAME
 guest_data() {
-    local glog line
+    local glog line pci
     glog=$(guest_log "$1")
     wait_for "$GUEST_WAIT" "DOMU-DONE in $glog" grep -q 'DOMU-DONE' "$glog" ||
         { grep -a -E 'DOMU-|nvme' "$glog"; fail "domU did not finish"; return 1; }
@@ -280,6 +155,12 @@ guest_data() {
     case $line in
         *" sig=XVF-SIG ns2") ;;
         *) fail "domU read '${line:-nothing}', not 'XVF-SIG ns2'"; return 1 ;;
+    esac
+    # ... through the controller of the VF it was given.
+    pci=$(domu_line "$1" 'DOMU-PCI ' | awk '{ print $2 }')
+    case $line in
+        *" pci=$pci "*) ;;
+        *) fail "namespace not on the VF $pci: '$line'"; return 1 ;;
     esac
     step_detail "${line#*DOMU-BLK }"
 }
@@ -296,7 +177,7 @@ t_local_prepare() {
         { fail "VF $vf has no driver"; return 1; }
     [ "${drv##*/}" = pciback ] ||
         { fail "VF $vf bound to ${drv##*/}, not pciback"; return 1; }
-    xl pci-assignable-list | grep -q "${vf#0000:}" ||
+    grep -q "${vf#0000:}" <<<"$(xl pci-assignable-list)" ||
         { fail "$vf not in xl pci-assignable-list"; return 1; }
     step_detail "vf:nvme0/ns2 -> $vf (pciback)"
 }
@@ -363,7 +244,7 @@ t_vfd_create() {
     log "request $id/0: state=$st bdf=$bdf"
     [ "$st" = ready ] || { fail "request state '$st'"; return 1; }
     echo "$bdf" >"$RUN/domu2.vf"
-    journal_of "domain:$id" | grep -q . ||
+    journal_of "domain:$id" ||
         { fail "no journal entry owned by domain:$id"; return 1; }
     drv=$(readlink "/sys/bus/pci/devices/$bdf/driver")
     [ "${drv##*/}" = pciback ] ||
@@ -387,8 +268,7 @@ t_vfd_hooks() {
     cat /run/xvf-hook/log
     hook_has "^add vf:nvme0/ns2 $bdf $id 2\$" ||
         { fail "xen-vf add did not run the site hook for domain $id"; return 1; }
-    xenstore-read "$XS_AREA/$id/0/hotplug-status" 2>/dev/null |
-        grep -q connected ||
+    [ "$(xenstore-read "$XS_AREA/$id/0/hotplug-status")" = connected ] ||
         { fail "no hotplug-status connected under the request"; return 1; }
     step_detail "xen-vf add ran the nvme add hook: VF $bdf, domain $id, ns 2"
 }
@@ -398,8 +278,9 @@ t_vfd_domd_ns1() {
     sig=$(read_sig "/dev/${PF_NAME}n1")
     [ "$sig" = "XVF-SIG ns1" ] ||
         { fail "ns1 reads '$sig' while the VF is in use"; return 1; }
-    nvme id-ctrl "/dev/$PF_NAME" | head -n 3 ||
+    nvme id-ctrl "/dev/$PF_NAME" >"$RUN/id-ctrl" ||
         { fail "Identify on the PF failed"; return 1; }
+    head -n 3 "$RUN/id-ctrl"
     step_detail "ns1 '$sig' in DomD while domu2 holds ns2"
 }
 
@@ -441,8 +322,9 @@ t_pf_still_works() {
     local sig
     sig=$(read_sig "/dev/${PF_NAME}n1")
     [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 reads '$sig'"; return 1; }
-    nvme id-ctrl "/dev/$PF_NAME" | head -n 3 ||
+    nvme id-ctrl "/dev/$PF_NAME" >"$RUN/id-ctrl" ||
         { fail "Identify on the PF failed"; return 1; }
+    head -n 3 "$RUN/id-ctrl"
     step_detail "ns1 '$sig', Identify ok"
 }
 
@@ -453,7 +335,7 @@ t_pf_still_works() {
 xl_refused() {
     local name=$1 pci=$2 re=$3 msg
     domd_snapshot >"$RUN/$name.before"
-    write_cfg "$name" "$pci" "" 32
+    write_cfg "$name" "$pci" "" 96
     if xl create -p "$RUN/$name.cfg" >"$RUN/$name.out" 2>&1; then
         cat "$RUN/$name.out"
         fail "xl create with pci = [ $pci ] succeeded"
@@ -488,7 +370,7 @@ t_neg_ns1() {
 
 t_neg_hold() {
     local id
-    write_cfg p1 '"vf:nvme0/ns2"' "" 32
+    write_cfg p1 '"vf:nvme0/ns2"' "" 96
     xl create -p "$RUN/p1.cfg" || { fail "xl create -p p1 failed"; return 1; }
     id=$(xl domid p1) || return 1
     echo "$id" >"$RUN/p1.id"
@@ -599,7 +481,7 @@ restart_vfd() {
 t_neg_kill_engine() {
     local xlpid rc=0 at old res
     old=$(cat "$VFD_PID")
-    write_cfg p3 '"vf:nvme0/ns3"' "" 32
+    write_cfg p3 '"vf:nvme0/ns3"' "" 96
     xl create -p "$RUN/p3.cfg" >"$RUN/p3.out" 2>&1 &
     xlpid=$!
     at=$(kill_when_preparing "$old" 60)
@@ -638,7 +520,7 @@ t_neg_kill_hook() {
     mkdir -p /run/xvf-hook
     rm -f /run/xvf-hook/blocked /run/xvf-hook/unblock
     : >/run/xvf-hook/block
-    write_cfg p4 '"vf:nvme0/ns3"' "" 32
+    write_cfg p4 '"vf:nvme0/ns3"' "" 96
     xl create -p "$RUN/p4.cfg" >"$RUN/p4.out" 2>&1 &
     xlpid=$!
     wait_for 60 "the add hook to block" test -e /run/xvf-hook/blocked ||

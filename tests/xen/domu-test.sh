@@ -71,18 +71,30 @@ ctrl_of() {
     if [ -n "$c" ]; then
         c=${c#nvme*c}
         echo "nvme${c%%n*}"
-    else
-        c=$(readlink -f "$1/device")
-        echo "${c##*/}"
+        return
     fi
+    c=$(readlink -f "$1/device")
+    c=${c##*/}
+    case $c in
+        nvme-subsys*)
+            # The head of a subsystem: its controllers are listed there.
+            for p in /sys/class/nvme-subsystem/"$c"/nvme[0-9]*; do
+                [ -e "$p" ] && { echo "${p##*/}"; return; }
+            done ;;
+    esac
+    echo "$c"
 }
 
 nblk=0
 if [ $npci -gt 0 ]; then
     i=0
-    while [ $i -lt "$wait_s" ]; do
-        set -- /sys/block/nvme*n*
-        [ -e "$1" ] && [ -b "/dev/${1##*/}" ] && break
+    found=0
+    while [ $i -lt "$wait_s" ] && [ $found = 0 ]; do
+        # nvmeXcYnZ (a path, hidden) sorts before nvmeXnZ: check all.
+        for b in /sys/block/nvme*n*; do
+            [ -b "/dev/${b##*/}" ] && found=1
+        done
+        [ $found = 1 ] && break
         sleep 1
         i=$((i + 1))
     done

@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# dom0-lib.sh - what the Xen tier's job (dom0-test.sh) and the demo
+# (dom0-demo.sh) share in dom0: paths, knobs from the kernel command line,
+# helpers, starting the Xen daemons. Sourced; callers define step_detail
+# (tests/lib/steps.sh does).
+# shellcheck disable=SC2034  # the constants are for the sourcing scripts
+
+XEN_BIN=/usr/lib/xen-4.17/bin
+RUN=/run/xvf                    # state shared between steps (subshells)
+CONLOG=/var/log/xen/console
+STATE_DIR=/var/lib/xen-vf
+VFD_PID=/run/xen-vfd.pid
+XS_AREA=/local/domain/0/backend/vf
+PF_NAME=nvme0
+GUEST_WAIT=150
+JOBS=vfd,neg
+nvme_tmo=1
+
+mkdir -p "$RUN"
+
+read -r -a words </proc/cmdline
+for w in "${words[@]}"; do
+    case $w in
+        xvf.guest_wait=*) GUEST_WAIT=${w#*=} ;;
+        xvf.nvme_timeout=*) nvme_tmo=${w#*=} ;;
+        xvf.jobs=*) JOBS=${w#*=} ;;
+    esac
+done
+
+is_mounted() { grep -q " $1 " /proc/mounts; }
+log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
+fail() { log "FAIL: $*"; step_detail "$*"; return 1; }
+
+# wait_for SECS DESC CMD...: run CMD every 0.2 s until it succeeds.
+wait_for() {
+    local secs=$1 desc=$2 i=0
+    shift 2
+    while ! "$@" >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -ge $((secs * 5)) ]; then
+            log "timed out after ${secs}s waiting for $desc"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+pf_bdf() {
+    local d
+    d=$(readlink -f "/sys/class/nvme/$PF_NAME/device") || return 1
+    echo "${d##*/}"
+}
+
+# read_sig DEV: the first line of DEV's first sector.
+read_sig() {
+    dd if="$1" bs=512 count=1 2>/dev/null | head -n 1 | tr -d '\000\r'
+}
+
+journal_count() {
+    local f n=0
+    for f in "$STATE_DIR"/vf-*; do
+        [ -e "$f" ] && n=$((n + 1))
+    done
+    echo $n
+}
+
+# journal_of OWNER: the journal files of OWNER, one a line.
+journal_of() {
+    grep -l -x "owner=$1" "$STATE_DIR"/vf-* 2>/dev/null
+}
+
+xs_children() {
+    xenstore-list "$1" 2>/dev/null | grep -c .
+}
+
+# What "nothing changed in DomD" compares: SR-IOV state, the secondary
+# controllers, namespace attachments and the journal.
+domd_snapshot() {
+    local pf f
+    pf=$(cat "$RUN/pf")
+    echo "numvfs $(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")"
+    echo "autoprobe $(cat "/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe")"
+    nvme list-secondary "/dev/$PF_NAME" | grep -E '^ *(SCID|SCS|NVQ|NVI) '
+    for n in 2 3 4; do
+        echo "ns$n: $(nvme list-ctrl "/dev/$PF_NAME" -n $n 2>&1 | tr '\n' ' ')"
+    done
+    for f in "$STATE_DIR"/vf-*; do
+        [ -e "$f" ] || continue
+        echo "journal ${f##*/}: $(grep -E '^(spec|owner|state|vf)=' "$f" |
+            tr '\n' ' ')"
+    done
+}
+
+# write_cfg NAME PCI-ENTRIES EXTRA-ARGS [MEMORY_MB]
+# (the paused domains of the neg section never boot: 32 MB is plenty and
+# makes building and destroying them cheaper under TCG)
+write_cfg() {
+    cat >"$RUN/$1.cfg" <<EOF
+name = "$1"
+type = "pv"
+kernel = "/xvf/domu/vmlinuz"
+ramdisk = "/xvf/domu/initrd.gz"
+extra = "console=hvc0 loglevel=5 xvf.nvme_timeout=$nvme_tmo $3"
+memory = ${4:-128}
+vcpus = 1
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+pci = [ $2 ]
+EOF
+}
+
+guest_log() {
+    echo "$CONLOG/guest-$1.log"
+}
+
+domu_line() {
+    grep -a "$2" "$(guest_log "$1")" 2>/dev/null | head -n 1 | tr -d '\r'
+}
+
+# start_xen_daemons: what xencommons does, without systemd.
+start_xen_daemons() {
+    mkdir -p /var/lib/xenstored /var/run/xen /run/xen /var/lib/xen \
+        /var/log/xen/console "$STATE_DIR" /etc/xen /var/lock
+    # What udev would make: Xen's hotplug locking stats /dev/stdin.
+    for f in 0:stdin 1:stdout 2:stderr; do
+        [ -e "/dev/${f#*:}" ] || ln -s "/proc/self/fd/${f%%:*}" "/dev/${f#*:}"
+    done
+    # xenconsoled hands each guest console a pty.
+    is_mounted /dev/pts || mount -t devpts devpts /dev/pts ||
+        { fail "cannot mount devpts"; return 1; }
+    [ -e /etc/xen/xl.conf ] || : >/etc/xen/xl.conf
+    # xen-vfd logs to syslog when it runs as a daemon.
+    syslogd -O /var/log/messages || { fail "syslogd"; return 1; }
+    log "starting xenstored"
+    XENSTORED_ROOTDIR=/var/lib/xenstored \
+        "$XEN_BIN/xenstored" --pid-file /run/xen/xenstored.pid ||
+        { fail "xenstored did not start"; return 1; }
+    wait_for 20 "xenstored" xenstore-ls / || return 1
+    log "xen-init-dom0"
+    "$XEN_BIN/xen-init-dom0" || { fail "xen-init-dom0 failed"; return 1; }
+    log "starting xenconsoled"
+    "$XEN_BIN/xenconsoled" --pid-file=/run/xen/xenconsoled.pid \
+        --log=guest --log-dir="$CONLOG" ||
+        { fail "xenconsoled did not start"; return 1; }
+}
