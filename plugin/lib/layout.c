@@ -1994,10 +1994,11 @@ static void check_deletes(struct planner *pl)
                  xvf_layout_data_str(ns->use.data));
             continue;
         }
-        note(pl, XVF_LNOTE_REFUSE, "ns%u may hold data (%s%s%s): deleting "
-             "it destroys that; add --destroy-ns %u to allow it", ns->nsid,
-             xvf_layout_data_str(ns->use.data),
-             ns->use.blockdev[0] ? ", " : "", ns->use.blockdev, ns->nsid);
+        note(pl, XVF_LNOTE_REFUSE, "ns%u%s%s%s may hold data (NUSE %" PRIu64
+             ", data %s): deleting it destroys that; add --destroy-ns %u "
+             "to allow it", ns->nsid, ns->use.blockdev[0] ? " (" : "",
+             ns->use.blockdev, ns->use.blockdev[0] ? " here)" : "",
+             ns->nuse, xvf_layout_data_str(ns->use.data), ns->nsid);
     }
     for (i = 0; pl->o && i < pl->o->ndestroy; i++) {
         uint32_t nsid = pl->o->destroy[i];
