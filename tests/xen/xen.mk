@@ -3,6 +3,7 @@
 # PV guest with pci = [ "vf:nvme0/ns2" ]. Included by the top Makefile.
 #
 #   make check-xen    run only this tier (same as CHECK_TIERS=xen make check)
+#   make demo-xen     the narrated xl create / xl destroy flow (demo.sh)
 #   make xen-cache    fetch the kernel, gunzip Xen, build the cached
 #                     dom0 / domU initramfs layers (no QEMU)
 #
@@ -18,3 +19,9 @@ check-xen:
 
 xen-cache: all xen
 	@XEN_VF_XEN_STOP_BEFORE_BOARD=1 tests/xen/run.sh
+
+# The narrated end-to-end flow on this board (what `make demo` should
+# run): tests/xen/demo.sh.
+.PHONY: demo-xen
+demo-xen: all xen
+	@tests/xen/demo.sh
