@@ -1,0 +1,127 @@
+#!/bin/bash
+# make bench: what the automation costs over the device itself, measured
+# side by side on the emulated boards (docs/performance.md).
+#
+# Usage: bench/run.sh [domd] [xen]      (default: both; make bench)
+#
+#   domd  the emulated DomD board of tests/domd (QEMU TCG, SR-IOV NVMe):
+#         floor, engine, the guide's order (bench/guest/domd-bench.sh)
+#   xen   the Xen board of tests/xen (Xen 4.17 under QEMU TCG, dom0 as
+#         DomD): floor and engine again, the xenstore path through
+#         xen-vfd, xl create with vf: against a VF prepared beforehand,
+#         two guests together against one after the other, xen-vfd's
+#         footprint (bench/guest/dom0-bench.sh)
+#
+# The boards' own scripts build and boot them (tests/domd/board.sh,
+# tests/xen/board.sh, tests/xen/qemu-xen.sh); this adds one initramfs
+# layer with the benchmark programs and scripts on top and picks the
+# benchmark script as the board's payload. The payload prints its numbers
+# on the serial console; they are kept as CSV in $BUILD/bench/ and
+# bench/report.sh prints the table at the end.
+#
+# Env: XEN_VF_BENCH_ROUNDS (DomD rounds, default 15),
+#      XEN_VF_BENCH_XEN_ROUNDS (Xen rounds, default 5),
+#      XEN_VF_CACHE, XEN_VF_XEN_GZ as for the test tiers.
+# Exit status: 0 when every part ran and every measurement succeeded.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+BUILD=${BUILD:-build}
+out=$top/$BUILD/bench
+rounds=${XEN_VF_BENCH_ROUNDS:-15}
+xen_rounds=${XEN_VF_BENCH_XEN_ROUNDS:-5}
+export XEN_VF_CACHE=${XEN_VF_CACHE:-/var/cache/xen-vf}
+mkdir -p "$out"
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(domd xen)
+
+say() { printf '==> %s\n' "$*"; }
+
+# The boards' h_* / board_* functions report through step_detail.
+step_detail() { printf '    %s\n' "$*"; }
+
+# collect SERIAL BOARD - the payload's lines into $out/BOARD*.csv
+collect() {
+    local serial=$1 board=$2 hdr
+    hdr="board,round,variant,op,wall_us,user_us,sys_us,maxrss_kib,rc"
+    tr -d '\r' <"$serial" >"$out/$board-serial.txt"
+    {
+        echo "$hdr"
+        sed -n -E "s/^.*XVF-BENCH run,/$board,/p" "$out/$board-serial.txt" |
+            grep -E "^$board,[0-9]+,[a-z0-9-]+,[a-z0-9-]+(,-?[0-9]+){5}$"
+    } >"$out/$board.csv"
+    {
+        echo "board,round,variant,op,step,us"
+        sed -n -E "s/^.*XVF-BENCH step,/$board,/p" "$out/$board-serial.txt" |
+            grep -E "^$board,[0-9]+(,[a-z0-9-]+){3},-?[0-9]+$"
+    } >"$out/$board-steps.csv"
+    {
+        echo "board,key,value"
+        sed -n -E "s/^.*XVF-BENCH fp,/$board,/p" "$out/$board-serial.txt" |
+            grep -E "^$board,[a-z0-9_.-]+,[^,]*$"
+    } >"$out/$board-footprint.csv"
+    grep -a -E 'XVF-BENCH-(NOTE|INFO|END)' "$out/$board-serial.txt" |
+        sed 's/^.*XVF-BENCH-/    /'
+    echo "    $(($(wc -l <"$out/$board.csv") - 1)) measurements in" \
+        "$BUILD/bench/$board.csv"
+    grep -a -q 'XVF-BENCH-END fails=0' "$out/$board-serial.txt"
+}
+
+part_domd() {
+    local work=$out/domd k rc=0
+    XVF_TOP=$top
+    # shellcheck source=tests/domd/board.sh
+    . tests/domd/board.sh
+    say "DomD board: packages, kernel, initramfs"
+    scripts/deps.sh domd >"$out/domd-deps.log" 2>&1 ||
+        { cat "$out/domd-deps.log"; return 1; }
+    mkdir -p "$work"
+    k=$(board_kernel) || return 1
+    board_initrd "$k" "$work/initrd" "$BUILD/xen-vfctl" | sed 's/^/    /'
+    [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+    scripts/mk-initramfs.sh \
+        -b "$BUILD/bench/xvf-bench-floor=/bench/bin/xvf-bench-floor" \
+        -b "$BUILD/bench/xvf-bench-time=/bench/bin/xvf-bench-time" \
+        -f bench/guest/domd-bench.sh=/bench/domd-bench.sh \
+        -o "$work/bench.cpio.gz" >/dev/null || return 1
+    cat "$work/bench.cpio.gz" >>"$work/initrd"
+    say "DomD board: $rounds rounds (QEMU TCG; ~$((rounds * 6 + 20)) s)"
+    XVF_BOARD_APPEND="xvf.loglevel=1 xvf.bench_rounds=$rounds" \
+        XEN_VF_DOMD_TIMEOUT=${XEN_VF_BENCH_DOMD_TIMEOUT:-900} \
+        board_boot "$work/initrd" "$k" "$work" "$work/serial.log" \
+        /bench/domd-bench.sh || rc=$?
+    [ "$rc" -eq 0 ] || echo "    QEMU exit $rc$([ "$rc" -eq 124 ] &&
+        echo ' (timeout)')"
+    collect "$work/serial.log" domd
+}
+
+rc=0
+declare -A status=()
+for p in "${parts[@]}"; do
+    case $p in
+        domd|xen) ;;
+        *) echo "bench: unknown part '$p' (domd, xen)"; exit 2 ;;
+    esac
+    t0=$(date +%s)
+    r=0
+    case $p in
+        domd) part_domd || r=$? ;;
+        xen) part_xen || r=$? ;;
+    esac
+    if [ $r -eq 0 ]; then
+        status[$p]=ok
+    else
+        status[$p]=FAILED
+        rc=1
+    fi
+    echo "    $p: ${status[$p]} in $(($(date +%s) - t0)) s"
+done
+
+say "results ($BUILD/bench/*.csv)"
+bench/report.sh "$out" "${parts[@]}" | tee "$out/table.txt"
+for p in "${parts[@]}"; do
+    [ "${status[$p]}" = ok ] || echo "bench: part $p FAILED (see above)"
+done
+exit $rc

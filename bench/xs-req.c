@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xvf-bench-xs - one xen-vf request through xenstore, timed, the way the
+ * libxl provider writes it (docs/protocol.md), without libxl
+ *
+ *   xvf-bench-xs prepare DOMID DEVID SPEC
+ *       writes the request under /local/domain/0/backend/vf/DOMID/DEVID
+ *       in one transaction (spec, op = prepare, state = requested, empty
+ *       bdf and error, the protocol's permissions), waits on a watch
+ *       until state is ready or error; prints "US BDF" (ready) or fails
+ *   xvf-bench-xs release DOMID DEVID
+ *       writes op = release and waits until DomD has removed the request
+ *       directory; prints "US"
+ *
+ * US is microseconds from just before the transaction starts to the watch
+ * event that shows the answer. The driver domain is Dom0 (xen-vfd runs
+ * there on the benchmark board). Every wait is bounded by 60 s.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xenstore.h>
+
+#include "protocol.h"
+
+#define DOMD 0
+#define WAIT_MS 60000
+#define TOKEN "xvf-bench"
+
+static long long now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static bool put(struct xs_handle *xsh, xs_transaction_t t,
+                unsigned int domid, unsigned int devid, const char *node,
+                const char *val, enum xvf_proto_node kind)
+{
+    struct xs_permissions perms[2];
+    char path[XVF_PROTO_PATH_MAX];
+    unsigned int nperms;
+
+    if (kind == XVF_NODE_ROOT)
+        xvf_proto_root_path(path, sizeof(path), DOMD);
+    else if (kind == XVF_NODE_GUEST)
+        xvf_proto_guest_path(path, sizeof(path), DOMD, domid);
+    else
+        xvf_proto_request_path(path, sizeof(path), DOMD, domid, devid,
+                               node);
+    xvf_proto_perms(kind, DOMD, perms, &nperms);
+    if (val ? !xs_write(xsh, t, path, val, strlen(val))
+            : !xs_mkdir(xsh, t, path))
+        return false;
+    return xs_set_permissions(xsh, t, path, perms, nperms);
+}
+
+static int write_request(struct xs_handle *xsh, unsigned int domid,
+                         unsigned int devid, const char *spec)
+{
+    xs_transaction_t t;
+    int tries;
+    bool ok;
+
+    for (tries = 0; tries < 10; tries++) {
+        t = xs_transaction_start(xsh);
+        if (t == XBT_NULL)
+            return -errno;
+        ok = put(xsh, t, domid, devid, NULL, NULL, XVF_NODE_ROOT) &&
+             put(xsh, t, domid, devid, NULL, NULL, XVF_NODE_GUEST) &&
+             put(xsh, t, domid, devid, NULL, NULL, XVF_NODE_REQUEST) &&
+             put(xsh, t, domid, devid, XVF_PROTO_SPEC, spec,
+                 XVF_NODE_DOM0) &&
+             put(xsh, t, domid, devid, XVF_PROTO_OP,
+                 xvf_proto_op_name(XVF_OP_PREPARE), XVF_NODE_DOM0) &&
+             put(xsh, t, domid, devid, XVF_PROTO_BDF, "", XVF_NODE_ANSWER) &&
+             put(xsh, t, domid, devid, XVF_PROTO_ERROR, "",
+                 XVF_NODE_ANSWER) &&
+             put(xsh, t, domid, devid, XVF_PROTO_STATE,
+                 xvf_proto_state_name(XVF_PS_REQUESTED), XVF_NODE_ANSWER);
+        if (!ok) {
+            xs_transaction_end(xsh, t, true);
+            return -errno;
+        }
+        if (xs_transaction_end(xsh, t, false))
+            return 0;
+        if (errno != EAGAIN)
+            return -errno;
+    }
+    return -EAGAIN;
+}
+
+static char *get(struct xs_handle *xsh, unsigned int domid,
+                 unsigned int devid, const char *node)
+{
+    char path[XVF_PROTO_PATH_MAX];
+    unsigned int len;
+
+    xvf_proto_request_path(path, sizeof(path), DOMD, domid, devid, node);
+    return xs_read(xsh, XBT_NULL, path, &len);
+}
+
+/* Waits for the next watch event, up to the deadline. */
+static int next_event(struct xs_handle *xsh, long long deadline)
+{
+    struct pollfd p = { .fd = xs_fileno(xsh), .events = POLLIN };
+    long long left;
+    char **ev;
+    int r;
+
+    for (;;) {
+        left = (deadline - now_us()) / 1000;
+        if (left <= 0)
+            return -ETIMEDOUT;
+        r = poll(&p, 1, left);
+        if (r < 0 && errno != EINTR)
+            return -errno;
+        if (r <= 0)
+            continue;
+        ev = xs_check_watch(xsh);
+        if (ev) {
+            free(ev);
+            return 0;
+        }
+        if (errno != EAGAIN)
+            return -errno;
+    }
+}
+
+static int do_prepare(struct xs_handle *xsh, unsigned int domid,
+                      unsigned int devid, const char *spec)
+{
+    char path[XVF_PROTO_PATH_MAX], *state = NULL, *bdf, *error;
+    long long t0, deadline;
+    int r;
+
+    xvf_proto_request_path(path, sizeof(path), DOMD, domid, devid,
+                           XVF_PROTO_STATE);
+    if (!xs_watch(xsh, path, TOKEN)) {
+        perror("xs_watch");
+        return 1;
+    }
+    t0 = now_us();
+    deadline = t0 + WAIT_MS * 1000LL;
+    r = write_request(xsh, domid, devid, spec);
+    if (r) {
+        fprintf(stderr, "xvf-bench-xs: cannot write the request: %s\n",
+                strerror(-r));
+        return 1;
+    }
+    for (;;) {
+        free(state);
+        state = get(xsh, domid, devid, XVF_PROTO_STATE);
+        if (state && (!strcmp(state, "ready") || !strcmp(state, "error")))
+            break;
+        r = next_event(xsh, deadline);
+        if (r) {
+            fprintf(stderr, "xvf-bench-xs: no answer: %s (state %s)\n",
+                    strerror(-r), state ? state : "gone");
+            free(state);
+            return 1;
+        }
+    }
+    t0 = now_us() - t0;
+    bdf = get(xsh, domid, devid, XVF_PROTO_BDF);
+    error = get(xsh, domid, devid, XVF_PROTO_ERROR);
+    r = strcmp(state, "ready") != 0;
+    if (r)
+        fprintf(stderr, "xvf-bench-xs: error: %s\n", error ? error : "?");
+    else
+        printf("%lld %s\n", t0, bdf ? bdf : "");
+    free(state);
+    free(bdf);
+    free(error);
+    return r;
+}
+
+static int do_release(struct xs_handle *xsh, unsigned int domid,
+                      unsigned int devid)
+{
+    char path[XVF_PROTO_PATH_MAX], *v;
+    long long t0, deadline;
+    unsigned int len;
+    int r;
+
+    xvf_proto_request_path(path, sizeof(path), DOMD, domid, devid, NULL);
+    if (!xs_watch(xsh, path, TOKEN)) {
+        perror("xs_watch");
+        return 1;
+    }
+    t0 = now_us();
+    deadline = t0 + WAIT_MS * 1000LL;
+    xvf_proto_request_path(path, sizeof(path), DOMD, domid, devid,
+                           XVF_PROTO_OP);
+    v = (char *)xvf_proto_op_name(XVF_OP_RELEASE);
+    if (!xs_write(xsh, XBT_NULL, path, v, strlen(v))) {
+        perror("xs_write op");
+        return 1;
+    }
+    xvf_proto_request_path(path, sizeof(path), DOMD, domid, devid, NULL);
+    for (;;) {
+        v = xs_read(xsh, XBT_NULL, path, &len);
+        if (!v && errno == ENOENT)
+            break;
+        free(v);
+        r = next_event(xsh, deadline);
+        if (r) {
+            fprintf(stderr, "xvf-bench-xs: request not removed: %s\n",
+                    strerror(-r));
+            return 1;
+        }
+    }
+    printf("%lld\n", now_us() - t0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct xs_handle *xsh;
+    unsigned int domid, devid;
+    bool prepare, release;
+    int rc;
+
+    prepare = argc == 5 && !strcmp(argv[1], "prepare");
+    release = argc == 4 && !strcmp(argv[1], "release");
+    if (!prepare && !release) {
+        fprintf(stderr, "usage: xvf-bench-xs prepare DOMID DEVID SPEC\n"
+                "       xvf-bench-xs release DOMID DEVID\n");
+        return 2;
+    }
+    domid = strtoul(argv[2], NULL, 10);
+    devid = strtoul(argv[3], NULL, 10);
+    xsh = xs_open(0);
+    if (!xsh) {
+        perror("xs_open");
+        return 1;
+    }
+    if (prepare)
+        rc = do_prepare(xsh, domid, devid, argv[4]);
+    else
+        rc = do_release(xsh, domid, devid);
+    xs_close(xsh);
+    return rc;
+}

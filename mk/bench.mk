@@ -1,0 +1,40 @@
+# mk/bench.mk - benchmarks: what the automation costs over the device
+# itself. Included by the top Makefile; not part of `make check`.
+#
+#   make bench            every part (emulated DomD board, then Xen board),
+#                         table at the end, raw CSV in $(BUILD)/bench/
+#   make bench-domd       only the DomD board (floor, engine, guide order)
+#   make bench-xen        only the Xen board (xenstore path, xl create,
+#                         concurrency, footprint)
+#   make bench-tools      only build the benchmark programs
+#
+# XEN_VF_BENCH_ROUNDS / XEN_VF_BENCH_XEN_ROUNDS change the number of
+# rounds; docs/performance.md explains the method and the numbers.
+
+BENCH_DIR := $(BUILD)/bench
+BENCH_FLOOR := $(BENCH_DIR)/xvf-bench-floor
+BENCH_TIME := $(BENCH_DIR)/xvf-bench-time
+BENCH_XS := $(BENCH_DIR)/xvf-bench-xs
+BENCH_TOOLS := $(BENCH_FLOOR) $(BENCH_TIME) $(BENCH_XS)
+
+# The floor links libnvme and nothing of libxenvf.
+$(BENCH_FLOOR): $(BUILD)/bench/floor.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libnvme)
+
+$(BENCH_TIME): $(BUILD)/bench/timeit.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BENCH_XS): $(BUILD)/bench/xs-req.o $(LIBXENVF)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+.PHONY: bench bench-domd bench-xen bench-tools
+bench-tools: $(BENCH_TOOLS)
+
+bench: all xen bench-tools
+	@bench/run.sh domd xen
+
+bench-domd: all bench-tools
+	@bench/run.sh domd
+
+bench-xen: all xen bench-tools
+	@bench/run.sh xen
