@@ -24,6 +24,21 @@ static const char *state_dir(const struct xvf_engine_config *cfg)
     return cfg->state_dir ? cfg->state_dir : XVF_STATE_DIR;
 }
 
+void xvf_engine_config_from_env(struct xvf_engine_config *cfg)
+{
+    const char *v;
+
+    v = getenv("XEN_VF_STATE_DIR");
+    if (v && *v)
+        cfg->state_dir = v;
+    v = getenv("XEN_VF_BRING_PF_UP");
+    if (v && *v)
+        cfg->bring_pf_up = !strcmp(v, "1") || !strcmp(v, "yes");
+    v = getenv("XEN_VF_NET_NUMVFS");
+    if (v && *v)
+        cfg->net_numvfs = strtoul(v, NULL, 10);
+}
+
 void xvf_run_step(const struct xvf_run *run, const char *name,
                   const char *fmt, ...)
 {

@@ -69,6 +69,16 @@ struct xvf_engine_config {
 #define XVF_NET_NUMVFS_DEFAULT 8
 
 /**
+ * xvf_engine_config_from_env() - settings from the environment
+ *
+ * For the daemon's systemd unit (EnvironmentFile=) and the CLI alike:
+ * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1 (bring a NIC
+ * PF that is down up) and XEN_VF_NET_NUMVFS=N (VFs to enable on a NIC PF).
+ * Settings not in the environment are left as they are.
+ */
+void xvf_engine_config_from_env(struct xvf_engine_config *cfg);
+
+/**
  * struct xvf_vf - a prepared VF, as answered to the requester
  * @pf:    PF address, "DDDD:BB:DD.F"
  * @vf:    VF address

@@ -436,15 +436,6 @@ static unsigned int print_nic_pfs(bool json, bool first)
 }
 
 /* NIC settings of the engine from the environment (xen-vfd has a file). */
-static void net_config_from_env(struct xvf_engine_config *cfg)
-{
-    const char *v = getenv("XEN_VF_BRING_PF_UP");
-
-    cfg->bring_pf_up = v && !strcmp(v, "1");
-    v = getenv("XEN_VF_NET_NUMVFS");
-    cfg->net_numvfs = v ? strtoul(v, NULL, 10) : 0;
-}
-
 /* The last step a NIC entry began: how far a slow prepare has got. */
 static const char *nic_step(const struct xvf_entry *e)
 {
@@ -553,10 +544,8 @@ int main(int argc, char **argv)
     const char *cmd;
     int c;
 
-    net_config_from_env(&cfg);
-    cfg.state_dir = getenv("XEN_VF_STATE_DIR");
-    if (!cfg.state_dir)
-        cfg.state_dir = XVF_STATE_DIR;
+    cfg.state_dir = XVF_STATE_DIR;
+    xvf_engine_config_from_env(&cfg);
     while ((c = getopt_long(argc, argv, "+s:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
