@@ -21,6 +21,7 @@
 #
 # Env: XEN_VF_BENCH_ROUNDS (DomD rounds, default 15),
 #      XEN_VF_BENCH_XEN_ROUNDS (Xen rounds, default 5),
+#      XEN_VF_BENCH_XEN_PAIR_ROUNDS (rounds of two guests, default 3),
 #      XEN_VF_CACHE, XEN_VF_XEN_GZ as for the test tiers.
 # Exit status: 0 when every part ran and every measurement succeeded.
 set -uo pipefail
@@ -31,6 +32,7 @@ BUILD=${BUILD:-build}
 out=$top/$BUILD/bench
 rounds=${XEN_VF_BENCH_ROUNDS:-15}
 xen_rounds=${XEN_VF_BENCH_XEN_ROUNDS:-5}
+xen_pair_rounds=${XEN_VF_BENCH_XEN_PAIR_ROUNDS:-3}
 export XEN_VF_CACHE=${XEN_VF_CACHE:-/var/cache/xen-vf}
 mkdir -p "$out"
 
@@ -40,6 +42,7 @@ parts=("$@")
 say() { printf '==> %s\n' "$*"; }
 
 # The boards' h_* / board_* functions report through step_detail.
+# shellcheck disable=SC2317  # called from the sourced board scripts
 step_detail() { printf '    %s\n' "$*"; }
 
 # collect SERIAL BOARD - the payload's lines into $out/BOARD*.csv
@@ -95,6 +98,46 @@ part_domd() {
     [ "$rc" -eq 0 ] || echo "    QEMU exit $rc$([ "$rc" -eq 124 ] &&
         echo ' (timeout)')"
     collect "$work/serial.log" domd
+}
+
+part_xen() {
+    local work=$out/xen-board cache=$XEN_VF_CACHE state log rc=0 f
+    local xen_gz=${XEN_VF_XEN_GZ:-/boot/xen-4.17-amd64.gz} img
+    state=$work/state
+    log=$out/xen-build.log
+    mkdir -p "$state"
+    # shellcheck source=tests/xen/board.sh
+    . tests/xen/board.sh
+    say "Xen board: packages, patched xl (make xen), kernel, initramfs"
+    : >"$log"
+    scripts/deps.sh xen >>"$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+    for f in h_xen_tools h_kernel h_xen h_domu_initramfs h_dom0_initramfs; do
+        "$f" >>"$log" 2>&1 || { tail -n 30 "$log"; return 1; }
+    done
+    scripts/mk-initramfs.sh \
+        -b "$BUILD/bench/xvf-bench-floor=/bench/bin/xvf-bench-floor" \
+        -b "$BUILD/bench/xvf-bench-time=/bench/bin/xvf-bench-time" \
+        -b "$BUILD/bench/xvf-bench-xs=/bench/bin/xvf-bench-xs" \
+        -f bench/guest/dom0-bench.sh=/bench/dom0-bench.sh \
+        -o "$work/bench.cpio.gz" >/dev/null || return 1
+    img=$work/dom0-bench.cpio.gz
+    cat "$(cat "$state/dom0")" "$work/bench.cpio.gz" >"$img" || return 1
+    say "Xen board: $xen_rounds + $xen_pair_rounds rounds (QEMU TCG;" \
+        "~$((90 + xen_rounds * 40 + xen_pair_rounds * 40)) s)"
+    tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
+        -k "$(cat "$state/kdir")/vmlinuz" -i "$img" -d "$work" \
+        -t "${XEN_VF_BENCH_XEN_TIMEOUT:-1200}" \
+        -a "xvf.loglevel=1 xvf.run=/bench/dom0-bench.sh \
+xvf.bench_rounds=$xen_rounds xvf.bench_pair_rounds=$xen_pair_rounds" ||
+        rc=$?
+    [ "$rc" -eq 0 ] || echo "    QEMU exit $rc$([ "$rc" -eq 124 ] &&
+        echo ' (timeout)')"
+    # Sizes, from the build.
+    size "$BUILD/vf.so" "$BUILD/xen-vfd" "$BUILD/bench/xvf-bench-floor" \
+        2>/dev/null | awk 'NR > 1 { n = $6; sub(/^.*\//, "", n);
+            printf "XVF-BENCH fp,%s_text_data_bss_bytes,%d\n", n, $4 }' \
+        >>"$work/serial.log"
+    collect "$work/serial.log" xen
 }
 
 rc=0

@@ -1,0 +1,322 @@
+#!/bin/bash
+# Runs in dom0 (= DomD) of the Xen board (tests/xen/qemu-xen.sh) as the
+# /init payload. Starts the Xen daemons and xen-vfd as the xen tier does
+# (tests/xen/dom0-lib.sh), then measures, in interleaved rounds whose
+# order rotates every round (round 0 is a warm-up):
+#
+#   floor       xvf-bench-floor prepare / release, driver pciback
+#   engine      xen-vfctl prepare --local / release --local (pciback)
+#   xenstore    a request written to xenstore as the libxl provider
+#               writes it -> xen-vfd answers ready; op=release -> xen-vfd
+#               removed the request (xvf-bench-xs); for a paused domain
+#   hotplug     the hotplug script xen-vfd runs around them (xen-vf add /
+#               remove), alone, on a scratch xenstore path
+#   create-vf   xl create -p with pci = [ "vf:nvme0/ns2" ]; xl destroy;
+#               "released" is the wait for xen-vfd to finish releasing
+#   create-bdf  the same VF prepared beforehand (xen-vfctl, untimed), xl
+#               create -p with pci = [ "BDF" ]; xl destroy; release untimed
+#   sequential  two guests, vf:nvme0/ns2 and vf:nvme0/ns3, one xl create
+#               after the other
+#   concurrent  the same two xl create started together
+#
+# and at the end xen-vfd's footprint: context switches and CPU while idle,
+# VmRSS / VmHWM / RssAnon, CPU per request (from the xenstore rounds).
+#
+# Output lines (console), collected by bench/run.sh:
+#   XVF-BENCH run,ROUND,VARIANT,OP,WALL_US,USER_US,SYS_US,MAXRSS_KIB,RC
+#   XVF-BENCH fp,KEY,VALUE
+#   XVF-BENCH-NOTE text / XVF-BENCH-INFO / XVF-BENCH-END fails=N
+# Kernel command line: xvf.bench_rounds=N (default 5),
+# xvf.bench_pair_rounds=N (default 3), xvf.bench_idle=SECONDS (default 10)
+set -uo pipefail
+export PATH=/bench/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# dom0-lib.sh's fail() reports through step_detail.
+step_detail() { :; }
+
+# shellcheck source=tests/xen/dom0-lib.sh
+. /xvf/lib/dom0-lib.sh
+
+ROUNDS=5
+PAIR_ROUNDS=3
+IDLE=10
+for w in "${words[@]}"; do
+    case $w in
+        xvf.bench_rounds=*) ROUNDS=${w#*=} ;;
+        xvf.bench_pair_rounds=*) PAIR_ROUNDS=${w#*=} ;;
+        xvf.bench_idle=*) IDLE=${w#*=} ;;
+    esac
+done
+
+SPEC=vf:nvme0/ns2
+NSID=2
+T=/tmp/bench.t
+OUT=/tmp/bench.out
+ERR=/tmp/bench.err
+HZ_US=$((1000000 / $(getconf CLK_TCK 2>/dev/null || echo 100)))
+fails=0
+
+note() { echo "XVF-BENCH-NOTE $*"; }
+fp() { echo "XVF-BENCH fp,$1,$2"; }
+
+# timed ROUND VARIANT OP CMD... (see bench/guest/domd-bench.sh)
+timed() {
+    local round=$1 variant=$2 op=$3 rc=0
+    shift 3
+    xvf-bench-time -o "$T" -- "$@" >"$OUT" 2>"$ERR" || rc=$?
+    echo "XVF-BENCH run,$round,$variant,$op,$(cat "$T")"
+    if [ $rc -ne 0 ]; then
+        note "$variant $op failed ($rc): $(tail -c 400 "$ERR" | tr '\n' ' ')"
+    fi
+    return $rc
+}
+
+# row ROUND VARIANT OP US - a figure measured by other means
+row() {
+    echo "XVF-BENCH run,$1,$2,$3,$4,0,0,0,0"
+}
+
+vfd_pid() {
+    cat "$VFD_PID"
+}
+
+# On-CPU nanoseconds of xen-vfd itself (schedstat), and the user + system
+# microseconds of the children it waited for (its hotplug scripts).
+vfd_cpu() {
+    local pid s c
+    pid=$(vfd_pid)
+    read -r s _ </proc/"$pid"/schedstat
+    c=$(awk -v hz="$HZ_US" '{ sub(/^.*\) /, ""); print ($14 + $15) * hz }' \
+        /proc/"$pid"/stat)
+    echo "$s $c"
+}
+
+released() {
+    [ "$(journal_count)" = 0 ] && [ "$(xs_children "$XS_AREA")" = 0 ]
+}
+
+# wait_released ROUND VARIANT - time until xen-vfd has released everything
+wait_released() {
+    local t0 t1
+    t0=$(date +%s%N)
+    wait_for 60 "xen-vfd to release" released ||
+        { note "$2: not released within 60 s"; return 1; }
+    t1=$(date +%s%N)
+    row "$1" "$2" released $(((t1 - t0) / 1000))
+}
+
+v_floor() {
+    local vf scid
+    timed "$1" floor prepare xvf-bench-floor prepare "$PF_NAME" "$NSID" \
+        pciback || return 1
+    read -r vf scid <"$OUT"
+    timed "$1" floor release xvf-bench-floor release "$PF_NAME" "$NSID" \
+        "$scid" "$vf"
+}
+
+v_engine() {
+    timed "$1" engine prepare xen-vfctl prepare --local "$SPEC" || return 1
+    timed "$1" engine release xen-vfctl release --local "$SPEC"
+}
+
+# vfd_cpu_rows ROUND OP BEFORE AFTER - xen-vfd's CPU between two vfd_cpu
+vfd_cpu_rows() {
+    local s0 c0 s1 c1
+    read -r s0 c0 <<<"$3"
+    read -r s1 c1 <<<"$4"
+    row "$1" vfd-cpu "$2" $(((s1 - s0) / 1000))
+    row "$1" vfd-cpu-script "$2" $((c1 - c0))
+}
+
+v_xenstore() {
+    local a us
+    a=$(vfd_cpu)
+    timed "$1" xenstore prepare xvf-bench-xs prepare "$OWNER" 0 "$SPEC" ||
+        return 1
+    vfd_cpu_rows "$1" prepare "$a" "$(vfd_cpu)"
+    read -r us _ <"$OUT"
+    row "$1" xenstore-answer prepare "$us"
+    a=$(vfd_cpu)
+    timed "$1" xenstore release xvf-bench-xs release "$OWNER" 0 || return 1
+    vfd_cpu_rows "$1" release "$a" "$(vfd_cpu)"
+    read -r us <"$OUT"
+    row "$1" xenstore-answer release "$us"
+}
+
+# The hotplug script with what xen-vfd gives it, on a path of its own.
+v_hotplug() {
+    local vf=$HOTPLUG_VF p=/local/domain/0/backend/vf-bench/$OWNER/0
+    xenstore-write "$p/state" bench || return 1
+    XENBUS_PATH=$p XVF_CLASS=nvme XVF_SPEC=$SPEC XVF_PF=$(cat "$RUN/pf") \
+        XVF_VF=$vf XVF_DOMID=$OWNER XVF_SCID=1 XVF_NSID=$NSID \
+        timed "$1" hotplug add /etc/xen/scripts/xen-vf add || return 1
+    XENBUS_PATH=$p XVF_CLASS=nvme XVF_SPEC=$SPEC XVF_PF=$(cat "$RUN/pf") \
+        XVF_VF=$vf XVF_DOMID=$OWNER XVF_SCID=1 XVF_NSID=$NSID \
+        timed "$1" hotplug remove /etc/xen/scripts/xen-vf remove
+    xenstore-rm /local/domain/0/backend/vf-bench
+}
+
+v_create_vf() {
+    timed "$1" create-vf create xl create -p "$RUN/bvf.cfg" || return 1
+    timed "$1" create-vf destroy xl destroy bvf || return 1
+    wait_released "$1" create-vf
+}
+
+v_create_bdf() {
+    local vf
+    vf=$(xen-vfctl prepare --local "$SPEC") ||
+        { note "create-bdf: xen-vfctl prepare failed"; return 1; }
+    write_cfg bbdf "\"$vf\"" "" 32
+    timed "$1" create-bdf create xl create -p "$RUN/bbdf.cfg" || return 1
+    timed "$1" create-bdf destroy xl destroy bbdf || return 1
+    xen-vfctl release --local "$vf" ||
+        { note "create-bdf: xen-vfctl release failed"; return 1; }
+}
+
+v_sequential() {
+    timed "$1" sequential both sh -c \
+        "xl create -p $RUN/c1.cfg && xl create -p $RUN/c2.cfg" || return 1
+    xl destroy c1 && xl destroy c2 || return 1
+    wait_released "$1" sequential
+}
+
+v_concurrent() {
+    timed "$1" concurrent both sh -c \
+        "xl create -p $RUN/c1.cfg & a=\$!; xl create -p $RUN/c2.cfg & \
+         b=\$!; wait \$a && wait \$b" || return 1
+    xl destroy c1 && xl destroy c2 || return 1
+    wait_released "$1" concurrent
+}
+
+# Nothing held, no guest but the owner: what every variant starts from.
+ensure_clean() {
+    local d pf
+    pf=$(cat "$RUN/pf")
+    for d in bvf bbdf c1 c2; do
+        xl list "$d" >/dev/null 2>&1 || continue
+        note "$d left running after $1"
+        xl destroy "$d"
+    done
+    wait_for 60 "releases after $1" released ||
+        note "not released after $1"
+    if [ "$(journal_count)" != 0 ]; then
+        note "journal left after $1: $(ls "$STATE_DIR")"
+        xen-vfctl release --local --owner local
+        for d in "$STATE_DIR"/vf-*; do
+            [ -e "$d" ] && xen-vfctl release --local \
+                "$(sed -n 's/^vf=//p' "$d")"
+        done
+    fi
+    if [ "$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")" != 0 ]; then
+        note "VFs left after $1 (floor failed?): resetting"
+        for d in /sys/bus/pci/devices/"$pf"/virtfn*; do
+            d=$(basename "$(readlink -f "$d")")
+            [ -e "/sys/bus/pci/devices/$d/driver" ] &&
+                echo "$d" >"/sys/bus/pci/devices/$d/driver/unbind"
+            echo >"/sys/bus/pci/devices/$d/driver_override"
+        done
+        for d in 2 3; do
+            nvme detach-ns "/dev/$PF_NAME" -n $d -c 1 >/dev/null 2>&1
+            nvme detach-ns "/dev/$PF_NAME" -n $d -c 2 >/dev/null 2>&1
+        done
+        echo 0 >"/sys/bus/pci/devices/$pf/sriov_numvfs"
+        nvme virt-mgmt "/dev/$PF_NAME" -c 1 -a 7 >/dev/null 2>&1
+        nvme virt-mgmt "/dev/$PF_NAME" -c 2 -a 7 >/dev/null 2>&1
+        echo 1 >"/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe"
+        return 1
+    fi
+}
+
+# rounds N VARIANT... - N rounds after a warm-up, order rotating
+rounds() {
+    local n=$1 round i v k
+    shift
+    k=$#
+    local vs=("$@")
+    for ((round = 0; round <= n; round++)); do
+        for ((i = 0; i < k; i++)); do
+            v=${vs[$(((i + round) % k))]}
+            "v_${v//-/_}" "$round" || fails=$((fails + 1))
+            ensure_clean "$v round $round" || fails=$((fails + 1))
+        done
+    done
+}
+
+# status_kv PID KEY - a value of /proc/PID/status, in kB where it has units
+status_kv() {
+    sed -n "s/^$2:[[:space:]]*\\([0-9]*\\).*/\\1/p" "/proc/$1/status"
+}
+
+# idle_sample SECONDS TAG - what xen-vfd does while nothing happens
+idle_sample() {
+    local pid s0 s1 c0 c1 n0 n1 r0 r1
+    pid=$(vfd_pid)
+    read -r s0 _ n0 </proc/"$pid"/schedstat
+    c0=$(( $(status_kv "$pid" voluntary_ctxt_switches) + \
+        $(status_kv "$pid" nonvoluntary_ctxt_switches) ))
+    r0=$(date +%s%N)
+    sleep "$1"
+    r1=$(date +%s%N)
+    read -r s1 _ n1 </proc/"$pid"/schedstat
+    c1=$(( $(status_kv "$pid" voluntary_ctxt_switches) + \
+        $(status_kv "$pid" nonvoluntary_ctxt_switches) ))
+    fp "idle_$2_seconds" "$(awk -v a="$r0" -v b="$r1" \
+        'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
+    fp "idle_$2_context_switches" $((c1 - c0))
+    fp "idle_$2_timeslices" $((n1 - n0))
+    fp "idle_$2_cpu_us" $(((s1 - s0) / 1000))
+}
+
+# --- setup
+
+is_mounted /proc/xen || mount -t xenfs xenfs /proc/xen ||
+    { note "cannot mount xenfs"; echo "XVF-BENCH-END fails=1"; exit 1; }
+start_xen_daemons >/tmp/daemons.log 2>&1 ||
+    { note "Xen daemons: $(tail -n 5 /tmp/daemons.log | tr '\n' ' ')"; \
+      echo "XVF-BENCH-END fails=1"; exit 1; }
+wait_for 30 "/dev/${PF_NAME}n1" test -b "/dev/${PF_NAME}n1" ||
+    { note "no $PF_NAME"; echo "XVF-BENCH-END fails=1"; exit 1; }
+pf_bdf >"$RUN/pf"
+xen-vfd -p "$VFD_PID" ||
+    { note "xen-vfd did not start"; echo "XVF-BENCH-END fails=1"; exit 1; }
+vfd_ready() {
+    [ "$(xenstore-read /local/domain/0/drivers/xen-vf/status)" = ready ]
+}
+wait_for 10 "xen-vfd ready" vfd_ready
+fp vfd_start_VmRSS_kB "$(status_kv "$(vfd_pid)" VmRSS)"
+fp vfd_start_RssAnon_kB "$(status_kv "$(vfd_pid)" RssAnon)"
+idle_sample "$IDLE" start
+
+# The guest the xenstore requests are for: it exists (xen-vfd checks) and
+# never runs.
+write_cfg owner "" "" 32
+xl create -p "$RUN/owner.cfg" >/tmp/owner.log 2>&1 ||
+    { note "owner domain: $(tr '\n' ' ' </tmp/owner.log)"; \
+      echo "XVF-BENCH-END fails=1"; exit 1; }
+OWNER=$(xl domid owner)
+# The VF the hotplug script is told about (it only logs it).
+HOTPLUG_VF=$(cat "$RUN/pf")
+HOTPLUG_VF=${HOTPLUG_VF%.0}.1
+write_cfg bvf "\"$SPEC\"" "" 32
+write_cfg c1 '"vf:nvme0/ns2"' "" 32
+write_cfg c2 '"vf:nvme0/ns3"' "" 32
+
+echo "XVF-BENCH-INFO board=xen $(xl info | sed -n 's/^xen_version *: /xen=/p')" \
+    "dom0=$(uname -r) vcpus=$(grep -c ^processor /proc/cpuinfo)" \
+    "rounds=$ROUNDS pair_rounds=$PAIR_ROUNDS"
+
+rounds "$ROUNDS" floor engine xenstore hotplug create-vf create-bdf
+rounds "$PAIR_ROUNDS" sequential concurrent
+
+# --- footprint
+pid=$(vfd_pid)
+idle_sample "$IDLE" end
+for k in VmRSS VmHWM RssAnon RssFile VmData; do
+    fp "vfd_end_${k}_kB" "$(status_kv "$pid" "$k")"
+done
+fp vfd_threads "$(status_kv "$pid" Threads)"
+fp vfd_fds "$(find /proc/"$pid"/fd -mindepth 1 | wc -l)"
+fp xenstored_VmRSS_kB "$(status_kv "$(cat /run/xen/xenstored.pid)" VmRSS)"
+xl destroy owner
+
+echo "XVF-BENCH-END fails=$fails"
