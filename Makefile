@@ -42,7 +42,7 @@ XVF_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Iplugin/lib $(PKG_CFLAGS)
 ALL_CFLAGS = $(XVF_CFLAGS) $(CFLAGS) $(CPPFLAGS)
 
-.PHONY: all check demo install uninstall clean deps bench
+.PHONY: all check demo demo-domd install uninstall clean deps bench
 all:
 
 include plugin/lib/lib.mk
@@ -82,7 +82,13 @@ deps:
 check: deps
 	@tests/lib/run-tiers.sh $(CHECK_TIERS)
 
+# The main job: xl create with pci = [ "vf:nvme0/ns2" ] under real Xen on
+# the emulated board (tests/xen/demo.sh). demo-domd is the DomD-only flow.
 demo:
+	@scripts/deps.sh xen
+	@$(MAKE) --no-print-directory demo-xen
+
+demo-domd:
 	@scripts/deps.sh domd
 	@$(MAKE) --no-print-directory all
 	@tests/domd/demo.sh

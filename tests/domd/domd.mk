@@ -3,7 +3,7 @@
 #
 #   make check-domd   run only this tier (same as CHECK_TIERS=domd make check)
 #   make domd-cache   fetch the kernel and build the cached initrd base
-#   make demo         (top Makefile) tests/domd/demo.sh
+#   make demo-domd    (top Makefile) tests/domd/demo.sh
 #
 # The kernel and the initrd base live in $XEN_VF_CACHE (default
 # /var/cache/xen-vf), outside the tree; build/domd/ holds the per-run
