@@ -54,26 +54,21 @@ step_detail "dom0 initramfs $(du -h "$(cat "$state/dom0")" | cut -f1)," \
 say "booting QEMU (TCG, no KVM): Xen, dom0, then the narration from dom0"
 
 serial=$work/serial.log
-: >"$serial"
-# dom0's narration without Xen's and the kernels' own messages.
-tail -n +1 -F "$serial" 2>/dev/null |
-    grep --line-buffered -a -v -E \
-        '^\(XEN\)|^\[ *[0-9]+\.[0-9]+\]|^XVF-(BOOT|MODULES|DONE)|^\s*$' |
-    tr -d '\r' &
-follow=$!
-
 rc=0
-tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
+# The console, live, without Xen's and the kernels' own messages; the
+# pipeline ends when QEMU does.
+tests/xen/qemu-xen.sh -c -x "$(cat "$state/xen")" \
     -k "$(cat "$state/kdir")/vmlinuz" -i "$(cat "$state/dom0")" \
     -d "$work" -t "${XEN_VF_DEMO_TIMEOUT:-600}" \
-    -a "xvf.loglevel=1 xvf.run=/xvf/demo" || rc=$?
-sleep 1
-kill "$follow" 2>/dev/null
-wait "$follow" 2>/dev/null
+    -a "xvf.loglevel=1 xvf.run=/xvf/demo" |
+    sed -u -e 's/\r//g' |
+    grep --line-buffered -a -v -E \
+        '^\(XEN\)|^\[ *[0-9]+\.[0-9]+\]|^XVF-(BOOT|MODULES|DONE)|^ *$'
+rc=${PIPESTATUS[0]}
 
 if grep -a -q 'XVF-DEMO PASS' "$serial"; then
     exit 0
 fi
-[ $rc -eq 124 ] && echo "demo: QEMU timed out"
+[ "$rc" -eq 124 ] && echo "demo: QEMU timed out"
 echo "demo: failed; the whole console is in $serial"
 exit 1

@@ -18,7 +18,8 @@
 #          not created by Dom0; SIGKILL of xen-vfd in the middle of the
 #          engine and during the add hook, each followed by a restart that
 #          must converge; a site hook that refuses; xl destroy of one of
-#          two guests; xl destroy releases; leak check
+#          two guests; xl pci-detach and pci-attach by name; xl destroy
+#          releases; leak check
 # Steps of a section need the base steps and the steps before them in
 # their section only, so one broken section does not block the others.
 set -uo pipefail
@@ -125,6 +126,18 @@ t_pf_ready() {
     [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 signature '$sig'"; return 1; }
     nvme list-secondary "/dev/$PF_NAME"
     step_detail "PF $pf, ns1 '$sig'"
+}
+
+# xen-vfctl status must work in the driver domain as deployed (no
+# pci.ids here, as on a minimal DomD).
+t_vfctl_status() {
+    local rc=0
+    xen-vfctl status >"$RUN/status" 2>&1 || rc=$?
+    cat "$RUN/status"
+    [ $rc -eq 0 ] || { fail "xen-vfctl status exited $rc"; return 1; }
+    grep -q "$(cat "$RUN/pf")" "$RUN/status" ||
+        { fail "xen-vfctl status does not list the PF"; return 1; }
+    step_detail "$(head -n 1 "$RUN/status")"
 }
 
 # --- shared guest checks
@@ -556,6 +569,39 @@ t_neg_hook_refuse() {
     return $rc
 }
 
+# xl pci-detach by the vf: name: libxl finds the BDF through the name it
+# recorded, de-assigns, and asks DomD to release. -f: p1 is paused and
+# never booted, so no frontend can acknowledge the removal.
+t_neg_detach() {
+    local id
+    id=$(cat "$RUN/p1.id")
+    xl pci-list p1
+    xl pci-detach -f p1 vf:nvme0/ns2 2>&1 | tee "$RUN/detach.out"
+    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl pci-detach failed"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id's VF" sh -c \
+        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
+         ! xenstore-list $XS_AREA/$id" ||
+        { fail "VF not released after pci-detach"; return 1; }
+    [ -z "$(xl pci-list p1 | sed 1d)" ] ||
+        { fail "p1 still lists a PCI device"; return 1; }
+    step_detail "pci-detach p1 vf:nvme0/ns2: released, request removed"
+}
+
+# xl pci-attach by name to an existing (paused) domain.
+t_neg_attach() {
+    local id bdf
+    id=$(cat "$RUN/p1.id")
+    xl pci-attach p1 vf:nvme0/ns2 2>&1 | tee "$RUN/attach.out"
+    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl pci-attach failed"; return 1; }
+    bdf=$(xenstore-read "$XS_AREA/$id/0/bdf") ||
+        { fail "no answered request for domain $id"; return 1; }
+    xl pci-list p1 | tee "$RUN/p1.pci"
+    grep -q "${bdf#0000:}" "$RUN/p1.pci" ||
+        { fail "p1 does not list $bdf"; return 1; }
+    journal_of "domain:$id" || { fail "no journal entry"; return 1; }
+    step_detail "pci-attach p1 vf:nvme0/ns2 -> $bdf"
+}
+
 t_neg_destroy() {
     local d
     for d in p1 p3 p4; do
@@ -603,6 +649,7 @@ step host-boot -- t_host_boot
 step daemons-up -- t_daemons_up
 step pf-ready -- t_pf_ready
 base=host-boot,daemons-up,pf-ready
+step --needs pf-ready vfctl-status -- t_vfctl_status
 
 if has_job local; then
     step --needs $base local-prepare -- t_local_prepare
@@ -650,6 +697,8 @@ if has_job neg; then
         t_neg_kill_hook
     step --needs neg-kill-hook --timeout 60 neg-hook-refuse -- \
         t_neg_hook_refuse
+    step --needs neg-hold --timeout 90 neg-detach -- t_neg_detach
+    step --needs neg-detach --timeout 90 neg-attach -- t_neg_attach
     step --needs neg-hold --timeout 90 neg-destroy-release -- t_neg_destroy
     step --needs neg-destroy-release neg-leak-check -- \
         leak_check "xl destroy"
