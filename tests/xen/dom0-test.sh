@@ -12,14 +12,14 @@
 #          the domU reads ns2, xl destroy, xen-vfctl release, leak check
 #   vfd    xen-vfd runs; xl create with pci = [ "vf:nvme0/ns2" ]; the
 #          domU sees the VF, reads ns2's signature, cannot write DomD's
-#          request area, powers off; xen-vfd releases; leak check
+#          request area; xl pci-detach and pci-attach by name; the domU
+#          powers off; xen-vfd releases; leak check
 #   neg    through xl create: malformed spec, unknown controller, ns1 (in
 #          use by DomD), the same namespace for a second guest; a request
 #          not created by Dom0; SIGKILL of xen-vfd in the middle of the
 #          engine and during the add hook, each followed by a restart that
 #          must converge; a site hook that refuses; xl destroy of one of
-#          two guests; xl pci-detach and pci-attach by name; xl destroy
-#          releases; leak check
+#          two guests; xl destroy releases; leak check
 # Steps of a section need the base steps and the steps before them in
 # their section only, so one broken section does not block the others.
 set -uo pipefail
@@ -245,7 +245,7 @@ t_vfd_start() {
 
 t_vfd_create() {
     local id st bdf drv
-    write_cfg domu2 '"vf:nvme0/ns2"' "xvf.xs_attack=1"
+    write_cfg domu2 '"vf:nvme0/ns2"' "xvf.xs_attack=1 xvf.wait_poweroff=1"
     cat "$RUN/domu2.cfg"
     xl create "$RUN/domu2.cfg" 2>&1 | tee "$RUN/domu2.create"
     [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl create failed"; return 1; }
@@ -315,15 +315,54 @@ t_vfd_xs_refused() {
     step_detail "3 writes and 1 read by the domU refused"
 }
 
+# released_for DOMID: xen-vfd holds nothing for DOMID and its requests
+# are gone.
+released_for() {
+    ! grep -q -l -x "owner=domain:$1" "$STATE_DIR"/vf-* 2>/dev/null &&
+        ! xenstore-list "$XS_AREA/$1" >/dev/null 2>&1
+}
+
+# xl pci-detach by the vf: name from the running guest: libxl finds the
+# BDF through the name it recorded, pcifront gives the device up, libxl
+# de-assigns it and asks DomD to release it.
+t_vfd_detach() {
+    local id
+    id=$(cat "$RUN/domu2.id")
+    xl pci-detach domu2 vf:nvme0/ns2 2>&1 | tee "$RUN/detach.out"
+    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl pci-detach failed"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id's VF" released_for "$id" ||
+        { fail "VF not released after pci-detach"; return 1; }
+    xl pci-list domu2 | tee "$RUN/domu2.pci"
+    [ "$(grep -c . "$RUN/domu2.pci")" -le 1 ] ||
+        { fail "domu2 still lists a PCI device"; return 1; }
+    step_detail "pci-detach domu2 vf:nvme0/ns2: VF released, request gone"
+}
+
+# xl pci-attach by name to the running guest.
+t_vfd_attach() {
+    local id bdf
+    id=$(cat "$RUN/domu2.id")
+    xl pci-attach domu2 vf:nvme0/ns2 2>&1 | tee "$RUN/attach.out"
+    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl pci-attach failed"; return 1; }
+    xenstore-ls -f "$XS_AREA"
+    bdf=$(xenstore-read "$XS_AREA/$id/0/bdf") ||
+        { fail "no answered request for domain $id"; return 1; }
+    xl pci-list domu2 | tee "$RUN/domu2.pci"
+    grep -q "${bdf#0000:}" "$RUN/domu2.pci" ||
+        { fail "domu2 does not list $bdf"; return 1; }
+    journal_of "domain:$id" || { fail "no journal entry"; return 1; }
+    step_detail "pci-attach domu2 vf:nvme0/ns2 -> $bdf"
+}
+
 t_vfd_poweroff() {
     local id
     id=$(cat "$RUN/domu2.id")
-    # The domU powers itself off after its checks.
+    # The domU powers itself off once told to.
+    xenstore-write "/local/domain/$id/data/xvf-poweroff" 1 ||
+        { fail "cannot tell domu2 to power off"; return 1; }
     wait_for 60 "domu2 to power off" sh -c '! xl list domu2' ||
         { fail "domu2 still running"; return 1; }
-    wait_for 60 "xen-vfd to release domain $id" sh -c \
-        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
-         ! xenstore-list $XS_AREA/$id" ||
+    wait_for 60 "xen-vfd to release domain $id" released_for "$id" ||
         { fail "VF of domain $id not released"; return 1; }
     grep xen-vfd /var/log/messages | tail -n 20
     hook_has "^remove vf:nvme0/ns2 [0-9a-f:.]+ $id 2\$" ||
@@ -569,39 +608,6 @@ t_neg_hook_refuse() {
     return $rc
 }
 
-# xl pci-detach by the vf: name: libxl finds the BDF through the name it
-# recorded, de-assigns, and asks DomD to release. -f: p1 is paused and
-# never booted, so no frontend can acknowledge the removal.
-t_neg_detach() {
-    local id
-    id=$(cat "$RUN/p1.id")
-    xl pci-list p1
-    xl pci-detach -f p1 vf:nvme0/ns2 2>&1 | tee "$RUN/detach.out"
-    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl pci-detach failed"; return 1; }
-    wait_for 60 "xen-vfd to release domain $id's VF" sh -c \
-        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
-         ! xenstore-list $XS_AREA/$id" ||
-        { fail "VF not released after pci-detach"; return 1; }
-    [ -z "$(xl pci-list p1 | sed 1d)" ] ||
-        { fail "p1 still lists a PCI device"; return 1; }
-    step_detail "pci-detach p1 vf:nvme0/ns2: released, request removed"
-}
-
-# xl pci-attach by name to an existing (paused) domain.
-t_neg_attach() {
-    local id bdf
-    id=$(cat "$RUN/p1.id")
-    xl pci-attach p1 vf:nvme0/ns2 2>&1 | tee "$RUN/attach.out"
-    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl pci-attach failed"; return 1; }
-    bdf=$(xenstore-read "$XS_AREA/$id/0/bdf") ||
-        { fail "no answered request for domain $id"; return 1; }
-    xl pci-list p1 | tee "$RUN/p1.pci"
-    grep -q "${bdf#0000:}" "$RUN/p1.pci" ||
-        { fail "p1 does not list $bdf"; return 1; }
-    journal_of "domain:$id" || { fail "no journal entry"; return 1; }
-    step_detail "pci-attach p1 vf:nvme0/ns2 -> $bdf"
-}
-
 t_neg_destroy() {
     local d
     for d in p1 p3 p4; do
@@ -673,6 +679,8 @@ if has_job vfd; then
     step --needs vfd-guest-sees-vf --timeout $gw vfd-guest-data -- \
         guest_data domu2
     step --needs vfd-guest-data vfd-guest-xs-refused -- t_vfd_xs_refused
+    step --needs vfd-guest-data --timeout 90 vfd-detach -- t_vfd_detach
+    step --needs vfd-detach --timeout 90 vfd-attach -- t_vfd_attach
     step --needs vfd-create --timeout 150 vfd-poweroff-release -- \
         t_vfd_poweroff
     step --needs vfd-poweroff-release vfd-leak-check -- \
@@ -697,8 +705,6 @@ if has_job neg; then
         t_neg_kill_hook
     step --needs neg-kill-hook --timeout 60 neg-hook-refuse -- \
         t_neg_hook_refuse
-    step --needs neg-hold --timeout 90 neg-detach -- t_neg_detach
-    step --needs neg-detach --timeout 90 neg-attach -- t_neg_attach
     step --needs neg-hold --timeout 90 neg-destroy-release -- t_neg_destroy
     step --needs neg-destroy-release neg-leak-check -- \
         leak_check "xl destroy"

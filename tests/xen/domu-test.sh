@@ -9,7 +9,8 @@
 #   DOMU-XS ...   (xvf.xs_attack=1) its attempts on DomD's request area
 #   DOMU-DONE pci=<n> blk=<n>
 # then, with xvf.hold=1 on the command line, waits to be destroyed;
-# otherwise /init powers the domain off.
+# with xvf.wait_poweroff=1 waits for dom0 to write data/xvf-poweroff;
+# then /init powers the domain off.
 #
 # The Linux PV pcifront cannot re-enable MSI-X (reference/xen-under-qemu.md),
 # so a VF's queues have no interrupt and every command completes when the
@@ -17,7 +18,7 @@
 # here, before the driver probes. insmod ignores "nvme_core.x=" on the
 # kernel command line (only modprobe reads it), hence the options below.
 # shellcheck shell=sh
-tmo=1 hold=0 wait_s=90 xs_attack=0
+tmo=1 hold=0 wait_s=90 xs_attack=0 wait_poweroff=0
 read -r cmdline </proc/cmdline
 for w in $cmdline; do
     case "$w" in
@@ -25,6 +26,7 @@ for w in $cmdline; do
         xvf.hold=*) hold=${w#xvf.hold=} ;;
         xvf.wait=*) wait_s=${w#xvf.wait=} ;;
         xvf.xs_attack=*) xs_attack=${w#xvf.xs_attack=} ;;
+        xvf.wait_poweroff=*) wait_poweroff=${w#xvf.wait_poweroff=} ;;
     esac
 done
 
@@ -131,6 +133,17 @@ if [ "$xs_attack" = 1 ]; then
 fi
 
 echo "DOMU-DONE pci=$npci blk=$nblk uptime=$(cut -d' ' -f1 /proc/uptime)"
+# Dom0 says when to power off (it detaches and attaches the VF first):
+# data/xvf-poweroff in this domain's own xenstore area; bounded.
+if [ "$wait_poweroff" = 1 ]; then
+    i=0
+    while [ $i -lt 600 ]; do
+        [ -n "$(xenstore-read data/xvf-poweroff 2>/dev/null)" ] && break
+        sleep 1
+        i=$((i + 1))
+    done
+    echo "DOMU-POWEROFF after ${i}s uptime=$(cut -d' ' -f1 /proc/uptime)"
+fi
 if [ "$hold" = 1 ]; then
     while :; do
         sleep 3600

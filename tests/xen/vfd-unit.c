@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfd-unit.c - xen-vfd's request handling (plugin/xen-vfd/vfd.c) against
+ * the in-memory xenstore of tests/xenbuild/fake-xs.c and the real engine
+ * on an empty sysfs root (XEN_VF_ROOT), so every prepare fails the way it
+ * does on a machine without the controller. What it shows: who may ask,
+ * which events are acted on, what is answered, what is removed. The
+ * xen tier runs the same code on real Xen with a real controller.
+ *
+ * Prints "N passed, N failed"; exits 1 on any failure.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "fake-xs.h"
+#include "vfd.h"
+
+#define AREA "/local/domain/0/backend/vf"
+
+static unsigned int passed, failed;
+static char logbuf[8192];
+
+#define CHECK(cond, what) check(!!(cond), what, __LINE__)
+
+static void check(int ok, const char *what, int line)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    printf("FAIL line %d: %s\n", line, what);
+}
+
+void vfd_log(int prio, const char *fmt, ...)
+{
+    size_t len = strlen(logbuf);
+    va_list ap;
+
+    (void)prio;
+    va_start(ap, fmt);
+    if (len + 2 < sizeof(logbuf)) {
+        vsnprintf(logbuf + len, sizeof(logbuf) - len - 1, fmt, ap);
+        strcat(logbuf, "\n");
+    }
+    va_end(ap);
+}
+
+/* What fake-xs does not have; xenstored's answers for this test. */
+bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
+{
+    (void)h;
+    (void)domid;
+    return false;   /* the test decides by /local/domain/N */
+}
+
+bool xs_watch(struct xs_handle *h, const char *path, const char *token)
+{
+    (void)h;
+    (void)path;
+    (void)token;
+    return true;
+}
+
+static const char *get(struct xs_handle *h, const char *path)
+{
+    const char *v = fake_xs_get(h, path);
+
+    return v ? v : "(none)";
+}
+
+/* Dom0's side of a request, as the vf provider writes it. */
+static void request(struct xs_handle *h, unsigned int domid,
+                    unsigned int devid, const char *spec, const char *op)
+{
+    char p[160];
+
+    snprintf(p, sizeof(p), AREA "/%u/%u/spec", domid, devid);
+    fake_xs_put(h, p, spec);
+    snprintf(p, sizeof(p), AREA "/%u/%u/op", domid, devid);
+    fake_xs_put(h, p, op);
+    snprintf(p, sizeof(p), AREA "/%u/%u/state", domid, devid);
+    fake_xs_put(h, p, "requested");
+    snprintf(p, sizeof(p), AREA "/%u/%u/bdf", domid, devid);
+    fake_xs_put(h, p, "");
+    snprintf(p, sizeof(p), AREA "/%u/%u/error", domid, devid);
+    fake_xs_put(h, p, "");
+}
+
+static void event(struct vfd *d, unsigned int domid, unsigned int devid,
+                  const char *node)
+{
+    char p[160];
+
+    snprintf(p, sizeof(p), AREA "/%u/%u%s%s", domid, devid,
+             node[0] ? "/" : "", node);
+    vfd_event(d, p, VFD_TOKEN_REQUEST);
+}
+
+int main(void)
+{
+    char root[] = "/tmp/xvf-vfd-unit.XXXXXX", state[160];
+    struct xs_permissions perms[1] = { { .id = 5, .perms = XS_PERM_NONE } };
+    struct xs_handle *h;
+    struct vfd d;
+
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    /* An empty machine: no PCI devices, no NVMe controllers. */
+    setenv("XEN_VF_ROOT", root, 1);
+    snprintf(state, sizeof(state), "%s/state", root);
+
+    h = fake_xs_open();
+    memset(&d, 0, sizeof(d));
+    d.cfg.state_dir = state;
+    d.cfg.bind_timeout_ms = 100;
+    d.script = "";
+    d.script_timeout = 1;
+    CHECK(!vfd_init(&d, h, 0), "vfd_init");
+    CHECK(!strcmp(d.root, AREA), "request area of domain 0");
+
+    fake_xs_put(h, "/local/domain/5/name", "guest5");
+    fake_xs_put(h, "/local/domain/6/name", "guest6");
+    CHECK(!vfd_start(&d), "vfd_start on an empty area");
+    CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_READY), "status");
+    CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/status"), "ready"),
+          "status = ready");
+    CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/protocol"), "1"),
+          "protocol = 1");
+
+    /* A request for a controller this machine lacks: answered error. */
+    request(h, 5, 0, "vf:nvme0/ns2", "prepare");
+    event(&d, 5, 0, "spec");
+    CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"),
+          "unknown controller: state error");
+    CHECK(strstr(get(h, AREA "/5/0/error"), "nvme") != NULL,
+          "unknown controller: the error names it");
+    CHECK(!strcmp(get(h, AREA "/5/0/bdf"), ""), "no BDF with an error");
+
+    /* Further events on the same request do nothing more. */
+    logbuf[0] = '\0';
+    event(&d, 5, 0, "op");
+    CHECK(logbuf[0] == '\0', "an answered request is not handled again");
+
+    /* Release of what was never prepared: the request goes, and so does
+     * the guest's directory once it is empty. */
+    fake_xs_put(h, AREA "/5/0/op", "release");
+    event(&d, 5, 0, "op");
+    CHECK(!fake_xs_exists(h, AREA "/5/0"), "released request removed");
+    CHECK(!fake_xs_exists(h, AREA "/5"), "empty guest directory removed");
+
+    /* A malformed spec is refused with the grammar's message. */
+    request(h, 5, 1, "vf:nvme0/nsX", "prepare");
+    event(&d, 5, 1, "");
+    CHECK(!strcmp(get(h, AREA "/5/1/state"), "error"), "malformed: error");
+    CHECK(strstr(get(h, AREA "/5/1/error"), "nsX") != NULL,
+          "malformed: the message quotes the bad part");
+
+    /* An unknown op is not a request: nothing is answered. */
+    request(h, 5, 2, "vf:nvme0/ns2", "frobnicate");
+    event(&d, 5, 2, "op");
+    CHECK(!strcmp(get(h, AREA "/5/2/state"), "requested"),
+          "unknown op left alone");
+
+    /* Events on the answer nodes are xen-vfd's own: ignored. */
+    request(h, 5, 3, "vf:nvme0/ns2", "prepare");
+    event(&d, 5, 3, "state");
+    event(&d, 5, 3, "bdf");
+    event(&d, 5, 3, "hotplug-status");
+    CHECK(!strcmp(get(h, AREA "/5/3/state"), "requested"),
+          "events on answer nodes ignored");
+
+    /* A request directory not owned by Dom0 is ignored, and logged. */
+    request(h, 5, 4, "vf:nvme0/ns2", "prepare");
+    CHECK(xs_set_permissions(h, XBT_NULL, AREA "/5/4", perms, 1),
+          "chown the request to domain 5");
+    logbuf[0] = '\0';
+    event(&d, 5, 4, "spec");
+    CHECK(!strcmp(get(h, AREA "/5/4/state"), "requested"),
+          "foreign request not answered");
+    CHECK(strstr(logbuf, "not by Dom0") != NULL, "foreign request logged");
+
+    /* ... and so is a Dom0 directory whose op node someone else made. */
+    request(h, 5, 5, "vf:nvme0/ns2", "prepare");
+    CHECK(xs_set_permissions(h, XBT_NULL, AREA "/5/5/op", perms, 1),
+          "chown the op node to domain 5");
+    event(&d, 5, 5, "op");
+    CHECK(!strcmp(get(h, AREA "/5/5/state"), "requested"),
+          "foreign op node: not answered");
+
+    /* A request for a domain that does not exist is refused. */
+    request(h, 9, 0, "vf:nvme0/ns2", "prepare");
+    fake_xs_put(h, "/local/domain/9/name", "guest9");
+    fake_xs_put(h, "/local/domain/9/name", "guest9");
+    xs_rm(h, XBT_NULL, "/local/domain/9");
+    event(&d, 9, 0, "spec");
+    CHECK(!strcmp(get(h, AREA "/9/0/state"), "error"), "dead domain: error");
+    CHECK(strstr(get(h, AREA "/9/0/error"), "does not exist") != NULL,
+          "dead domain: says so");
+
+    /* @releaseDomain: requests of gone domains are removed, others kept. */
+    request(h, 6, 0, "vf:nvme0/ns3", "prepare");
+    fake_xs_put(h, AREA "/6/0/state", "ready");
+    vfd_event(&d, "@releaseDomain", VFD_TOKEN_RELEASE);
+    CHECK(!fake_xs_exists(h, AREA "/9"), "gone domain's requests removed");
+    CHECK(fake_xs_exists(h, AREA "/6/0"), "live domain's request kept");
+    CHECK(fake_xs_exists(h, AREA "/5/4"), "live domain's (foreign) kept");
+
+    /* A path outside any request is not acted on. */
+    logbuf[0] = '\0';
+    vfd_event(&d, AREA, VFD_TOKEN_REQUEST);
+    vfd_event(&d, AREA "/6", VFD_TOKEN_REQUEST);
+    vfd_event(&d, "/local/domain/3/backend/vf/6/0", VFD_TOKEN_REQUEST);
+    CHECK(logbuf[0] == '\0', "non-request paths ignored");
+
+    /* A start (as after a crash) answers requests still "requested". */
+    request(h, 6, 1, "vf:nvme7/ns2", "prepare");
+    CHECK(!vfd_start(&d), "restart");
+    CHECK(!strcmp(get(h, AREA "/6/1/state"), "error"),
+          "start handles pending requests");
+    CHECK(!strcmp(get(h, AREA "/5/4/state"), "requested"),
+          "start still ignores the foreign one");
+
+    CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_DEAD), "status dead");
+    CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead"),
+          "status = dead");
+
+    fake_xs_close(h);
+    if (failed)
+        printf("--- log\n%s", logbuf);
+    printf("%u passed, %u failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
