@@ -19,12 +19,16 @@ boards=("$@")
 
 # Comparisons: BOARD|LABEL|KIND|A|B|C|GOAL
 #   ratio  A / B               (A, B: variant:op)
+#   minus  A - B, in ms
+#   rss    peak RSS of A - peak RSS of B, in KiB
 #   diff   (A - B) / C
 #   goal   "<= X" or empty
 comparisons='
 domd|engine / floor, prepare|ratio|engine:prepare|floor:prepare||<= 1.15
 domd|engine / floor, release|ratio|engine:release|floor:release||<= 1.15
 domd|engine / floor, prepare+release|ratio|engine:cycle|floor:cycle||<= 1.15
+domd|engine - floor, prepare|minus|engine:prepare|floor:prepare||
+domd|engine - floor, prepare+release|minus|engine:cycle|floor:cycle||
 domd|engine / floor, driver pci-stub, prepare|ratio|engine-stub:prepare|floor-stub:prepare||<= 1.15
 domd|engine / floor, driver pci-stub, prepare+release|ratio|engine-stub:cycle|floor-stub:cycle||<= 1.15
 domd|engine, journal on disk / floor, prepare|ratio|engine-fsync:prepare|floor:prepare||
@@ -33,12 +37,19 @@ domd|guide order / engine, prepare|ratio|seed:prepare|engine:prepare||
 domd|guide order / floor, prepare+release|ratio|seed:cycle|floor:cycle||
 xen|engine / floor, prepare (pciback)|ratio|engine:prepare|floor:prepare||<= 1.15
 xen|engine / floor, prepare+release|ratio|engine:cycle|floor:cycle||<= 1.15
+xen|engine - floor, prepare|minus|engine:prepare|floor:prepare||
 xen|xenstore request -> ready / floor prepare|ratio|xenstore:prepare|floor:prepare||
+xen|xenstore request -> ready - floor prepare|minus|xenstore:prepare|floor:prepare||
 xen|xenstore release -> removed / floor release|ratio|xenstore:release|floor:release||
-xen|xenstore -> ready, no hotplug script / floor prepare|ratio|xenstore-noscript:prepare|floor:prepare||
+xen|the same without hotplug script / floor prepare|ratio|xenstore-noscript:prepare|floor:prepare||
+xen|the same without hotplug script - floor prepare|minus|xenstore-noscript:prepare|floor:prepare||
+xen|hotplug script (add) / floor prepare|ratio|hotplug:add|floor:prepare||
+xen|xl create vf: - xl create BDF|minus|create-vf:create|create-bdf:create||
 xen|(xl create vf: - xl create BDF) / floor prepare|diff|create-vf:create|create-bdf:create|floor:prepare|<= 1.10
 xen|xl create vf: / xl create BDF|ratio|create-vf:create|create-bdf:create||
+xen|xl peak RSS, xl create vf: - BDF (provider)|rss|create-vf:create|create-bdf:create||
 xen|two guests together / one after the other|ratio|concurrent:both|sequential:both||
+xen|two together - one after the other|minus|concurrent:both|sequential:both||
 '
 
 for b in "${boards[@]}"; do
@@ -49,6 +60,9 @@ for b in "${boards[@]}"; do
     fi
     info=$(grep -a -o 'XVF-BENCH-INFO.*' "$dir/$b-serial.txt" 2>/dev/null |
         head -n 1 | sed 's/XVF-BENCH-INFO //')
+    host=$(grep -a -o 'XVF-BENCH-HOST.*' "$dir/$b-serial.txt" 2>/dev/null |
+        tail -n 1 | sed 's/XVF-BENCH-HOST //')
+    [ -z "$host" ] || info="$info; host $host"
     awk -F, -v board="$b" -v info="$info" -v comps="$comparisons" '
     function sortn(a, n,    i, j, t) {
         for (i = 2; i <= n; i++) {
@@ -84,6 +98,20 @@ for b in "${boards[@]}"; do
         return sprintf("%5.2f [%.2f..%.2f]", med, q(a, n, .25),
             q(a, n, .75))
     }
+    # median CPU ms and peak RSS of a key over the rounds, "" if none
+    function extra(key,    n, m, r, b, c) {
+        n = 0; m = 0
+        for (r = 1; r <= maxr; r++)
+            if ((key SUBSEP r) in cpu) {
+                b[++n] = cpu[key, r]
+                if (rss[key, r] > m) m = rss[key, r]
+            }
+        if (!n || (b[1] == 0 && m == 0))
+            return ""
+        sortn(b, n)
+        c = sprintf("  cpu %s", ms(q(b, n, .5)))
+        return m ? c sprintf(" rss %d", m) : c
+    }
     # value of "variant:op" in round r, or "" when not measured
     function val(key, r) {
         return ((key SUBSEP r) in v) ? v[key, r] : ""
@@ -99,9 +127,12 @@ for b in "${boards[@]}"; do
         if ($9 != 0) { failed[key]++; next }
         if (round == 0) { warm++; next }
         v[key, round] = $5
+        cpu[key, round] = $6 + $7
+        rss[key, round] = $8
         if (round > maxr) maxr = round
         if ($4 == "prepare" || $4 == "release") {
             pr[$3, $4, round] = $5
+            pc[$3, $4, round] = $6 + $7
             cyc[$3] = 1
         }
     }
@@ -113,10 +144,13 @@ for b in "${boards[@]}"; do
                     ck = k ":cycle"
                     if (!(ck in seen)) { seen[ck] = 1; cycles[k] = 1 }
                     v[ck, r] = pr[k, "prepare", r] + pr[k, "release", r]
+                    cpu[ck, r] = pc[k, "prepare", r] + pc[k, "release", r]
+                    rss[ck, r] = 0
                 }
         printf "\n== %s board%s\n", board, info != "" ? ": " info : ""
         printf "wall time, ms: median [p25..p75] (min..max) over the " \
-            "rounds; n = rounds\n"
+            "rounds; n = rounds;\ncpu: median user+system ms of the " \
+            "process(es); rss: their peak resident KiB\n"
         printf "%-26s %3s  %s\n", "variant:op", "n", "wall ms"
         for (i = 1; i <= nkeys; i++) {
             key = keys[i]
@@ -125,7 +159,8 @@ for b in "${boards[@]}"; do
                 if (val(key, r) != "") a[++n] = val(key, r)
             f = failed[key] ? sprintf("  (%d failed)", failed[key]) : ""
             if (n)
-                printf "%-26s %3d  %s%s\n", key, n, fmt_ms(a, n), f
+                printf "%-26s %3d  %s%s%s\n", key, n, fmt_ms(a, n),
+                    extra(key), f
             else
                 printf "%-26s %3d  -%s\n", key, 0, f
             split(key, kv, ":")
@@ -135,7 +170,8 @@ for b in "${boards[@]}"; do
                 for (r = 1; r <= maxr; r++)
                     if (val(ck, r) != "") a[++n] = val(ck, r)
                 if (n)
-                    printf "%-26s %3d  %s\n", ck, n, fmt_ms(a, n)
+                    printf "%-26s %3d  %s%s\n", ck, n, fmt_ms(a, n),
+                        extra(ck)
             }
         }
         nc = split(comps, lines, "\n")
@@ -146,10 +182,14 @@ for b in "${boards[@]}"; do
             n = 0
             for (r = 1; r <= maxr; r++) {
                 x = val(c[4], r); y = val(c[5], r)
-                if (x == "" || y == "" || y == 0)
+                if (x == "" || y == "" || (y == 0 && c[3] != "minus"))
                     continue
                 if (c[3] == "ratio") {
                     a[++n] = x / y
+                } else if (c[3] == "minus") {
+                    a[++n] = (x - y) / 1000
+                } else if (c[3] == "rss") {
+                    a[++n] = rss[c[4], r] - rss[c[5], r]
                 } else {
                     z = val(c[6], r)
                     if (z == "" || z == 0)
@@ -161,7 +201,19 @@ for b in "${boards[@]}"; do
                 continue
             if (!hdr++)
                 printf "\nper-round comparisons: median [p25..p75]\n"
-            s = fmt_x(a, n)
+            if (c[3] == "minus") {
+                sortn(a, n)
+                med = q(a, n, .5)
+                s = sprintf("%+6.1f [%+.1f..%+.1f] ms", med, q(a, n, .25),
+                    q(a, n, .75))
+            } else if (c[3] == "rss") {
+                sortn(a, n)
+                med = q(a, n, .5)
+                s = sprintf("%+6d [%+d..%+d] KiB", med, q(a, n, .25),
+                    q(a, n, .75))
+            } else {
+                s = fmt_x(a, n)
+            }
             g = ""
             if (c[7] ~ /^<= /) {
                 lim = substr(c[7], 4) + 0

@@ -45,6 +45,14 @@ say() { printf '==> %s\n' "$*"; }
 # shellcheck disable=SC2317  # called from the sourced board scripts
 step_detail() { printf '    %s\n' "$*"; }
 
+# host_load - the host's load average and how many QEMUs run besides ours
+# (other jobs on the same cores make every figure noisier)
+host_load() {
+    local n
+    n=$(pgrep -c -x qemu-system-x86) || true
+    echo "load $(cut -d' ' -f1 /proc/loadavg), ${n:-0} QEMU running"
+}
+
 # collect SERIAL BOARD - the payload's lines into $out/BOARD*.csv
 collect() {
     local serial=$1 board=$2 hdr
@@ -63,9 +71,9 @@ collect() {
     {
         echo "board,key,value"
         sed -n -E "s/^.*XVF-BENCH fp,/$board,/p" "$out/$board-serial.txt" |
-            grep -E "^$board,[a-z0-9_.-]+,[^,]*$"
+            grep -E "^$board,[A-Za-z0-9_.-]+,[^,]*$"
     } >"$out/$board-footprint.csv"
-    grep -a -E 'XVF-BENCH-(NOTE|INFO|END)' "$out/$board-serial.txt" |
+    grep -a -E 'XVF-BENCH-(NOTE|INFO|END|HOST)' "$out/$board-serial.txt" |
         sed 's/^.*XVF-BENCH-/    /'
     echo "    $(($(wc -l <"$out/$board.csv") - 1)) measurements in" \
         "$BUILD/bench/$board.csv"
@@ -73,7 +81,7 @@ collect() {
 }
 
 part_domd() {
-    local work=$out/domd k rc=0
+    local work=$out/domd k rc=0 host0
     XVF_TOP=$top
     # shellcheck source=tests/domd/board.sh
     . tests/domd/board.sh
@@ -90,18 +98,21 @@ part_domd() {
         -f bench/guest/domd-bench.sh=/bench/domd-bench.sh \
         -o "$work/bench.cpio.gz" >/dev/null || return 1
     cat "$work/bench.cpio.gz" >>"$work/initrd"
-    say "DomD board: $rounds rounds (QEMU TCG; ~$((rounds * 6 + 20)) s)"
+    say "DomD board: $rounds rounds (QEMU TCG; ~$((rounds * 13 + 20)) s)"
+    host0=$(host_load)
     XVF_BOARD_APPEND="xvf.loglevel=1 xvf.bench_rounds=$rounds" \
         XEN_VF_DOMD_TIMEOUT=${XEN_VF_BENCH_DOMD_TIMEOUT:-900} \
         board_boot "$work/initrd" "$k" "$work" "$work/serial.log" \
         /bench/domd-bench.sh || rc=$?
+    echo "XVF-BENCH-HOST before: $host0; after: $(host_load)" \
+        >>"$work/serial.log"
     [ "$rc" -eq 0 ] || echo "    QEMU exit $rc$([ "$rc" -eq 124 ] &&
         echo ' (timeout)')"
     collect "$work/serial.log" domd
 }
 
 part_xen() {
-    local work=$out/xen-board cache=$XEN_VF_CACHE state log rc=0 f
+    local work=$out/xen-board cache=$XEN_VF_CACHE state log rc=0 f host0
     local xen_gz=${XEN_VF_XEN_GZ:-/boot/xen-4.17-amd64.gz} img
     state=$work/state
     log=$out/xen-build.log
@@ -118,18 +129,22 @@ part_xen() {
         -b "$BUILD/bench/xvf-bench-floor=/bench/bin/xvf-bench-floor" \
         -b "$BUILD/bench/xvf-bench-time=/bench/bin/xvf-bench-time" \
         -b "$BUILD/bench/xvf-bench-xs=/bench/bin/xvf-bench-xs" \
+        -f "$BUILD/bench/pv-stub=/bench/pv-stub" \
         -f bench/guest/dom0-bench.sh=/bench/dom0-bench.sh \
         -o "$work/bench.cpio.gz" >/dev/null || return 1
     img=$work/dom0-bench.cpio.gz
     cat "$(cat "$state/dom0")" "$work/bench.cpio.gz" >"$img" || return 1
     say "Xen board: $xen_rounds + $xen_pair_rounds rounds (QEMU TCG;" \
-        "~$((90 + xen_rounds * 40 + xen_pair_rounds * 40)) s)"
+        "~$((120 + (xen_rounds + 1) * 45 + (xen_pair_rounds + 1) * 45)) s)"
+    host0=$(host_load)
     tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
         -k "$(cat "$state/kdir")/vmlinuz" -i "$img" -d "$work" \
         -t "${XEN_VF_BENCH_XEN_TIMEOUT:-1200}" \
         -a "xvf.loglevel=1 xvf.run=/bench/dom0-bench.sh \
 xvf.bench_rounds=$xen_rounds xvf.bench_pair_rounds=$xen_pair_rounds" ||
         rc=$?
+    echo "XVF-BENCH-HOST before: $host0; after: $(host_load)" \
+        >>"$work/serial.log"
     [ "$rc" -eq 0 ] || echo "    QEMU exit $rc$([ "$rc" -eq 124 ] &&
         echo ' (timeout)')"
     # Sizes, from the build.

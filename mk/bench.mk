@@ -15,7 +15,8 @@ BENCH_DIR := $(BUILD)/bench
 BENCH_FLOOR := $(BENCH_DIR)/xvf-bench-floor
 BENCH_TIME := $(BENCH_DIR)/xvf-bench-time
 BENCH_XS := $(BENCH_DIR)/xvf-bench-xs
-BENCH_TOOLS := $(BENCH_FLOOR) $(BENCH_TIME) $(BENCH_XS)
+BENCH_PV_STUB := $(BENCH_DIR)/pv-stub
+BENCH_TOOLS := $(BENCH_FLOOR) $(BENCH_TIME) $(BENCH_XS) $(BENCH_PV_STUB)
 
 # The floor links libnvme and nothing of libxenvf.
 $(BENCH_FLOOR): $(BUILD)/bench/floor.o
@@ -26,6 +27,12 @@ $(BENCH_TIME): $(BUILD)/bench/timeit.o
 
 $(BENCH_XS): $(BUILD)/bench/xs-req.o $(LIBXENVF)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The kernel of the Xen board's benchmark guests (they never run).
+$(BENCH_PV_STUB): bench/pv-stub.S bench/pv-stub.lds
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,-T,bench/pv-stub.lds \
+		-Wl,--build-id=none -o $@ bench/pv-stub.S
 
 .PHONY: bench bench-domd bench-xen bench-tools
 bench-tools: $(BENCH_TOOLS)

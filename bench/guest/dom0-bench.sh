@@ -9,6 +9,8 @@
 #   xenstore    a request written to xenstore as the libxl provider
 #               writes it -> xen-vfd answers ready; op=release -> xen-vfd
 #               removed the request (xvf-bench-xs); for a paused domain
+#   xenstore-noscript  the same with xen-vfd restarted without its
+#               hotplug script (-S ""), and restarted with it afterwards
 #   hotplug     the hotplug script xen-vfd runs around them (xen-vf add /
 #               remove), alone, on a scratch xenstore path
 #   create-vf   xl create -p with pci = [ "vf:nvme0/ns2" ]; xl destroy;
@@ -18,6 +20,10 @@
 #   sequential  two guests, vf:nvme0/ns2 and vf:nvme0/ns3, one xl create
 #               after the other
 #   concurrent  the same two xl create started together
+#
+# The guests are PV, created paused (-p) and never run; their kernel is
+# bench/pv-stub.S, so that xl create does not spend seconds of emulated
+# CPU decompressing a real kernel (the same in every variant, but noise).
 #
 # and at the end xen-vfd's footprint: context switches and CPU while idle,
 # VmRSS / VmHWM / RssAnon, CPU per request (from the xenstore rounds).
@@ -95,14 +101,19 @@ released() {
     [ "$(journal_count)" = 0 ] && [ "$(xs_children "$XS_AREA")" = 0 ]
 }
 
+# Microseconds of the wall clock (busybox date has no %N).
+now_us() {
+    echo "${EPOCHREALTIME/./}"
+}
+
 # wait_released ROUND VARIANT - time until xen-vfd has released everything
 wait_released() {
     local t0 t1
-    t0=$(date +%s%N)
+    t0=$(now_us)
     wait_for 60 "xen-vfd to release" released ||
         { note "$2: not released within 60 s"; return 1; }
-    t1=$(date +%s%N)
-    row "$1" "$2" released $(((t1 - t0) / 1000))
+    t1=$(now_us)
+    row "$1" "$2" released $((t1 - t0))
 }
 
 v_floor() {
@@ -119,28 +130,55 @@ v_engine() {
     timed "$1" engine release xen-vfctl release --local "$SPEC"
 }
 
-# vfd_cpu_rows ROUND OP BEFORE AFTER - xen-vfd's CPU between two vfd_cpu
+# vfd_cpu_rows ROUND OP BEFORE AFTER VARIANT - xen-vfd's CPU between two
+# vfd_cpu, as VARIANT-cpu (itself) and VARIANT-cpu-script (its children)
 vfd_cpu_rows() {
     local s0 c0 s1 c1
     read -r s0 c0 <<<"$3"
     read -r s1 c1 <<<"$4"
-    row "$1" vfd-cpu "$2" $(((s1 - s0) / 1000))
-    row "$1" vfd-cpu-script "$2" $((c1 - c0))
+    row "$1" "$5-cpu" "$2" $(((s1 - s0) / 1000))
+    row "$1" "$5-cpu-script" "$2" $((c1 - c0))
+}
+
+# xs_cycle ROUND NAME - one request and its release through xen-vfd
+xs_cycle() {
+    local a us
+    a=$(vfd_cpu)
+    timed "$1" "$2" prepare xvf-bench-xs prepare "$OWNER" 0 "$SPEC" ||
+        return 1
+    vfd_cpu_rows "$1" prepare "$a" "$(vfd_cpu)" "$2"
+    read -r us _ <"$OUT"
+    row "$1" "$2-answer" prepare "$us"
+    a=$(vfd_cpu)
+    timed "$1" "$2" release xvf-bench-xs release "$OWNER" 0 || return 1
+    vfd_cpu_rows "$1" release "$a" "$(vfd_cpu)" "$2"
+    read -r us <"$OUT"
+    row "$1" "$2-answer" release "$us"
 }
 
 v_xenstore() {
-    local a us
-    a=$(vfd_cpu)
-    timed "$1" xenstore prepare xvf-bench-xs prepare "$OWNER" 0 "$SPEC" ||
-        return 1
-    vfd_cpu_rows "$1" prepare "$a" "$(vfd_cpu)"
-    read -r us _ <"$OUT"
-    row "$1" xenstore-answer prepare "$us"
-    a=$(vfd_cpu)
-    timed "$1" xenstore release xvf-bench-xs release "$OWNER" 0 || return 1
-    vfd_cpu_rows "$1" release "$a" "$(vfd_cpu)"
-    read -r us <"$OUT"
-    row "$1" xenstore-answer release "$us"
+    xs_cycle "$1" xenstore
+}
+
+# start_vfd [ARGS] - (re)start xen-vfd and wait until it says ready
+start_vfd() {
+    local old
+    if [ -s "$VFD_PID" ] && old=$(vfd_pid) && kill -0 "$old" 2>/dev/null
+    then
+        kill "$old"
+        wait_for 10 "xen-vfd $old to stop" sh -c "! kill -0 $old" ||
+            return 1
+    fi
+    xen-vfd -p "$VFD_PID" "$@" || return 1
+    wait_for 10 "xen-vfd ready" vfd_ready
+}
+
+v_xenstore_noscript() {
+    local rc=0
+    start_vfd -S "" || { note "xen-vfd -S '' did not start"; return 1; }
+    xs_cycle "$1" xenstore-noscript || rc=1
+    start_vfd || { note "xen-vfd did not restart"; return 1; }
+    return $rc
 }
 
 # The hotplug script with what xen-vfd gives it, on a path of its own.
@@ -156,6 +194,22 @@ v_hotplug() {
     xenstore-rm /local/domain/0/backend/vf-bench
 }
 
+# bench_cfg NAME PCI-ENTRIES - a PV guest that is created paused, never
+# runs, and whose kernel the builder loads in no time
+bench_cfg() {
+    cat >"$RUN/$1.cfg" <<EOF
+name = "$1"
+type = "pv"
+kernel = "/bench/pv-stub"
+memory = 16
+vcpus = 1
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+pci = [ $2 ]
+EOF
+}
+
 v_create_vf() {
     timed "$1" create-vf create xl create -p "$RUN/bvf.cfg" || return 1
     timed "$1" create-vf destroy xl destroy bvf || return 1
@@ -166,26 +220,72 @@ v_create_bdf() {
     local vf
     vf=$(xen-vfctl prepare --local "$SPEC") ||
         { note "create-bdf: xen-vfctl prepare failed"; return 1; }
-    write_cfg bbdf "\"$vf\"" "" 32
+    bench_cfg bbdf "\"$vf\""
     timed "$1" create-bdf create xl create -p "$RUN/bbdf.cfg" || return 1
     timed "$1" create-bdf destroy xl destroy bbdf || return 1
     xen-vfctl release --local "$vf" ||
         { note "create-bdf: xen-vfctl release failed"; return 1; }
 }
 
+# create_bg N - start xl create -p cN under xvf-bench-time, in the
+# background; its line goes to $T.N, its output to $OUT.N
+create_bg() {
+    xvf-bench-time -o "$T.$1" -- xl create -p "$RUN/c$1.cfg" \
+        >"$OUT.$1" 2>&1 &
+}
+
+# pair_rows ROUND VARIANT T0 RC1 RC2 - the whole and each create
+pair_rows() {
+    local t1 n ok=0
+    t1=$(now_us)
+    row "$1" "$2" both $((t1 - $3))
+    for n in 1 2; do
+        echo "XVF-BENCH run,$1,$2,c$n,$(cat "$T.$n")"
+    done
+    if [ "$4" -ne 0 ] || [ "$5" -ne 0 ]; then
+        note "$2: xl create failed: $(cat "$OUT.1" "$OUT.2" | tr '\n' ' ')"
+        ok=1
+    fi
+    return $ok
+}
+
+# destroy_pair ROUND VARIANT - both guests at once (each xl destroy of a
+# paused PV guest with a device waits 10 s for a backend that never
+# connects), then until xen-vfd has released both VFs
+destroy_pair() {
+    local a b rc=0
+    xl destroy c1 &
+    a=$!
+    xl destroy c2 &
+    b=$!
+    wait $a || rc=1
+    wait $b || rc=1
+    [ $rc -eq 0 ] || { note "$2: xl destroy failed"; return 1; }
+    wait_released "$1" "$2"
+}
+
 v_sequential() {
-    timed "$1" sequential both sh -c \
-        "xl create -p $RUN/c1.cfg && xl create -p $RUN/c2.cfg" || return 1
-    xl destroy c1 && xl destroy c2 || return 1
-    wait_released "$1" sequential
+    local t0 r1=0 r2=0
+    t0=$(now_us)
+    create_bg 1
+    wait $! || r1=$?
+    create_bg 2
+    wait $! || r2=$?
+    pair_rows "$1" sequential "$t0" $r1 $r2 || return 1
+    destroy_pair "$1" sequential
 }
 
 v_concurrent() {
-    timed "$1" concurrent both sh -c \
-        "xl create -p $RUN/c1.cfg & a=\$!; xl create -p $RUN/c2.cfg & \
-         b=\$!; wait \$a && wait \$b" || return 1
-    xl destroy c1 && xl destroy c2 || return 1
-    wait_released "$1" concurrent
+    local t0 a b r1=0 r2=0
+    t0=$(now_us)
+    create_bg 1
+    a=$!
+    create_bg 2
+    b=$!
+    wait $a || r1=$?
+    wait $b || r2=$?
+    pair_rows "$1" concurrent "$t0" $r1 $r2 || return 1
+    destroy_pair "$1" concurrent
 }
 
 # Nothing held, no guest but the owner: what every variant starts from.
@@ -254,14 +354,14 @@ idle_sample() {
     read -r s0 _ n0 </proc/"$pid"/schedstat
     c0=$(( $(status_kv "$pid" voluntary_ctxt_switches) + \
         $(status_kv "$pid" nonvoluntary_ctxt_switches) ))
-    r0=$(date +%s%N)
+    r0=$(now_us)
     sleep "$1"
-    r1=$(date +%s%N)
+    r1=$(now_us)
     read -r s1 _ n1 </proc/"$pid"/schedstat
     c1=$(( $(status_kv "$pid" voluntary_ctxt_switches) + \
         $(status_kv "$pid" nonvoluntary_ctxt_switches) ))
     fp "idle_$2_seconds" "$(awk -v a="$r0" -v b="$r1" \
-        'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
+        'BEGIN { printf "%.1f", (b - a) / 1e6 }')"
     fp "idle_$2_context_switches" $((c1 - c0))
     fp "idle_$2_timeslices" $((n1 - n0))
     fp "idle_$2_cpu_us" $(((s1 - s0) / 1000))
@@ -277,19 +377,18 @@ start_xen_daemons >/tmp/daemons.log 2>&1 ||
 wait_for 30 "/dev/${PF_NAME}n1" test -b "/dev/${PF_NAME}n1" ||
     { note "no $PF_NAME"; echo "XVF-BENCH-END fails=1"; exit 1; }
 pf_bdf >"$RUN/pf"
-xen-vfd -p "$VFD_PID" ||
-    { note "xen-vfd did not start"; echo "XVF-BENCH-END fails=1"; exit 1; }
 vfd_ready() {
     [ "$(xenstore-read /local/domain/0/drivers/xen-vf/status)" = ready ]
 }
-wait_for 10 "xen-vfd ready" vfd_ready
+start_vfd ||
+    { note "xen-vfd did not start"; echo "XVF-BENCH-END fails=1"; exit 1; }
 fp vfd_start_VmRSS_kB "$(status_kv "$(vfd_pid)" VmRSS)"
 fp vfd_start_RssAnon_kB "$(status_kv "$(vfd_pid)" RssAnon)"
 idle_sample "$IDLE" start
 
 # The guest the xenstore requests are for: it exists (xen-vfd checks) and
 # never runs.
-write_cfg owner "" "" 32
+bench_cfg owner ""
 xl create -p "$RUN/owner.cfg" >/tmp/owner.log 2>&1 ||
     { note "owner domain: $(tr '\n' ' ' </tmp/owner.log)"; \
       echo "XVF-BENCH-END fails=1"; exit 1; }
@@ -297,15 +396,16 @@ OWNER=$(xl domid owner)
 # The VF the hotplug script is told about (it only logs it).
 HOTPLUG_VF=$(cat "$RUN/pf")
 HOTPLUG_VF=${HOTPLUG_VF%.0}.1
-write_cfg bvf "\"$SPEC\"" "" 32
-write_cfg c1 '"vf:nvme0/ns2"' "" 32
-write_cfg c2 '"vf:nvme0/ns3"' "" 32
+bench_cfg bvf "\"$SPEC\""
+bench_cfg c1 '"vf:nvme0/ns2"'
+bench_cfg c2 '"vf:nvme0/ns3"'
 
 echo "XVF-BENCH-INFO board=xen $(xl info | sed -n 's/^xen_version *: /xen=/p')" \
     "dom0=$(uname -r) vcpus=$(grep -c ^processor /proc/cpuinfo)" \
     "rounds=$ROUNDS pair_rounds=$PAIR_ROUNDS"
 
-rounds "$ROUNDS" floor engine xenstore hotplug create-vf create-bdf
+rounds "$ROUNDS" floor engine xenstore xenstore-noscript hotplug create-vf \
+    create-bdf
 rounds "$PAIR_ROUNDS" sequential concurrent
 
 # --- footprint
@@ -314,6 +414,8 @@ idle_sample "$IDLE" end
 for k in VmRSS VmHWM RssAnon RssFile VmData; do
     fp "vfd_end_${k}_kB" "$(status_kv "$pid" "$k")"
 done
+fp vfd_end_Pss_kB "$(sed -n 's/^Pss: *\([0-9]*\).*/\1/p' \
+    /proc/"$pid"/smaps_rollup)"
 fp vfd_threads "$(status_kv "$pid" Threads)"
 fp vfd_fds "$(find /proc/"$pid"/fd -mindepth 1 | wc -l)"
 fp xenstored_VmRSS_kB "$(status_kv "$(cat /run/xen/xenstored.pid)" VmRSS)"
