@@ -224,6 +224,7 @@ int xvf_pci_describe(const char *bdf, char *buf, size_t len)
         pacc = pci_alloc();
         pacc->error = pci_error;
         pacc->warning = pci_quiet;
+        pacc->debug = pci_quiet;
         if (!pci_lookup_name(pacc, vname, sizeof(vname),
                              PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS,
                              vendor))

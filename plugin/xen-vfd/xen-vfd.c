@@ -239,9 +239,8 @@ int main(int argc, char **argv)
     d.cfg.bind_timeout_ms = 10000;
     d.script = XVF_SCRIPT_DIR "/xen-vf";
     d.script_timeout = 40;     /* Xen's hotplug budget */
-    d.cfg.state_dir = getenv("XEN_VF_STATE_DIR");
-    if (!d.cfg.state_dir)
-        d.cfg.state_dir = XVF_STATE_DIR;
+    d.cfg.state_dir = XVF_STATE_DIR;
+    xvf_engine_config_from_env(&d.cfg);
 
     while ((c = getopt_long(argc, argv, "Fp:s:d:S:vh", longopts, NULL)) != -1) {
         switch (c) {
