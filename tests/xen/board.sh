@@ -9,9 +9,9 @@
 #   h_xen_tools       make xen: xl/libxl with xen-patches/ (cached)
 #   h_domu_initramfs  busybox, pcifront + nvme modules, domu-test.sh
 #   h_dom0_initramfs  three concatenated cpio layers: the stable base
-#                     (busybox, bash, Xen tools, nvme-cli, modules, the domU
-#                     kernel; cached by inputs), our binaries and scripts,
-#                     and the patched libxl last so it wins
+#                     (busybox, bash, Xen tools, nvme-cli, ip, modules,
+#                     the domU kernel; cached by inputs), our binaries and
+#                     scripts, and the patched libxl last so it wins
 #
 # Needs: $state, $work, $cache, $BUILD, $xen_gz set by the caller.
 # shellcheck disable=SC2154
@@ -76,6 +76,8 @@ h_dom0_initramfs() {
         bins+=(-b "/usr/bin/$xs")
     done
     bins+=(-b /bin/bash -b /usr/sbin/nvme -b /usr/bin/flock)
+    # iproute2's ip (busybox's shows no "vf N" lines of the igb PF).
+    bins+=(-b /bin/ip=/usr/sbin/ip)
     # Xen's hotplug-script library, which hotplug-scripts/xen-vf sources.
     for xs in xen-hotplug-common.sh hotplugpath.sh logging.sh \
         xen-script-common.sh locking.sh; do
@@ -85,7 +87,7 @@ h_dom0_initramfs() {
     bins+=(-f /lib/x86_64-linux-gnu/libgcc_s.so.1=/lib/x86_64-linux-gnu/libgcc_s.so.1)
     base=$(scripts/mk-initramfs.sh -k "$k" -B "${bins[@]}" \
         -l xenfs -l xen-evtchn -l xen-gntdev -l xen-gntalloc \
-        -l xen-privcmd -l xen-pciback -l nvme \
+        -l xen-privcmd -l xen-pciback -l nvme -l igb \
         -f tests/lib/guest-init.sh=/init \
         -f "$k/vmlinuz=/xvf/domu/vmlinuz" \
         -c xen-dom0-base) || return 1

@@ -4,7 +4,7 @@
 # XVF-LOG markers (tests/lib/steps.sh, STEPS_ECHO=1); the host imports
 # them (steps_import_console) into its own job.
 #
-# Sections (xvf.jobs=a,b,... on dom0's command line; default vfd,neg):
+# Sections (xvf.jobs=a,b,... on dom0's command line; default vfd,neg,nic):
 #   base   host-boot, daemons-up (xenstored, xen-init-dom0, xenconsoled,
 #          xl info, xenstore rw), pf-ready (nvme0 is the SR-IOV PF, ns1
 #          reads back in DomD). Always runs.
@@ -20,6 +20,10 @@
 #          engine and during the add hook, each followed by a restart that
 #          must converge; a site hook that refuses; xl destroy of one of
 #          two guests; xl destroy releases; leak check
+#   nic    xen-vfd runs; the igb PF up, xl create with pci =
+#          [ "vf:<igb netdev>,mac=..." ]: the domU sees the 82576 VF
+#          (8086:10ca), ip link shows vf 0 with the MAC; xl destroy
+#          releases it (numvfs 0, no journal, no xenstore request)
 # Steps of a section need the base steps and the steps before them in
 # their section only, so one broken section does not block the others.
 set -uo pipefail
@@ -622,6 +626,97 @@ t_neg_destroy() {
     step_detail "xl destroy p1: released"
 }
 
+# --- nic: a NIC VF (QEMU's igb, 82576) by name to a PV domU
+
+NIC_MAC=02:16:3e:00:00:42
+
+# nic_pf: the igb PF's BDF (82576, 8086:10c9).
+nic_pf() {
+    local d
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10c9 ] || continue
+        echo "${d##*/}"
+        return 0
+    done
+    return 1
+}
+
+# The PF is brought up here (xen-vfd refuses a PF that is down); xl create
+# asks xen-vfd for a VF with a MAC, bound to pciback.
+t_nic_create() {
+    local pf ifc id st bdf drv l
+    pf=$(nic_pf) || { fail "no igb PF (8086:10c9)"; return 1; }
+    ifc=
+    for l in "/sys/bus/pci/devices/$pf"/net/*; do
+        [ -e "$l" ] && ifc=${l##*/}
+    done
+    [ -n "$ifc" ] || { fail "igb PF $pf has no netdev"; return 1; }
+    echo "$pf" >"$RUN/nic-pf"
+    echo "$ifc" >"$RUN/nic-if"
+    log "igb PF $pf = $ifc, totalvfs" \
+        "$(cat "/sys/bus/pci/devices/$pf/sriov_totalvfs")"
+    ip link set "$ifc" up || { fail "ip link set $ifc up"; return 1; }
+    write_cfg nic1 "\"vf:$ifc,mac=$NIC_MAC\"" "xvf.hold=1 xvf.wait=20"
+    cat "$RUN/nic1.cfg"
+    xl create "$RUN/nic1.cfg" 2>&1 | tee "$RUN/nic1.create"
+    [ "${PIPESTATUS[0]}" = 0 ] || { fail "xl create failed"; return 1; }
+    id=$(xl domid nic1) || { fail "nic1 not listed"; return 1; }
+    echo "$id" >"$RUN/nic1.id"
+    st=$(xenstore-read "$XS_AREA/$id/0/state")
+    bdf=$(xenstore-read "$XS_AREA/$id/0/bdf")
+    log "request $id/0: state=$st bdf=$bdf"
+    [ "$st" = ready ] || { fail "request state '$st'"; return 1; }
+    l=$(readlink "/sys/bus/pci/devices/$pf/virtfn0")
+    [ "${l##*/}" = "$bdf" ] || { fail "$bdf is not VF 0 of $pf"; return 1; }
+    journal_of "domain:$id" || { fail "no journal entry"; return 1; }
+    drv=$(readlink "/sys/bus/pci/devices/$bdf/driver")
+    [ "${drv##*/}" = pciback ] ||
+        { fail "VF $bdf bound to '${drv##*/}'"; return 1; }
+    ip link show "$ifc" | tee "$RUN/nic-link"
+    l=$(grep -E '^ +vf 0 ' "$RUN/nic-link")
+    [[ $l == *"link/ether $NIC_MAC "* ]] ||
+        { fail "ip link: vf 0 is '$l', not $NIC_MAC"; return 1; }
+    step_detail "nic1 (domain $id) got vf:$ifc = $bdf; vf 0 $NIC_MAC"
+}
+
+t_nic_guest() {
+    local glog line
+    glog=$(guest_log nic1)
+    wait_for "$GUEST_WAIT" "DOMU-DONE in $glog" grep -q 'DOMU-DONE' "$glog" ||
+        { cat "$glog" 2>/dev/null; fail "domU did not finish"; return 1; }
+    grep -a 'DOMU-' "$glog"
+    line=$(domu_line nic1 'DOMU-PCI ')
+    case $line in
+        *" 0x8086:0x10ca "*) ;;
+        *) fail "domU sees '${line:-nothing}', not the 82576 VF"; return 1 ;;
+    esac
+    step_detail "${line#*DOMU-PCI }"
+}
+
+t_nic_destroy() {
+    local id pf ifc n l
+    id=$(cat "$RUN/nic1.id")
+    pf=$(cat "$RUN/nic-pf")
+    ifc=$(cat "$RUN/nic-if")
+    xl destroy nic1 || { fail "xl destroy nic1 failed"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id" released_for "$id" ||
+        { fail "VF of domain $id not released"; return 1; }
+    grep xen-vfd /var/log/messages | tail -n 10
+    n=$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")
+    [ "$n" = 0 ] || { fail "sriov_numvfs of $pf is $n"; return 1; }
+    ip link show "$ifc" | tee "$RUN/nic-link"
+    l=$(grep -E '^ +vf 0 ' "$RUN/nic-link")
+    if [ -n "$l" ] && [[ $l != *"link/ether 00:00:00:00:00:00"* ]]; then
+        fail "vf 0 not reset: '$l'"
+        return 1
+    fi
+    [ "$(journal_count)" = 0 ] || { fail "journal entries left"; return 1; }
+    [ "$(xs_children "$XS_AREA")" = 0 ] ||
+        { xenstore-ls -f "$XS_AREA"; fail "xenstore requests left"; return 1; }
+    step_detail "nic1 destroyed: numvfs 0, no vf 0 MAC, no journal," \
+        "no xenstore request"
+}
+
 t_collect() {
     echo "--- xl list"
     xl list 2>/dev/null
@@ -708,6 +803,15 @@ if has_job neg; then
     step --needs neg-hold --timeout 90 neg-destroy-release -- t_neg_destroy
     step --needs neg-destroy-release neg-leak-check -- \
         leak_check "xl destroy"
+fi
+
+if has_job nic; then
+    if [ "$(step_status vfd-start)" = "" ]; then
+        step --needs $base vfd-start -- t_vfd_start
+    fi
+    step --needs vfd-start --timeout 90 nic-create -- t_nic_create
+    step --needs nic-create --timeout $gw nic-guest-sees-vf -- t_nic_guest
+    step --needs nic-create --timeout 90 nic-destroy-release -- t_nic_destroy
 fi
 
 step --needs pf-ready pf-still-works -- t_pf_still_works

@@ -50,7 +50,7 @@ while [ $i -lt "$wait_s" ]; do
     i=$((i + 1))
 done
 
-npci=0
+npci=0 nnvme=0
 for d in /sys/bus/pci/devices/*; do
     [ -e "$d" ] || continue
     drv=none
@@ -58,6 +58,7 @@ for d in /sys/bus/pci/devices/*; do
     echo "DOMU-PCI ${d##*/} $(cat "$d/vendor"):$(cat "$d/device")" \
         "class=$(cat "$d/class") driver=$drv"
     npci=$((npci + 1))
+    case $(cat "$d/class") in 0x0108*) nnvme=$((nnvme + 1)) ;; esac
 done
 
 # Namespaces, found through sysfs rather than guessed device names. With
@@ -87,8 +88,9 @@ ctrl_of() {
     echo "$c"
 }
 
+# Namespaces only behind an NVMe controller (a NIC VF has none to wait for).
 nblk=0
-if [ $npci -gt 0 ]; then
+if [ $nnvme -gt 0 ]; then
     i=0
     found=0
     while [ $i -lt "$wait_s" ] && [ $found = 0 ]; do

@@ -19,6 +19,9 @@
 #           tests/domd/qemu-run.sh
 #           nsid 1 attached to the primary (DomD's own disk)
 #           nsid 2, 3, 4 detached (for VFs)
+#   00:05.0 pcie-root-port -> 02:00.0 igb PF [8086:10c9] (82576, SR-IOV,
+#           7 VFs [8086:10ca]), user netdev with restrict=on, the same NIC
+#           as tests/domd/qemu-run.sh
 # Each ns<N>.img is a 64 MiB sparse file whose first sector starts with
 # "XVF-SIG ns<N>\n", so a guest can tell which namespace it reads.
 # QEMU loads Xen as a multiboot kernel; "-initrd 'KERNEL ARGS,INITRD'"
@@ -98,6 +101,9 @@ args=(
     -device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x4
     -device nvme-subsys,id=subsys0,nqn=subsys0
     -device "$nvme"
+    -device pcie-root-port,id=rp1,chassis=2,slot=2,bus=pcie.0,addr=0x5
+    -netdev user,id=net0,restrict=on
+    -device igb,bus=rp1,netdev=net0,id=igb0
 )
 for n in 1 2 3 4; do
     att=

@@ -15,7 +15,7 @@
 #   XEN_VF_XEN_GZ        hypervisor (default /boot/xen-4.17-amd64.gz)
 #   XEN_VF_BOARD_TIMEOUT seconds before QEMU is killed (default 900)
 #   XEN_VF_CONSOLE=1     copy the board's console to stdout
-#   XEN_VF_XEN_JOBS      dom0's sections (default vfd,neg; also: local),
+#   XEN_VF_XEN_JOBS      dom0's sections (default vfd,neg,nic; also: local),
 #                        see tests/xen/dom0-test.sh
 #   XEN_VF_XEN_STOP_BEFORE_BOARD=1   only build the pieces (make xen-cache)
 set -uo pipefail
@@ -32,7 +32,7 @@ cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 work=$top/$BUILD/xen-board
 xen_gz=${XEN_VF_XEN_GZ:-/boot/xen-4.17-amd64.gz}
 board_tmo=${XEN_VF_BOARD_TIMEOUT:-900}
-jobs=${XEN_VF_XEN_JOBS:-vfd,neg}
+jobs=${XEN_VF_XEN_JOBS:-vfd,neg,nic}
 export XEN_VF_CACHE=$cache
 
 mkdir -p "$work"
