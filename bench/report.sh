@@ -21,12 +21,14 @@ boards=("$@")
 #   ratio  A / B               (A, B: variant:op)
 #   minus  A - B, in ms
 #   rss    peak RSS of A - peak RSS of B, in KiB
+#   mratio median of A / median of B, B from BOARD-host.csv (not paired)
 #   diff   (A - B) / C
 #   goal   "<= X" or empty
 comparisons='
 domd|engine / floor, prepare|ratio|engine:prepare|floor:prepare||<= 1.15
 domd|engine / floor, release|ratio|engine:release|floor:release||<= 1.15
 domd|engine / floor, prepare+release|ratio|engine:cycle|floor:cycle||<= 1.15
+domd|emulation slowdown: xen-vfctl check, board / host|mratio|calib:check|calib:check||
 domd|engine - floor, prepare|minus|engine:prepare|floor:prepare||
 domd|engine - floor, prepare+release|minus|engine:cycle|floor:cycle||
 domd|engine / floor, driver pci-stub, prepare|ratio|engine-stub:prepare|floor-stub:prepare||<= 1.15
@@ -63,6 +65,8 @@ for b in "${boards[@]}"; do
     host=$(grep -a -o 'XVF-BENCH-HOST.*' "$dir/$b-serial.txt" 2>/dev/null |
         tail -n 1 | sed 's/XVF-BENCH-HOST //')
     [ -z "$host" ] || info="$info; host $host"
+    files=("$csv")
+    [ ! -s "$dir/$b-host.csv" ] || files+=("$dir/$b-host.csv")
     awk -F, -v board="$b" -v info="$info" -v comps="$comparisons" '
     function sortn(a, n,    i, j, t) {
         for (i = 2; i <= n; i++) {
@@ -116,7 +120,12 @@ for b in "${boards[@]}"; do
     function val(key, r) {
         return ((key SUBSEP r) in v) ? v[key, r] : ""
     }
-    NR == 1 { next }
+    FNR == 1 { next }
+    $1 == "host" {
+        if ($9 == 0 && $2 != 0)
+            hv[$3 ":" $4, ++hn[$3 ":" $4]] = $5
+        next
+    }
     $1 != board { next }
     {
         round = $2; key = $3 ":" $4
@@ -180,6 +189,22 @@ for b in "${boards[@]}"; do
             if (split(lines[i], c, "|") < 7 || c[1] != board)
                 continue
             n = 0
+            if (c[3] == "mratio") {
+                m = hn[c[5]]
+                for (r = 1; r <= m; r++) b2[r] = hv[c[5], r]
+                for (r = 1; r <= maxr; r++)
+                    if (val(c[4], r) != "") a[++n] = val(c[4], r)
+                if (!n || !m)
+                    continue
+                sortn(a, n)
+                sortn(b2, m)
+                if (!hdr++)
+                    printf "\nper-round comparisons: median [p25..p75]\n"
+                printf "%-52s %5.1f  (medians: %s ms here, %s ms on the " \
+                    "host)\n", c[2], q(a, n, .5) / q(b2, m, .5),
+                    ms(q(a, n, .5)), ms(q(b2, m, .5))
+                continue
+            }
             for (r = 1; r <= maxr; r++) {
                 x = val(c[4], r); y = val(c[5], r)
                 if (x == "" || y == "" || (y == 0 && c[3] != "minus"))
@@ -225,7 +250,7 @@ for b in "${boards[@]}"; do
         if (warm)
             printf "(round 0, %d measurements, was a warm-up and is " \
                 "left out)\n", warm
-    }' "$csv"
+    }' "${files[@]}"
     if [ -s "$dir/$b-steps.csv" ] &&
         [ "$(wc -l <"$dir/$b-steps.csv")" -gt 1 ]; then
         awk -F, '

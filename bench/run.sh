@@ -19,9 +19,13 @@
 # on the serial console; they are kept as CSV in $BUILD/bench/ and
 # bench/report.sh prints the table at the end.
 #
-# Env: XEN_VF_BENCH_ROUNDS (DomD rounds, default 15),
+# Env: XEN_VF_BENCH_ROUNDS (DomD rounds, default 10),
 #      XEN_VF_BENCH_XEN_ROUNDS (Xen rounds, default 5),
 #      XEN_VF_BENCH_XEN_PAIR_ROUNDS (rounds of two guests, default 3),
+#      XEN_VF_BENCH_XEN_SMP (vCPUs of the Xen board, default 1: with 2,
+#      a neighbour's QEMU on the same 2 cores preempts one vCPU while the
+#      other spins on a lock it holds, and operations took 10 times as
+#      long now and then),
 #      XEN_VF_CACHE, XEN_VF_XEN_GZ as for the test tiers.
 # Exit status: 0 when every part ran and every measurement succeeded.
 set -uo pipefail
@@ -30,7 +34,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
 out=$top/$BUILD/bench
-rounds=${XEN_VF_BENCH_ROUNDS:-15}
+rounds=${XEN_VF_BENCH_ROUNDS:-10}
 xen_rounds=${XEN_VF_BENCH_XEN_ROUNDS:-5}
 xen_pair_rounds=${XEN_VF_BENCH_XEN_PAIR_ROUNDS:-3}
 export XEN_VF_CACHE=${XEN_VF_CACHE:-/var/cache/xen-vf}
@@ -80,6 +84,19 @@ collect() {
     grep -a -q 'XVF-BENCH-END fails=0' "$out/$board-serial.txt"
 }
 
+# calibrate - xen-vfctl check on the host, as the board's calib variant
+# runs it, for the emulation's slowdown
+calibrate() {
+    local i
+    echo "board,round,variant,op,wall_us,user_us,sys_us,maxrss_kib,rc"
+    for ((i = 0; i <= rounds; i++)); do
+        "$BUILD/bench/xvf-bench-time" -o "$out/calib.t" -- \
+            "$BUILD/xen-vfctl" check vf:nvme0/ns2 >/dev/null 2>&1
+        echo "host,$i,calib,check,$(cat "$out/calib.t")"
+    done
+    rm -f "$out/calib.t"
+}
+
 part_domd() {
     local work=$out/domd k rc=0 host0
     XVF_TOP=$top
@@ -98,6 +115,7 @@ part_domd() {
         -f bench/guest/domd-bench.sh=/bench/domd-bench.sh \
         -o "$work/bench.cpio.gz" >/dev/null || return 1
     cat "$work/bench.cpio.gz" >>"$work/initrd"
+    calibrate >"$out/domd-host.csv"
     say "DomD board: $rounds rounds (QEMU TCG; ~$((rounds * 13 + 20)) s)"
     host0=$(host_load)
     XVF_BOARD_APPEND="xvf.loglevel=1 xvf.bench_rounds=$rounds" \
@@ -137,7 +155,8 @@ part_xen() {
     say "Xen board: $xen_rounds + $xen_pair_rounds rounds (QEMU TCG;" \
         "~$((120 + (xen_rounds + 1) * 45 + (xen_pair_rounds + 1) * 45)) s)"
     host0=$(host_load)
-    tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
+    XEN_VF_QEMU_SMP=${XEN_VF_BENCH_XEN_SMP:-1} \
+        tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
         -k "$(cat "$state/kdir")/vmlinuz" -i "$img" -d "$work" \
         -t "${XEN_VF_BENCH_XEN_TIMEOUT:-1200}" \
         -a "xvf.loglevel=1 xvf.run=/bench/dom0-bench.sh \

@@ -411,7 +411,7 @@ rounds "$PAIR_ROUNDS" sequential concurrent
 # --- footprint
 pid=$(vfd_pid)
 idle_sample "$IDLE" end
-for k in VmRSS VmHWM RssAnon RssFile VmData; do
+for k in VmRSS VmHWM RssAnon RssFile RssShmem VmData; do
     fp "vfd_end_${k}_kB" "$(status_kv "$pid" "$k")"
 done
 fp vfd_end_Pss_kB "$(sed -n 's/^Pss: *\([0-9]*\).*/\1/p' \

@@ -14,19 +14,22 @@
 #   engine-stub    as engine, driver pci-stub
 #   engine-fsync   as engine, state directory on ext2 on nvme0n1, so that
 #                  the journal's fsync reaches the (emulated) disk
+#   calib          xen-vfctl check SPEC: start, dynamic linking, parsing,
+#                  no device; bench/run.sh times the same on the host, so
+#                  the ratio says how much slower the emulated CPU runs
 #
 # Output on the console, one line each, for the host to collect:
 #   XVF-BENCH run,ROUND,VARIANT,OP,WALL_US,USER_US,SYS_US,MAXRSS_KIB,RC
 #   XVF-BENCH step,ROUND,VARIANT,OP,STEP,US    (floor and seed only)
 #   XVF-BENCH-NOTE text
-# Kernel command line: xvf.bench_rounds=N (default 15), xvf.bench_only=A,B
+# Kernel command line: xvf.bench_rounds=N (default 10), xvf.bench_only=A,B
 set -uo pipefail
 export PATH=/bench/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # shellcheck source=tests/domd/guest/lib.sh
 . /xvf/lib.sh
 
-ROUNDS=15
+ROUNDS=10
 ONLY=
 read -r -a words </proc/cmdline
 for w in "${words[@]}"; do
@@ -99,6 +102,7 @@ v_engine() {
 
 run_variant() {
     case $2 in
+        calib) timed "$1" calib check xen-vfctl check "$SPEC" ;;
         floor) v_floor "$1" floor nvme ;;
         floor-stub) v_floor "$1" floor-stub pci-stub ;;
         seed) v_seed "$1" ;;
@@ -128,7 +132,7 @@ setup_disk() {
         mount -t ext4 /dev/nvme0n1 "$MNT" && mkdir -p "$ST_DISK"
 }
 
-variants=(floor engine seed floor-stub engine-stub engine-fsync)
+variants=(floor engine seed floor-stub engine-stub engine-fsync calib)
 if [ -n "$ONLY" ]; then
     IFS=, read -r -a variants <<<"$ONLY"
 fi
