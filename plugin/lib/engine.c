@@ -224,6 +224,33 @@ int xvf_run_rollback(struct xvf_run *run, struct xvf_entry *e,
     return finish_pf(run, err);
 }
 
+static void fill_vf(struct xvf_vf *ret, const struct xvf_entry *e)
+{
+    memset(ret, 0, sizeof(*ret));
+    snprintf(ret->pf, sizeof(ret->pf), "%s", e->pf);
+    snprintf(ret->vf, sizeof(ret->vf), "%s", e->vf);
+    ret->scid = e->scid;
+    ret->nsid = e->nsid;
+}
+
+int xvf_run_finish(struct xvf_run *run, struct xvf_entry *e, int r,
+                   struct xvf_vf *ret, struct xvf_err *err)
+{
+    struct xvf_err rb = { 0 };
+
+    if (!r) {
+        e->state = XVF_ENTRY_READY;
+        r = xvf_run_save(run, e, err);
+    }
+    if (!r) {
+        fill_vf(ret, e);
+        return 0;
+    }
+    if (xvf_run_rollback(run, e, &rb))
+        xvf_err_append(err, "rollback failed too: %s", rb.msg);
+    return r;
+}
+
 static int run_lock(struct xvf_run *run, const struct xvf_engine_config *cfg,
                     const char *pf, int *lock, struct xvf_err *err)
 {
@@ -245,15 +272,6 @@ static void run_unlock(struct xvf_run *run, int lock)
     free(run->journal);
     run->journal = NULL;
     xvf_unlock_pf(lock);
-}
-
-static void fill_vf(struct xvf_vf *ret, const struct xvf_entry *e)
-{
-    memset(ret, 0, sizeof(*ret));
-    snprintf(ret->pf, sizeof(ret->pf), "%s", e->pf);
-    snprintf(ret->vf, sizeof(ret->vf), "%s", e->vf);
-    ret->scid = e->scid;
-    ret->nsid = e->nsid;
 }
 
 int xvf_prepare(const struct xvf_engine_config *cfg,

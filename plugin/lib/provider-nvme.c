@@ -420,23 +420,7 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     if (r)
         goto out;
     r = nvme_steps(&nr, spec, &e, pre_attached, numvfs, target, err);
-    if (!r) {
-        e.state = XVF_ENTRY_READY;
-        r = xvf_run_save(run, &e, err);
-    }
-    if (r) {
-        struct xvf_err rb = { 0 };
-
-        /* The first failure is the one to report. */
-        if (xvf_run_rollback(run, &e, &rb))
-            xvf_err_append(err, "rollback failed too: %s", rb.msg);
-        goto out;
-    }
-    memset(ret, 0, sizeof(*ret));
-    snprintf(ret->pf, sizeof(ret->pf), "%s", e.pf);
-    snprintf(ret->vf, sizeof(ret->vf), "%s", e.vf);
-    ret->scid = e.scid;
-    ret->nsid = e.nsid;
+    r = xvf_run_finish(run, &e, r, ret, err);
 out:
     if (nr.fd >= 0)
         close(nr.fd);

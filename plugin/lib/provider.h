@@ -96,6 +96,19 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
                      const char *why, struct xvf_err *err);
 
 /**
+ * xvf_run_finish() - end a provider's prepare of @e
+ * @r: the result of its steps
+ *
+ * On success marks @e ready and fills @ret; on failure (of the steps or of
+ * that last journal write) rolls @e back, keeping the first failure in
+ * @err and appending the rollback's own.
+ *
+ * Return: 0 or the first failure.
+ */
+int xvf_run_finish(struct xvf_run *run, struct xvf_entry *e, int r,
+                   struct xvf_vf *ret, struct xvf_err *err);
+
+/**
  * xvf_run_rollback() - undo @e: mark it releasing, let its provider undo
  * the device steps, drop the entry, and restore the PF when it was the
  * last. The first failure is reported; later steps are still tried.
