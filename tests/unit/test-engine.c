@@ -11,88 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "harness.h"
-#include "journal.h"
-#include "mock/mock.h"
+#include "fixture.h"
 
 #define PF "0000:01:00.0"
 
-struct fixture {
-    char *root;
-    char state[64];
-    char *before;
-    struct xvf_engine_config cfg;
-};
-
-static char *config_with(const char *preset, const char *extra)
-{
-    const char *base = xvf_mock_preset(preset);
-    char *text;
-
-    if (!base || asprintf(&text, "%s\n%s\n", base, extra) < 0)
-        abort();
-    return text;
-}
-
 static bool setup(struct fixture *fx, const char *config)
 {
-    memset(fx, 0, sizeof(*fx));
-    if (xvf_mock_mkroot(config, &fx->root)) {
-        FAIL("cannot build fake root");
-        return false;
-    }
-    snprintf(fx->state, sizeof(fx->state), "%s/.state", fx->root);
-    fx->cfg.state_dir = fx->state;
-    fx->before = xvf_mock_snapshot(fx->root);
-    xvf_mock_reset_counts(fx->root);
-    return fx->before != NULL;
-}
-
-static void teardown(struct fixture *fx)
-{
-    xvf_mock_destroy(fx->root);
-    free(fx->root);
-    free(fx->before);
-}
-
-static unsigned int journal_count(const struct fixture *fx)
-{
-    struct xvf_entry *list;
-    unsigned int n;
-
-    if (xvf_journal_list(fx->state, NULL, &list, &n))
-        return 999;
-    free(list);
-    return n;
-}
-
-/* The device and the journal are as before the first prepare. */
-static void check_unchanged(struct fixture *fx, const char *what)
-{
-    char *now = xvf_mock_snapshot(fx->root);
-    char *diff = now ? xvf_mock_diff(fx->before, now) : NULL;
-    struct xvf_pf_entry pfe;
-
-    CHECK(diff && !*diff, "%s: device changed:\n%s", what,
-          diff ? diff : "(no snapshot)");
-    CHECK_INT(journal_count(fx), 0, what);
-    CHECK_INT(xvf_journal_pf_load(fx->state, PF, &pfe), -ENOENT, what);
-    free(now);
-    free(diff);
-}
-
-static int prepare(struct fixture *fx, const char *text, const char *owner,
-                   struct xvf_vf *vf, struct xvf_err *err)
-{
-    struct xvf_spec spec;
-    int r;
-
-    xvf_err_clear(err);
-    r = xvf_spec_parse(text, &spec, err);
-    if (r)
-        return r;
-    return xvf_prepare(&fx->cfg, &spec, owner, vf, err);
+    return fx_setup(fx, config, PF);
 }
 
 static void test_prepare_release(void)
@@ -106,7 +31,7 @@ static void test_prepare_release(void)
 
     if (!setup(&fx, "qemu"))
         return;
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,driver=nvme", "local", &vf, &err),
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "local", &vf, &err),
               0, err.msg);
     CHECK_STR(vf.vf, "0000:01:00.1", "VF address from virtfn0");
     CHECK_INT(vf.scid, 1, "first free secondary");
@@ -116,36 +41,36 @@ static void test_prepare_release(void)
     CHECK_INT(sec.nvi, 1, "default vi");
     CHECK_INT(xvf_mock_ns_attached(fx.root, PF, 2, ids, &n), 0, "ns2");
     CHECK(n == 1 && ids[0] == 1, "ns2 attached to secondary 1 only");
-    CHECK_INT(journal_count(&fx), 1, "one journal entry");
+    CHECK_INT(fx_journal_count(&fx), 1, "one journal entry");
 
     /* Same spec, same owner: the same VF, no device command. */
     xvf_mock_reset_counts(fx.root);
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,driver=nvme", "local", &vf, &err),
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "local", &vf, &err),
               0, err.msg);
     CHECK_STR(vf.vf, "0000:01:00.1", "idempotent");
     /* ... for another owner it is refused */
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:7", &vf,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:7", &vf,
                       &err), -EBUSY, "other owner");
     CHECK(strstr(err.msg, "already prepared for local"), "%s", err.msg);
     /* ... and so is another spelling of a request for that namespace */
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:7", &vf, &err), -EBUSY,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:7", &vf, &err), -EBUSY,
               "namespace held");
     CHECK(strstr(err.msg, "already given to local"), "%s", err.msg);
 
     xvf_err_clear(&err);
     CHECK_INT(xvf_release(&fx.cfg, "vf:nvme0/ns2,driver=nvme", &err), 0,
               err.msg);
-    check_unchanged(&fx, "after release");
+    fx_unchanged(&fx, "after release");
     CHECK_INT(xvf_release(&fx.cfg, "0000:01:00.1", &err), -ENOENT,
               "release twice");
     CHECK(strstr(err.msg, "no VF prepared for 0000:01:00.1"), "%s",
           err.msg);
-    teardown(&fx);
+    fx_teardown(&fx);
 }
 
 static void test_two_vfs_and_exhaustion(void)
 {
-    char *config = config_with("qemu", "ns nsid=3\nns nsid=4");
+    char *config = fx_config("qemu", "ns nsid=3\nns nsid=4");
     struct xvf_vf vf1, vf2, vf3;
     struct xvf_mock_sec sec;
     struct fixture fx;
@@ -154,14 +79,14 @@ static void test_two_vfs_and_exhaustion(void)
     if (!setup(&fx, config))
         goto out;
     /* 8 VQ / 4 VI flexible, at most 4 / 2 per secondary: two use it all */
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2,vq=4,vi=2", "domain:1", &vf1,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,vq=4,vi=2", "domain:1", &vf1,
                       &err), 0, err.msg);
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns3,vq=4,vi=2", "domain:2", &vf2,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns3,vq=4,vi=2", "domain:2", &vf2,
                       &err), 0, err.msg);
     CHECK_STR(vf2.vf, "0000:01:00.2", "second VF");
     CHECK_INT(xvf_mock_secondary(fx.root, PF, 2, &sec), 0, "sec 2");
     CHECK(sec.online && sec.nvq == 4 && sec.nvi == 2, "sec 2 resources");
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns4", "domain:3", &vf3, &err), -ENOSPC,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns4", "domain:3", &vf3, &err), -ENOSPC,
               "no third secondary");
     CHECK(strstr(err.msg, "no free secondary controller"), "%s", err.msg);
 
@@ -170,13 +95,13 @@ static void test_two_vfs_and_exhaustion(void)
     CHECK_INT(xvf_mock_secondary(fx.root, PF, 2, &sec), 0, "sec 2");
     CHECK(sec.online, "second VF still online");
     /* Prepare after release: offline zeroed VQ/VI, so they are reassigned */
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns4", "domain:3", &vf3, &err), 0,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns4", "domain:3", &vf3, &err), 0,
               err.msg);
     CHECK_STR(vf3.vf, vf1.vf, "freed secondary reused");
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:2", &err), 1, err.msg);
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:3", &err), 1, err.msg);
-    check_unchanged(&fx, "after releasing all");
-    teardown(&fx);
+    fx_unchanged(&fx, "after releasing all");
+    fx_teardown(&fx);
 out:
     free(config);
 }
@@ -192,18 +117,18 @@ static void test_guide_board(void)
     /* Primary 0x41, ns2 attached to SCID 1 by the one-time setup */
     if (!setup(&fx, "board"))
         return;
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
               err.msg);
     CHECK_INT(vf.scid, 1, "the secondary the namespace is attached to");
     CHECK_STR(vf.vf, "0000:01:00.2", "VF address read from virtfn0");
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns1", "domain:2", &vf, &err), -EBUSY,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns1", "domain:2", &vf, &err), -EBUSY,
               "ns1 on primary 0x41");
     CHECK(strstr(err.msg, "primary controller 0x41"), "%s", err.msg);
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:1", &err), 1, err.msg);
     CHECK_INT(xvf_mock_ns_attached(fx.root, PF, 2, ids, &n), 0, "ns2");
     CHECK(n == 1 && ids[0] == 1, "ns2 left attached as the setup had it");
-    check_unchanged(&fx, "board after release");
-    teardown(&fx);
+    fx_unchanged(&fx, "board after release");
+    fx_teardown(&fx);
 }
 
 static const struct refusal {
@@ -256,7 +181,7 @@ static void test_refusals(void)
 
     for (i = 0; i < ARRAY_SIZE(refusals); i++) {
         t = &refusals[i];
-        config = t->extra ? config_with(t->config, t->extra)
+        config = t->extra ? fx_config(t->config, t->extra)
                           : strdup(t->config);
         if (!setup(&fx, config)) {
             free(config);
@@ -266,12 +191,12 @@ static void test_refusals(void)
             xvf_mock_pf_set(fx.root, PF, t->pf_set);
         free(fx.before);
         fx.before = xvf_mock_snapshot(fx.root);
-        CHECK_INT(prepare(&fx, t->spec, "domain:1", &vf, &err), t->code,
+        CHECK_INT(fx_prepare(&fx, t->spec, "domain:1", &vf, &err), t->code,
                   t->name);
         CHECK(strstr(err.msg, t->message), "%s: message '%s' lacks '%s'",
               t->name, err.msg, t->message);
-        check_unchanged(&fx, t->name);
-        teardown(&fx);
+        fx_unchanged(&fx, t->name);
+        fx_teardown(&fx);
         free(config);
     }
 }
@@ -292,12 +217,12 @@ static void test_unimplemented_command(void)
     f.opcode = 0x15;        /* Namespace Attachment */
     f.status = 0x4001;
     xvf_mock_set_fault(fx.root, &f);
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err),
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err),
               -EOPNOTSUPP, "attach not implemented");
     CHECK(strstr(err.msg, "does not implement"), "%s", err.msg);
     CHECK_HEX(err.nvme_status, 0x4001, "raw status kept");
-    check_unchanged(&fx, "after 0x4001");
-    teardown(&fx);
+    fx_unchanged(&fx, "after 0x4001");
+    fx_teardown(&fx);
 }
 
 /* Fail each operation of a good prepare in turn, by errno and by status. */
@@ -313,10 +238,10 @@ static void fault_loop(const char *config, const char *spec_text)
 
     if (!setup(&fx, config))
         return;
-    REQUIRE_INT(prepare(&fx, spec_text, "domain:1", &vf, &err), 0, err.msg);
+    REQUIRE_INT(fx_prepare(&fx, spec_text, "domain:1", &vf, &err), 0, err.msg);
     xvf_mock_counts(fx.root, &counts);
     ops = counts.ops;
-    teardown(&fx);
+    fx_teardown(&fx);
     REQUIRE(ops >= 8, "a prepare is at least 8 operations, saw %u", ops);
 
     for (mode = 0; mode < 2; mode++) {
@@ -333,12 +258,12 @@ static void fault_loop(const char *config, const char *spec_text)
             else
                 f.err = EIO;
             xvf_mock_set_fault(fx.root, &f);
-            CHECK(prepare(&fx, spec_text, "domain:1", &vf, &err) < 0,
+            CHECK(fx_prepare(&fx, spec_text, "domain:1", &vf, &err) < 0,
                   "%s: prepare succeeded", what);
             CHECK(err.msg[0], "%s: no message", what);
             xvf_mock_clear_fault(fx.root);
-            check_unchanged(&fx, what);
-            teardown(&fx);
+            fx_unchanged(&fx, what);
+            fx_teardown(&fx);
         }
     }
 }
@@ -385,18 +310,18 @@ static void test_killed_then_reconciled(void)
         pid = fork();
         if (pid == 0) {
             fx.cfg.step_cb = die_at_step;
-            prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err);
+            fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err);
             _exit(0);
         }
         waitpid(pid, &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 9,
               "child did not die at step %s", steps[i]);
-        CHECK(journal_count(&fx) == 1, "killed at %s: journal has the run",
+        CHECK(fx_journal_count(&fx) == 1, "killed at %s: journal has the run",
               steps[i]);
         xvf_err_clear(&err);
         CHECK_INT(xvf_reconcile(&fx.cfg, &err), 1, steps[i]);
-        check_unchanged(&fx, steps[i]);
-        teardown(&fx);
+        fx_unchanged(&fx, steps[i]);
+        fx_teardown(&fx);
     }
 }
 
@@ -415,16 +340,16 @@ static void test_killed_then_prepared(void)
     pid = fork();
     if (pid == 0) {
         fx.cfg.step_cb = die_at_step;
-        prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err);
+        fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err);
         _exit(0);
     }
     waitpid(pid, &status, 0);
-    CHECK_INT(prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
               err.msg);
-    CHECK_INT(journal_count(&fx), 1, "one entry");
+    CHECK_INT(fx_journal_count(&fx), 1, "one entry");
     CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
-    check_unchanged(&fx, "after release");
-    teardown(&fx);
+    fx_unchanged(&fx, "after release");
+    fx_teardown(&fx);
 }
 
 int main(void)

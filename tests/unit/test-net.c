@@ -25,10 +25,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
-#include "engine.h"
-#include "harness.h"
-#include "journal.h"
-#include "mock/mock.h"
+#include "fixture.h"
 #include "netlink.h"
 
 #define PF "0000:02:00.0"
@@ -301,92 +298,13 @@ static void test_msg_parse_link(void)
 
 /* --- the provider against the fake kernel ----------------------------- */
 
-struct fixture {
-    char *root;
-    char state[64];
-    char *before;
-    struct xvf_engine_config cfg;
-};
-
-static char *config_with(const char *preset, const char *extra)
-{
-    const char *base = xvf_mock_preset(preset);
-    char *text;
-
-    if (!base || asprintf(&text, "%s\n%s\n", base, extra ? extra : "") < 0)
-        abort();
-    return text;
-}
-
 static bool setup(struct fixture *fx, const char *extra)
 {
-    char *config = config_with("igb", extra);
-    int r;
+    char *config = fx_config("igb", extra);
+    bool ok = fx_setup(fx, config, PF);
 
-    memset(fx, 0, sizeof(*fx));
-    r = xvf_mock_mkroot(config, &fx->root);
     free(config);
-    if (r) {
-        FAIL("cannot build fake root: %s", strerror(-r));
-        return false;
-    }
-    snprintf(fx->state, sizeof(fx->state), "%s/.state", fx->root);
-    fx->cfg.state_dir = fx->state;
-    fx->cfg.bind_timeout_ms = 2000;
-    fx->before = xvf_mock_snapshot(fx->root);
-    xvf_mock_reset_counts(fx->root);
-    return fx->before != NULL;
-}
-
-static void rebase(struct fixture *fx)
-{
-    free(fx->before);
-    fx->before = xvf_mock_snapshot(fx->root);
-}
-
-static void teardown(struct fixture *fx)
-{
-    xvf_mock_destroy(fx->root);
-    free(fx->root);
-    free(fx->before);
-}
-
-static unsigned int journal_count(const struct fixture *fx)
-{
-    struct xvf_entry *list;
-    unsigned int n;
-
-    if (xvf_journal_list(fx->state, NULL, &list, &n))
-        return 999;
-    free(list);
-    return n;
-}
-
-static void check_unchanged(struct fixture *fx, const char *what)
-{
-    char *now = xvf_mock_snapshot(fx->root);
-    char *diff = now ? xvf_mock_diff(fx->before, now) : NULL;
-    struct xvf_pf_entry pfe;
-
-    CHECK(diff && !*diff, "%s: device changed:\n%s", what,
-          diff ? diff : "(no snapshot)");
-    CHECK_INT(journal_count(fx), 0, what);
-    CHECK_INT(xvf_journal_pf_load(fx->state, PF, &pfe), -ENOENT, what);
-    free(now);
-    free(diff);
-}
-
-static int prepare(struct fixture *fx, const char *text, const char *owner,
-                   struct xvf_vf *vf, struct xvf_err *err)
-{
-    struct xvf_spec spec;
-    int r;
-
-    xvf_err_clear(err);
-    r = xvf_spec_parse(text, &spec, err);
-    if (r)
-        return r;
-    return xvf_prepare(&fx->cfg, &spec, owner, vf, err);
+    return ok;
 }
 
 static char *sys_read(const struct fixture *fx, const char *rel, char *buf,
@@ -460,7 +378,7 @@ static void test_prepare_release(void)
 
     if (!setup(&fx, NULL))
         return;
-    REQUIRE_INT(prepare(&fx, spec, "domain:3", &vf, &err), 0, err.msg);
+    REQUIRE_INT(fx_prepare(&fx, spec, "domain:3", &vf, &err), 0, err.msg);
     CHECK_STR(vf.pf, PF, "PF");
     CHECK_STR(vf.vf, VF1, "first VF, from virtfn0");
     CHECK_STR(driver_of(&fx, VF1, buf, sizeof(buf)), "igbvf", "bound");
@@ -484,15 +402,15 @@ static void test_prepare_release(void)
     free(list);
 
     /* idempotent for its owner, refused for another */
-    CHECK_INT(prepare(&fx, spec, "domain:3", &vf, &err), 0, err.msg);
+    CHECK_INT(fx_prepare(&fx, spec, "domain:3", &vf, &err), 0, err.msg);
     CHECK_STR(vf.vf, VF1, "same VF again");
-    CHECK_INT(prepare(&fx, spec, "domain:4", &vf, &err), -EBUSY, "owner");
+    CHECK_INT(fx_prepare(&fx, spec, "domain:4", &vf, &err), -EBUSY, "owner");
     CHECK(strstr(err.msg, "already prepared for domain:3"), "%s", err.msg);
 
     xvf_err_clear(&err);
     CHECK_INT(xvf_release(&fx.cfg, spec, &err), 0, err.msg);
-    check_unchanged(&fx, "after release");
-    teardown(&fx);
+    fx_unchanged(&fx, "after release");
+    fx_teardown(&fx);
 }
 
 static void test_two_vfs(void)
@@ -505,9 +423,9 @@ static void test_two_vfs(void)
 
     if (!setup(&fx, NULL))
         return;
-    REQUIRE_INT(prepare(&fx, "vf:eth0,mac=" MAC1 ",vlan=5", "domain:1",
+    REQUIRE_INT(fx_prepare(&fx, "vf:eth0,mac=" MAC1 ",vlan=5", "domain:1",
                         &vf1, &err), 0, err.msg);
-    REQUIRE_INT(prepare(&fx, "vf:0000:02:00.0,spoofchk=off,trust=on,"
+    REQUIRE_INT(fx_prepare(&fx, "vf:0000:02:00.0,spoofchk=off,trust=on,"
                         "rate=100", "domain:2", &vf2, &err), 0, err.msg);
     CHECK_STR(vf1.vf, VF1, "first");
     CHECK_STR(vf2.vf, VF2, "second, by the PF's address, stride 2");
@@ -528,13 +446,13 @@ static void test_two_vfs(void)
     CHECK(v.trust == 1 && v.rate == 100, "VF 1 untouched");
 
     /* the freed VF is the next one given out */
-    CHECK_INT(prepare(&fx, "vf:eth0", "domain:3", &vf1, &err), 0, err.msg);
+    CHECK_INT(fx_prepare(&fx, "vf:eth0", "domain:3", &vf1, &err), 0, err.msg);
     CHECK_STR(vf1.vf, VF1, "freed VF reused without touching numvfs");
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:3", &err), 1, err.msg);
     CHECK_INT(xvf_release(&fx.cfg, VF2, &err), 0, err.msg);
     CHECK_INT(xvf_mock_nic_vf(fx.root, PF, 1, &v), 0, "VF 1");
-    check_unchanged(&fx, "after releasing both");
-    teardown(&fx);
+    fx_unchanged(&fx, "after releasing both");
+    fx_teardown(&fx);
 }
 
 static void test_exhaustion(void)
@@ -548,11 +466,11 @@ static void test_exhaustion(void)
     if (!setup(&fx, NULL))
         return;
     fx.cfg.net_numvfs = 2;
-    CHECK_INT(prepare(&fx, "vf:eth0", "domain:1", &vf, &err), 0, err.msg);
-    CHECK_INT(prepare(&fx, "vf:eth0,vlan=2", "domain:2", &vf, &err), 0,
+    CHECK_INT(fx_prepare(&fx, "vf:eth0", "domain:1", &vf, &err), 0, err.msg);
+    CHECK_INT(fx_prepare(&fx, "vf:eth0,vlan=2", "domain:2", &vf, &err), 0,
               err.msg);
     before = xvf_mock_snapshot(fx.root);
-    CHECK_INT(prepare(&fx, "vf:eth0,vlan=3", "domain:3", &vf, &err),
+    CHECK_INT(fx_prepare(&fx, "vf:eth0,vlan=3", "domain:3", &vf, &err),
               -ENOSPC, "third");
     CHECK(strstr(err.msg, "the 2 enabled VFs of eth0 (" PF ") are all in "
                  "use") && strstr(err.msg, "cannot grow"), "%s", err.msg);
@@ -565,25 +483,25 @@ static void test_exhaustion(void)
         free(diff);
     }
     free(before);
-    CHECK_INT(journal_count(&fx), 2, "two held");
+    CHECK_INT(fx_journal_count(&fx), 2, "two held");
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:1", &err), 1, err.msg);
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:2", &err), 1, err.msg);
-    check_unchanged(&fx, "after release");
-    teardown(&fx);
+    fx_unchanged(&fx, "after release");
+    fx_teardown(&fx);
 
     /* a PF with only two VFs: the hardware's limit */
     if (!setup(&fx, "nic bdf=0000:03:00.0 name=eth9 totalvfs=2"))
         return;
-    CHECK_INT(prepare(&fx, "vf:eth9", "domain:1", &vf, &err), 0, err.msg);
-    CHECK_INT(prepare(&fx, "vf:eth9,vlan=2", "domain:2", &vf, &err), 0,
+    CHECK_INT(fx_prepare(&fx, "vf:eth9", "domain:1", &vf, &err), 0, err.msg);
+    CHECK_INT(fx_prepare(&fx, "vf:eth9,vlan=2", "domain:2", &vf, &err), 0,
               err.msg);
-    CHECK_INT(prepare(&fx, "vf:eth9,vlan=3", "domain:3", &vf, &err),
+    CHECK_INT(fx_prepare(&fx, "vf:eth9,vlan=3", "domain:3", &vf, &err),
               -ENOSPC, "third");
     CHECK(strstr(err.msg, "all 2 VFs of eth9 (0000:03:00.0) are in use"),
           "%s", err.msg);
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:1", &err), 1, err.msg);
     CHECK_INT(xvf_release_owner(&fx.cfg, "domain:2", &err), 1, err.msg);
-    teardown(&fx);
+    fx_teardown(&fx);
 }
 
 static void test_vfs_in_use_outside(void)
@@ -598,10 +516,10 @@ static void test_vfs_in_use_outside(void)
         return;
     CHECK_STR(driver_of(&fx, "0000:03:10.0", buf, sizeof(buf)), "igbvf",
               "autoprobed");
-    CHECK_INT(prepare(&fx, "vf:eth9", "domain:1", &vf, &err), -ENOSPC,
+    CHECK_INT(fx_prepare(&fx, "vf:eth9", "domain:1", &vf, &err), -ENOSPC,
               "all taken by igbvf");
     CHECK(strstr(err.msg, "cannot grow"), "%s", err.msg);
-    check_unchanged(&fx, "VFs in use outside xen-vf");
+    fx_unchanged(&fx, "VFs in use outside xen-vf");
 
     /* One given back to the PF: that one is used, numvfs left alone. */
     xvf_mock_reset_counts(fx.root);
@@ -616,8 +534,8 @@ static void test_vfs_in_use_outside(void)
         CHECK(write(fd, "0000:03:10.2", 12) == 12, "unbind VF 2");
         close(fd);
     }
-    rebase(&fx);
-    CHECK_INT(prepare(&fx, "vf:eth9", "domain:1", &vf, &err), 0, err.msg);
+    fx_rebase(&fx);
+    CHECK_INT(fx_prepare(&fx, "vf:eth9", "domain:1", &vf, &err), 0, err.msg);
     CHECK_STR(vf.vf, "0000:03:10.2", "the free one");
     CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
     {
@@ -628,7 +546,7 @@ static void test_vfs_in_use_outside(void)
         free(now);
         free(diff);
     }
-    teardown(&fx);
+    fx_teardown(&fx);
 }
 
 static void test_bring_pf_up(void)
@@ -641,15 +559,15 @@ static void test_bring_pf_up(void)
     if (!setup(&fx, NULL))
         return;
     xvf_mock_pf_set(fx.root, PF, "ifup=0");
-    rebase(&fx);
-    CHECK_INT(prepare(&fx, "vf:eth0,mac=" MAC1, "domain:1", &vf, &err),
+    fx_rebase(&fx);
+    CHECK_INT(fx_prepare(&fx, "vf:eth0,mac=" MAC1, "domain:1", &vf, &err),
               -ENETDOWN, "PF down");
     CHECK(strstr(err.msg, "eth0 (" PF ") is down") &&
           strstr(err.msg, "bring_pf_up"), "%s", err.msg);
-    check_unchanged(&fx, "PF down");
+    fx_unchanged(&fx, "PF down");
 
     fx.cfg.bring_pf_up = true;
-    CHECK_INT(prepare(&fx, "vf:eth0,mac=" MAC1, "domain:1", &vf, &err), 0,
+    CHECK_INT(fx_prepare(&fx, "vf:eth0,mac=" MAC1, "domain:1", &vf, &err), 0,
               err.msg);
     CHECK_INT(xvf_mock_nic_vf(fx.root, PF, 0, &v), 0, "state");
     CHECK_INT(v.ifup, 1, "brought up");
@@ -657,7 +575,7 @@ static void test_bring_pf_up(void)
     CHECK_INT(xvf_mock_nic_vf(fx.root, PF, 0, &v), 0, "state");
     CHECK_INT(v.ifup, 1, "left up after release");
     CHECK(!memcmp(v.mac, "\0\0\0\0\0\0", 6), "VF state gone with the VFs");
-    teardown(&fx);
+    fx_teardown(&fx);
 }
 
 static const struct refusal {
@@ -715,10 +633,10 @@ static void test_refusals(void)
             continue;
         if (t->pf_set)
             xvf_mock_pf_set(fx.root, PF, t->pf_set);
-        rebase(&fx);
+        fx_rebase(&fx);
         fx.cfg.bind_timeout_ms = 300;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        CHECK_INT(prepare(&fx, t->spec, "domain:1", &vf, &err), t->code,
+        CHECK_INT(fx_prepare(&fx, t->spec, "domain:1", &vf, &err), t->code,
                   t->name);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         ms = (t1.tv_sec - t0.tv_sec) * 1000 +
@@ -730,8 +648,8 @@ static void test_refusals(void)
             /* the link did drop: only that is left changed */
             xvf_mock_pf_set(fx.root, PF, "carrier=1");
         }
-        check_unchanged(&fx, t->name);
-        teardown(&fx);
+        fx_unchanged(&fx, t->name);
+        fx_teardown(&fx);
     }
 }
 
@@ -751,14 +669,14 @@ static void test_ext_ack(void)
     snprintf(f.attr, sizeof(f.attr), "setlink");
     f.err = ERANGE;
     REQUIRE_INT(xvf_mock_set_fault(fx.root, &f), 0, "arm");
-    CHECK_INT(prepare(&fx, "vf:eth0,mac=" MAC1 ",vlan=3", "domain:1", &vf,
+    CHECK_INT(fx_prepare(&fx, "vf:eth0,mac=" MAC1 ",vlan=3", "domain:1", &vf,
                       &err), -ERANGE, "refused VLAN");
     CHECK(strstr(err.msg, "cannot set vlan 3 qos 0 on VF 0 of eth0: "
                  "Numerical result out of range: xvf-mock: injected fault"),
           "%s", err.msg);
     xvf_mock_clear_fault(fx.root);
-    check_unchanged(&fx, "after the refused VLAN");
-    teardown(&fx);
+    fx_unchanged(&fx, "after the refused VLAN");
+    fx_teardown(&fx);
 }
 
 static void test_virtual_netdev(void)
@@ -781,12 +699,12 @@ static void test_virtual_netdev(void)
     REQUIRE(f, "ifindex");
     fputs("9\n", f);
     fclose(f);
-    rebase(&fx);
-    CHECK_INT(prepare(&fx, "vf:br0", "domain:1", &vf, &err), -EOPNOTSUPP,
+    fx_rebase(&fx);
+    CHECK_INT(fx_prepare(&fx, "vf:br0", "domain:1", &vf, &err), -EOPNOTSUPP,
               "virtual netdev");
     CHECK(strstr(err.msg, "br0 is not a PCI function"), "%s", err.msg);
-    check_unchanged(&fx, "virtual netdev");
-    teardown(&fx);
+    fx_unchanged(&fx, "virtual netdev");
+    fx_teardown(&fx);
 }
 
 /* The 64 characters of a libxl name hold half the keys at a time. */
@@ -805,11 +723,11 @@ static void fault_loop(const char *spec)
 
     if (!setup(&fx, NULL))
         return;
-    REQUIRE_INT(prepare(&fx, spec, "domain:1", &vf, &err), 0, err.msg);
+    REQUIRE_INT(fx_prepare(&fx, spec, "domain:1", &vf, &err), 0, err.msg);
     xvf_mock_counts(fx.root, &counts);
     ops = counts.ops;
     netlink = counts.netlink;
-    teardown(&fx);
+    fx_teardown(&fx);
     REQUIRE(ops >= 8 && netlink >= 4, "%s: a prepare is >= 8 operations, "
             "4 of them rtnetlink; saw %u, %u", spec, ops, netlink);
 
@@ -829,12 +747,12 @@ static void fault_loop(const char *spec)
                 f.err = EIO;
             }
             xvf_mock_set_fault(fx.root, &f);
-            CHECK(prepare(&fx, spec, "domain:1", &vf, &err) < 0,
+            CHECK(fx_prepare(&fx, spec, "domain:1", &vf, &err) < 0,
                   "%s: prepare succeeded", what);
             CHECK(err.msg[0], "%s: no message", what);
             xvf_mock_clear_fault(fx.root);
-            check_unchanged(&fx, what);
-            teardown(&fx);
+            fx_unchanged(&fx, what);
+            fx_teardown(&fx);
         }
     }
 }
@@ -873,28 +791,28 @@ static void test_killed_then_reconciled(void)
             return;
         /* pf-up only runs for a PF that is down */
         xvf_mock_pf_set(fx.root, PF, "ifup=0");
-        rebase(&fx);
+        fx_rebase(&fx);
         fx.cfg.bring_pf_up = true;
         kill_at = steps[i][1];
         fflush(stdout);
         pid = fork();
         if (pid == 0) {
             fx.cfg.step_cb = die_at_step;
-            prepare(&fx, steps[i][0], "domain:1", &vf, &err);
+            fx_prepare(&fx, steps[i][0], "domain:1", &vf, &err);
             _exit(0);
         }
         waitpid(pid, &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 9,
               "child did not die at step %s", kill_at);
-        CHECK(journal_count(&fx) == 1, "killed at %s: journal has the run",
+        CHECK(fx_journal_count(&fx) == 1, "killed at %s: journal has the run",
               kill_at);
         xvf_err_clear(&err);
         CHECK_INT(xvf_reconcile(&fx.cfg, &err), 1, kill_at);
         /* the PF stays up once brought up: that is the documented rule */
         if (i)
             xvf_mock_pf_set(fx.root, PF, "ifup=0");
-        check_unchanged(&fx, kill_at);
-        teardown(&fx);
+        fx_unchanged(&fx, kill_at);
+        fx_teardown(&fx);
     }
 }
 
@@ -929,8 +847,8 @@ static void test_vfctl_status(void)
     snprintf(cmd, sizeof(cmd), "%s/../../xen-vfctl --state-dir %s release "
              "--local %s", getenv("UT"), fx.state, spec);
     CHECK_INT(system(cmd), 0, "release");
-    check_unchanged(&fx, "xen-vfctl release");
-    teardown(&fx);
+    fx_unchanged(&fx, "xen-vfctl release");
+    fx_teardown(&fx);
 }
 
 /* --- the real kernel, in a network namespace -------------------------- */

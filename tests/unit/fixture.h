@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * fixture.h - a fake root for engine-level tests (header only, like
+ * harness.h)
+ *
+ * A fixture is a fake root built by libxvf-mock plus a state directory
+ * inside it, and a snapshot of the device taken before the test acts, so
+ * fx_unchanged() can assert that a refused or rolled-back request
+ * left the device exactly as it was and the journal empty.
+ */
+#ifndef XVF_FIXTURE_H
+#define XVF_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "harness.h"
+#include "journal.h"
+#include "mock/mock.h"
+
+/**
+ * struct fixture - one fake root
+ * @root:   its directory ($XEN_VF_ROOT)
+ * @pf:     the PF whose journal fx_unchanged() checks
+ * @state:  the engine's state directory
+ * @before: the snapshot fx_unchanged() compares with
+ * @cfg:    engine settings pointing at @state
+ */
+struct fixture {
+    char *root;
+    const char *pf;
+    char state[64];
+    char *before;
+    struct xvf_engine_config cfg;
+};
+
+/** fx_config() - a preset's text with @extra lines appended */
+static inline char *fx_config(const char *preset, const char *extra)
+{
+    const char *base = xvf_mock_preset(preset);
+    char *text;
+
+    if (!base || asprintf(&text, "%s\n%s\n", base, extra ? extra : "") < 0)
+        abort();
+    return text;
+}
+
+/** fx_setup() - build a fake root from @config (text or preset) */
+static inline bool fx_setup(struct fixture *fx, const char *config,
+                                 const char *pf)
+{
+    int r;
+
+    memset(fx, 0, sizeof(*fx));
+    fx->pf = pf;
+    r = xvf_mock_mkroot(config, &fx->root);
+    if (r) {
+        FAIL("cannot build fake root: %s", strerror(-r));
+        return false;
+    }
+    snprintf(fx->state, sizeof(fx->state), "%s/.state", fx->root);
+    fx->cfg.state_dir = fx->state;
+    fx->cfg.bind_timeout_ms = 2000;
+    fx->before = xvf_mock_snapshot(fx->root);
+    xvf_mock_reset_counts(fx->root);
+    return fx->before != NULL;
+}
+
+/** fx_rebase() - take the reference snapshot again */
+static inline void fx_rebase(struct fixture *fx)
+{
+    free(fx->before);
+    fx->before = xvf_mock_snapshot(fx->root);
+}
+
+static inline void fx_teardown(struct fixture *fx)
+{
+    xvf_mock_destroy(fx->root);
+    free(fx->root);
+    free(fx->before);
+}
+
+/** fx_journal_count() - VF entries in the journal; 999 on error */
+static inline unsigned int fx_journal_count(const struct fixture *fx)
+{
+    struct xvf_entry *list;
+    unsigned int n;
+
+    if (xvf_journal_list(fx->state, NULL, &list, &n))
+        return 999;
+    free(list);
+    return n;
+}
+
+/** fx_unchanged() - the device and the journal are as before */
+static inline void fx_unchanged(struct fixture *fx, const char *what)
+{
+    char *now = xvf_mock_snapshot(fx->root);
+    char *diff = now ? xvf_mock_diff(fx->before, now) : NULL;
+    struct xvf_pf_entry pfe;
+
+    CHECK(diff && !*diff, "%s: device changed:\n%s", what,
+          diff ? diff : "(no snapshot)");
+    CHECK_INT(fx_journal_count(fx), 0, what);
+    CHECK_INT(xvf_journal_pf_load(fx->state, fx->pf, &pfe), -ENOENT, what);
+    free(now);
+    free(diff);
+}
+
+/** fx_prepare() - parse @text and prepare it for @owner */
+static inline int fx_prepare(struct fixture *fx, const char *text,
+                                  const char *owner, struct xvf_vf *vf,
+                                  struct xvf_err *err)
+{
+    struct xvf_spec spec;
+    int r;
+
+    xvf_err_clear(err);
+    r = xvf_spec_parse(text, &spec, err);
+    if (r)
+        return r;
+    return xvf_prepare(&fx->cfg, &spec, owner, vf, err);
+}
+
+#endif
