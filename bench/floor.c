@@ -28,7 +28,6 @@
  * engine does. With XVF_BENCH_STEPS=1 each step's wall time goes to
  * stderr as "step,NAME,MICROSECONDS". Exit 0, or 1 with a message.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
