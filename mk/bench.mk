@@ -37,11 +37,16 @@ $(BENCH_PV_STUB): bench/pv-stub.S bench/pv-stub.lds
 .PHONY: bench bench-domd bench-xen bench-tools
 bench-tools: $(BENCH_TOOLS)
 
-bench: all xen bench-tools
+# deps first, then a sub-make: the package flags are read when make
+# starts, so a fresh machine needs a second make after the install.
+bench: deps
+	@$(MAKE) --no-print-directory all xen bench-tools
 	@bench/run.sh domd xen
 
-bench-domd: all bench-tools
+bench-domd: deps
+	@$(MAKE) --no-print-directory all bench-tools
 	@bench/run.sh domd
 
-bench-xen: all xen bench-tools
+bench-xen: deps
+	@$(MAKE) --no-print-directory all xen bench-tools
 	@bench/run.sh xen
