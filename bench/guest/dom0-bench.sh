@@ -289,17 +289,20 @@ v_concurrent() {
 }
 
 # Nothing held, no guest but the owner: what every variant starts from.
+# Anything left behind is cleaned up, noted and counted as a failure.
 ensure_clean() {
-    local d pf
+    local d pf bad=0
     pf=$(cat "$RUN/pf")
     for d in bvf bbdf c1 c2; do
         xl list "$d" >/dev/null 2>&1 || continue
         note "$d left running after $1"
         xl destroy "$d"
+        bad=1
     done
     wait_for 60 "releases after $1" released ||
-        note "not released after $1"
+        { note "not released after $1"; bad=1; }
     if [ "$(journal_count)" != 0 ]; then
+        bad=1
         note "journal left after $1: $(ls "$STATE_DIR")"
         xen-vfctl release --local --owner local
         for d in "$STATE_DIR"/vf-*; do
@@ -322,9 +325,15 @@ ensure_clean() {
         echo 0 >"/sys/bus/pci/devices/$pf/sriov_numvfs"
         nvme virt-mgmt "/dev/$PF_NAME" -c 1 -a 7 >/dev/null 2>&1
         nvme virt-mgmt "/dev/$PF_NAME" -c 2 -a 7 >/dev/null 2>&1
-        echo 1 >"/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe"
-        return 1
+        bad=1
     fi
+    if [ "$(cat "/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe")" != 1 ]
+    then
+        note "autoprobe left off after $1"
+        bad=1
+    fi
+    echo 1 >"/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe"
+    return $bad
 }
 
 # rounds N VARIANT... - N rounds after a warm-up, order rotating
