@@ -59,7 +59,7 @@ host_load() {
 
 # collect SERIAL BOARD - the payload's lines into $out/BOARD*.csv
 collect() {
-    local serial=$1 board=$2 hdr
+    local serial=$1 board=$2 hdr f
     hdr="board,round,variant,op,wall_us,user_us,sys_us,maxrss_kib,rc"
     tr -d '\r' <"$serial" >"$out/$board-serial.txt"
     {
@@ -77,6 +77,10 @@ collect() {
         sed -n -E "s/^.*XVF-BENCH fp,/$board,/p" "$out/$board-serial.txt" |
             grep -E "^$board,[A-Za-z0-9_.-]+,[^,]*$"
     } >"$out/$board-footprint.csv"
+    # Only the files that have rows.
+    for f in "$out/$board-steps.csv" "$out/$board-footprint.csv"; do
+        [ "$(wc -l <"$f")" -gt 1 ] || rm -f "$f"
+    done
     grep -a -E 'XVF-BENCH-(NOTE|INFO|END|HOST)' "$out/$board-serial.txt" |
         sed 's/^.*XVF-BENCH-/    /'
     echo "    $(($(wc -l <"$out/$board.csv") - 1)) measurements in" \
