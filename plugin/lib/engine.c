@@ -162,6 +162,28 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
     return 0;
 }
 
+int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
+                 struct xvf_err *err)
+{
+    int r;
+
+    e->steps |= XVF_STEP_BIND;
+    r = xvf_run_save(run, e, err);
+    if (r)
+        return r;
+    xvf_run_step(run, "bind", "bind %s to %s (driver_override + "
+                 "drivers_probe)", e->vf, e->driver);
+    r = xvf_pci_bind(e->vf, e->driver);
+    if (r == -ENODEV)
+        return xvf_err_set(err, r, "driver '%s' did not take %s (is it "
+                           "loaded? for pciback: modprobe xen-pciback)",
+                           e->driver, e->vf);
+    if (r)
+        return xvf_err_set(err, r, "cannot bind %s to %s: %s", e->vf,
+                           e->driver, strerror(-r));
+    return 0;
+}
+
 /* Gives the PF back what it had once no VF of it is journaled. */
 static int finish_pf(struct xvf_run *run, struct xvf_err *err)
 {

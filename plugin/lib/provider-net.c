@@ -497,20 +497,7 @@ static int net_steps(struct net_run *nr, const struct xvf_spec *spec,
     if (r)
         return r;
 
-    e->steps |= XVF_STEP_BIND;
-    r = xvf_run_save(run, e, err);
-    if (r)
-        return r;
-    xvf_run_step(run, "bind", "bind %s to %s (driver_override + "
-                 "drivers_probe)", e->vf, e->driver);
-    r = xvf_pci_bind(e->vf, e->driver);
-    if (r == -ENODEV)
-        return xvf_err_set(err, r, "driver '%s' did not take %s", e->driver,
-                           e->vf);
-    if (r)
-        return xvf_err_set(err, r, "cannot bind %s to %s: %s", e->vf,
-                           e->driver, strerror(-r));
-    return 0;
+    return xvf_run_bind(run, e, err);
 }
 
 /* Which VF to use, and how many VFs to enable first (0: leave as is). */

@@ -294,20 +294,9 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
             return r;
     }
 
-    e->steps |= XVF_STEP_BIND;
-    r = xvf_run_save(run, e, err);
+    r = xvf_run_bind(run, e, err);
     if (r)
         return r;
-    xvf_run_step(run, "bind", "bind %s to %s (driver_override + "
-                 "drivers_probe)", e->vf, e->driver);
-    r = xvf_pci_bind(e->vf, e->driver);
-    if (r == -ENODEV)
-        return xvf_err_set(err, r, "driver '%s' did not take %s (is it "
-                           "loaded? for pciback: modprobe xen-pciback)",
-                           e->driver, e->vf);
-    if (r)
-        return xvf_err_set(err, r, "cannot bind %s to %s: %s", e->vf,
-                           e->driver, strerror(-r));
 
     xvf_run_step(run, "health", "Identify on the PF %s must still "
                  "complete", nr->pf.ctrl);

@@ -96,6 +96,13 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
                      const char *why, struct xvf_err *err);
 
 /**
+ * xvf_run_bind() - the bind step: journal it, then bind @e->vf to
+ * @e->driver (driver_override + drivers_probe, see xvf_pci_bind())
+ */
+int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
+                 struct xvf_err *err);
+
+/**
  * xvf_run_finish() - end a provider's prepare of @e
  * @r: the result of its steps
  *
