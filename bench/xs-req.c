@@ -26,7 +26,7 @@
 
 #include <xenstore.h>
 
-#include "protocol.h"
+#include "xen/protocol.h"
 
 #define DOMD 0
 #define WAIT_MS 60000

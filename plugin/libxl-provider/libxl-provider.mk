@@ -20,8 +20,8 @@ XVF_PROVIDER_CONF ?= $(sysconfdir)/xen/xen-vf-provider.conf
 
 VF_PROVIDER := $(BUILD)/vf.so
 VF_PROVIDER_OBJS := $(BUILD)/plugin/libxl-provider/vf-provider.o \
-	$(BUILD)/plugin/lib/protocol.o $(BUILD)/plugin/lib/spec.o \
-	$(BUILD)/plugin/lib/xvf-err.o
+	$(BUILD)/plugin/lib/xen/protocol.o $(BUILD)/plugin/lib/spec/spec.o \
+	$(BUILD)/plugin/lib/util/err.o
 VF_PROVIDER_MAP := plugin/libxl-provider/vf-provider.map
 
 $(BUILD)/plugin/libxl-provider/vf-provider.o: ALL_CFLAGS += \

@@ -13,8 +13,8 @@
 #include <xenstore.h>
 
 #include "libxl_pci_provider.h"
-#include "protocol.h"
-#include "spec.h"
+#include "xen/protocol.h"
+#include "spec/spec.h"
 #include "vf-provider.h"
 
 #define EXPORT __attribute__((visibility("default")))

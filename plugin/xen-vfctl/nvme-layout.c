@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "layout.h"
+#include "layout/layout.h"
 #include "nvme-layout.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2

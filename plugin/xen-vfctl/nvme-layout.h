@@ -6,7 +6,7 @@
 #ifndef XVF_CTL_NVME_LAYOUT_H
 #define XVF_CTL_NVME_LAYOUT_H
 
-#include "engine.h"
+#include "engine/engine.h"
 
 /**
  * cmd_nvme_layout() - the subcommand; @argv[0] is "nvme-layout"

@@ -13,14 +13,14 @@
 
 #include <linux/if.h>
 
-#include "engine.h"
-#include "journal.h"
-#include "netlink.h"
-#include "nvme.h"
+#include "engine/engine.h"
+#include "engine/journal.h"
+#include "net/netlink.h"
+#include "nvme/nvme.h"
 #include "nvme-layout.h"
-#include "spec.h"
-#include "sriov.h"
-#include "sysfs.h"
+#include "spec/spec.h"
+#include "pci/sriov.h"
+#include "util/sysfs.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2

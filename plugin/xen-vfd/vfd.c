@@ -14,7 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "engine/journal.h"
 #include "vfd.h"
 
 #define TRANSACTION_TRIES 16

@@ -15,8 +15,8 @@
 
 #include <xenstore.h>
 
-#include "engine.h"
-#include "protocol.h"
+#include "engine/engine.h"
+#include "xen/protocol.h"
 
 #define VFD_TOKEN_REQUEST "xen-vfd:request"
 #define VFD_TOKEN_RELEASE "xen-vfd:releaseDomain"

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "harness.h"
-#include "journal.h"
-#include "mock/mock.h"
+#include "engine/journal.h"
+#include "kernel/mock.h"
 
 /**
  * struct fixture - one fake root

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "layout.h"
-#include "mock/mock.h"
+#include "layout/layout.h"
+#include "kernel/mock.h"
 
 #define PF "0000:01:00.0"
 #define MAGIC "# xen-vfctl nvme-layout dump 1\n"

@@ -21,7 +21,7 @@
 #include <linux/nvme_ioctl.h>
 
 #include "harness.h"
-#include "mock/mock.h"
+#include "kernel/mock.h"
 
 #define PF "0000:01:00.0"
 #define VF1 "0000:01:00.1"

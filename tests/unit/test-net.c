@@ -26,7 +26,7 @@
 #include <linux/veth.h>
 
 #include "fixture.h"
-#include "netlink.h"
+#include "net/netlink.h"
 
 #define PF "0000:02:00.0"
 #define VF1 "0000:02:10.0"

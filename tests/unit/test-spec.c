@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 static const struct good {
     const char *in;

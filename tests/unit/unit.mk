@@ -4,13 +4,15 @@
 UNIT_DIR := $(BUILD)/tests/unit
 MOCK_SO := $(UNIT_DIR)/libxvf-mock.so
 MOCK_CLI := $(UNIT_DIR)/xvf-mock
-MOCK_SRCS := tests/unit/mock/model.c tests/unit/mock/tree.c \
-	tests/unit/mock/admin.c tests/unit/mock/intercept.c \
-	tests/unit/mock/api.c tests/unit/mock/rtnl.c tests/unit/mock/ns.c
+MOCK_SRCS := tests/fakes/kernel/model.c tests/fakes/kernel/tree.c \
+	tests/fakes/kernel/admin.c tests/fakes/kernel/intercept.c \
+	tests/fakes/kernel/api.c tests/fakes/kernel/rtnl.c tests/fakes/kernel/ns.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
-	$(wildcard tests/unit/test-*.c))
+	$(filter-out tests/unit/test-vfd.c tests/unit/test-provider.c,\
+	$(wildcard tests/unit/test-*.c)))
 
 $(MOCK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += -fvisibility=hidden
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/fakes
 
 $(MOCK_SO): $(MOCK_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
@@ -20,7 +22,7 @@ $(MOCK_SO): $(MOCK_SRCS:%.c=$(BUILD)/%.o)
 # LD_PRELOAD, run.sh preloads it anyway so children are faked as well.
 UNIT_LINK = -L$(UNIT_DIR) -lxvf-mock -Wl,-rpath,'$$ORIGIN'
 
-$(MOCK_CLI): $(BUILD)/tests/unit/mock/xvf-mock.o $(MOCK_SO)
+$(MOCK_CLI): $(BUILD)/tests/fakes/kernel/xvf-mock.o $(MOCK_SO)
 	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_LINK)
 
 $(UNIT_DIR)/test-%: $(BUILD)/tests/unit/test-%.o $(MOCK_SO) $(LIBXENVF)

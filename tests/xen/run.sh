@@ -60,7 +60,7 @@ h_build() {
 }
 
 # xen-vfd's request handling against an in-memory xenstore, with ASan
-# and UBSan (tests/xen/vfd-unit.c); seconds, before any QEMU.
+# and UBSan (tests/unit/test-vfd.c); seconds, before any QEMU.
 h_vfd_unit() {
     local out=$BUILD/tests/vfd-unit
     mkdir -p "$BUILD/tests"
@@ -68,9 +68,9 @@ h_vfd_unit() {
     gcc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
         -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined \
         -fno-sanitize-recover=all -Iplugin/lib -Iplugin/xen-vfd \
-        -Itests/xenbuild $(pkg-config --cflags libnvme) \
+        -Itests/fakes $(pkg-config --cflags libnvme) \
         -DXVF_SCRIPT_DIR='"/etc/xen/scripts"' -o "$out" \
-        tests/xen/vfd-unit.c plugin/xen-vfd/vfd.c tests/xenbuild/fake-xs.c \
+        tests/unit/test-vfd.c plugin/xen-vfd/vfd.c tests/fakes/xenstore/fake-xs.c \
         "$BUILD/libxenvf.a" $(pkg-config --libs libnvme libpci libmnl) ||
         return 1
     "$out" | tee "$work/vfd-unit.out"

@@ -153,10 +153,10 @@ s_provider_build() {
 s_provider_unit() {
     gcc "${CFLAGS_T[@]}" -fsanitize=address,undefined \
         -fno-sanitize-recover=all -Iplugin/lib -Iplugin/libxl-provider \
-        -Itests/xenbuild -o "$work/provider-test" \
-        tests/xenbuild/provider-test.c tests/xenbuild/fake-xs.c \
-        plugin/libxl-provider/vf-provider.c plugin/lib/protocol.c \
-        plugin/lib/spec.c plugin/lib/xvf-err.c || return 1
+        -Itests/xenbuild -Itests/fakes -o "$work/provider-test" \
+        tests/unit/test-provider.c tests/fakes/xenstore/fake-xs.c \
+        plugin/libxl-provider/vf-provider.c plugin/lib/xen/protocol.c \
+        plugin/lib/spec/spec.c plugin/lib/util/err.c || return 1
     "$work/provider-test" | tee "$work/provider-test.out"
     local rc=${PIPESTATUS[0]}
     step_detail "$(tail -n 1 "$work/provider-test.out")"

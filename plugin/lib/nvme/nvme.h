@@ -16,9 +16,9 @@
 
 #include <libnvme.h>
 
-#include "spec.h"
-#include "sriov.h"
-#include "xvf-err.h"
+#include "spec/spec.h"
+#include "pci/sriov.h"
+#include "util/err.h"
 
 #define XVF_NVME_MAX_SECONDARIES NVME_ID_SECONDARY_CTRL_MAX
 

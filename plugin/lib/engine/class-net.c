@@ -10,9 +10,9 @@
 
 #include <linux/if.h>
 
-#include "netlink.h"
-#include "provider.h"
-#include "sysfs.h"
+#include "net/netlink.h"
+#include "engine/class.h"
+#include "util/sysfs.h"
 
 #define PCI_BASE_CLASS_NETWORK 0x02
 #define VIRTFN_POLL_MS 10

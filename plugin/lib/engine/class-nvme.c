@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nvme.h"
-#include "provider.h"
+#include "nvme/nvme.h"
+#include "engine/class.h"
 
 #define MIN_VQ 2    /* admin queue + one I/O queue */
 #define MIN_VI 1

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "provider.h"
+#include "engine/class.h"
 
 static const struct xvf_provider *provider_of(enum xvf_class cls)
 {

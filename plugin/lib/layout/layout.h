@@ -31,8 +31,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "nvme.h"
-#include "xvf-err.h"
+#include "nvme/nvme.h"
+#include "util/err.h"
 
 #define XVF_LAYOUT_MAX_NS 64        /* entries of a layout, namespaces */
 #define XVF_LAYOUT_MAX_ATT 16       /* controllers per namespace */

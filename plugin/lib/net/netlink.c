@@ -13,7 +13,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "netlink.h"
+#include "net/netlink.h"
 
 /* No kernel answer takes this long; a peer that never answers fails. */
 #define REPLY_TIMEOUT_S 10

@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "xvf-err.h"
+#include "util/err.h"
 
 #define XVF_SPEC_MAX 64
 #define XVF_SPEC_PREFIX "vf:"

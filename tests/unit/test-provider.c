@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "fake-xs.h"
+#include "xenstore/fake-xs.h"
 #include "libxl_pci_provider.h"
-#include "protocol.h"
+#include "xen/protocol.h"
 #include "vf-provider.h"
 
 #define RQ "/local/domain/1/backend/vf/5/0"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "engine/journal.h"
 
 static const char *const state_names[] = {
     [XVF_ENTRY_PREPARING] = "preparing",

@@ -31,8 +31,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "spec.h"
-#include "xvf-err.h"
+#include "spec/spec.h"
+#include "util/err.h"
 
 /**
  * typedef xvf_step_fn - progress callback, one call per step that starts

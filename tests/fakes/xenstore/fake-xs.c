@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake-xs.h"
+#include "xenstore/fake-xs.h"
 
 #define MAX_NODES 512
 #define MAX_PERMS 4

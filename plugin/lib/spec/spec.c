@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 
 #define VQ_DEFAULT 2
 #define VI_DEFAULT 1

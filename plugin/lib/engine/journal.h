@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "spec.h"
-#include "sriov.h"
+#include "spec/spec.h"
+#include "pci/sriov.h"
 
 /* Steps of a VF, in the order they run; the bit is set before the step. */
 enum xvf_step {

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xvf-err.h"
+#include "util/err.h"
 
 int xvf_err_set(struct xvf_err *err, int code, const char *fmt, ...)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocol.h"
+#include "xen/protocol.h"
 
 static const char *const state_names[] = {
     [XVF_PS_REQUESTED] = "requested",

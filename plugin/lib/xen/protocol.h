@@ -30,8 +30,8 @@
 
 #include <xenstore.h>
 
-#include "spec.h"
-#include "xvf-err.h"
+#include "spec/spec.h"
+#include "util/err.h"
 
 #define XVF_PROTO_VERSION 1
 

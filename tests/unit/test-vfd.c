@@ -17,7 +17,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "fake-xs.h"
+#include "xenstore/fake-xs.h"
 #include "vfd.h"
 
 #define AREA "/local/domain/0/backend/vf"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sysfs.h"
+#include "util/sysfs.h"
 
 const char *xvf_root(void)
 {

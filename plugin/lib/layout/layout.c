@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "journal.h"
-#include "layout.h"
-#include "sysfs.h"
+#include "engine/journal.h"
+#include "layout/layout.h"
+#include "util/sysfs.h"
 
 #define KiB 1024ULL
 #define MiB (1024ULL * KiB)

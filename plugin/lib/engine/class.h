@@ -12,9 +12,9 @@
 #ifndef XVF_PROVIDER_H
 #define XVF_PROVIDER_H
 
-#include "engine.h"
-#include "journal.h"
-#include "sriov.h"
+#include "engine/engine.h"
+#include "engine/journal.h"
+#include "pci/sriov.h"
 
 /**
  * struct xvf_run - one prepare or release, under the lock of one PF

@@ -9,8 +9,8 @@
 
 #include <pci/pci.h>
 
-#include "sriov.h"
-#include "sysfs.h"
+#include "pci/sriov.h"
+#include "util/sysfs.h"
 
 static int read_attr(const char *bdf, const char *attr, unsigned int *ret)
 {

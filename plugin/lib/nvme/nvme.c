@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nvme.h"
-#include "sysfs.h"
+#include "nvme/nvme.h"
+#include "util/sysfs.h"
 
 static int status_errno(int status)
 {
