@@ -19,9 +19,11 @@ endif
 XVF_PROVIDER_CONF ?= $(sysconfdir)/xen/xen-vf-provider.conf
 
 VF_PROVIDER := $(BUILD)/vf.so
-VF_PROVIDER_OBJS := $(BUILD)/plugin/libxl-provider/vf-provider.o \
-	$(BUILD)/plugin/lib/xen/protocol.o $(BUILD)/plugin/lib/spec/spec.o \
-	$(BUILD)/plugin/lib/util/err.o
+# The sources vf.so is made of (tests/unit builds them again, sanitized).
+VF_PROVIDER_SRCS := $(wildcard plugin/libxl-provider/*.c) \
+	plugin/lib/xen/protocol.c plugin/lib/spec/spec.c \
+	plugin/lib/util/err.c plugin/lib/util/str.c
+VF_PROVIDER_OBJS := $(VF_PROVIDER_SRCS:%.c=$(BUILD)/%.o)
 VF_PROVIDER_MAP := plugin/libxl-provider/vf-provider.map
 
 $(BUILD)/plugin/libxl-provider/vf-provider.o: ALL_CFLAGS += \

@@ -15,6 +15,7 @@
 #include "libxl_pci_provider.h"
 #include "xen/protocol.h"
 #include "spec/spec.h"
+#include "util/str.h"
 #include "vf-provider.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -33,18 +34,6 @@ static void seterr(libxl_pci_provider_call *call, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *trim(char *s)
-{
-    char *end;
-
-    while (isspace((unsigned char)*s))
-        s++;
-    end = s + strlen(s);
-    while (end > s && isspace((unsigned char)end[-1]))
-        *--end = '\0';
-    return s;
-}
-
 int vf_config_parse(FILE *f, const char *fname, struct vf_config *out,
                     char *err, size_t errlen)
 {
@@ -56,7 +45,7 @@ int vf_config_parse(FILE *f, const char *fname, struct vf_config *out,
     out->file = fname;
     while (fgets(line, sizeof(line), f)) {
         n++;
-        key = trim(line);
+        key = xvf_trim(line);
         if (!*key || *key == '#')
             continue;
         eq = strchr(key, '=');
@@ -65,8 +54,8 @@ int vf_config_parse(FILE *f, const char *fname, struct vf_config *out,
             return -EINVAL;
         }
         *eq = '\0';
-        key = trim(key);
-        val = trim(eq + 1);
+        key = xvf_trim(key);
+        val = xvf_trim(eq + 1);
         if (!strcmp(key, "domd")) {
             if (!*val || strlen(val) >= sizeof(out->domd)) {
                 snprintf(err, errlen, "%s:%u: bad domd", fname, n);
@@ -151,7 +140,7 @@ static int domd_by_name(struct xs_handle *xsh, const char *name,
 
     doms = xs_directory(xsh, XBT_NULL, "/local/domain", &num);
     if (!doms)
-        return -errno;
+        return errno ? -errno : -EIO;
     for (i = 0; i < num && rc; i++) {
         if (!is_domid(doms[i], &id))
             continue;

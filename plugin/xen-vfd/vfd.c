@@ -496,6 +496,7 @@ static bool dom0_node(struct vfd *d, xs_transaction_t t, const char *dir,
     char path[XVF_PROTO_PATH_MAX + 8];
     int rc;
 
+    *owner = DOMID_UNKNOWN;
     snprintf(path, sizeof(path), "%s/%s", dir, node);
     rc = node_owner(d, t, path, owner);
     if (rc == -ENOENT)

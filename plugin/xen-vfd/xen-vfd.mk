@@ -2,7 +2,11 @@
 # script (hotplug-scripts/xen-vf, with per-class site hook directories)
 # and its systemd unit.
 XEN_VFD := $(BUILD)/xen-vfd
-XEN_VFD_OBJS := $(BUILD)/plugin/xen-vfd/xen-vfd.o $(BUILD)/plugin/xen-vfd/vfd.o
+# Everything but main() is the daemon's core, which tests/unit links too.
+XEN_VFD_CORE_SRCS := $(filter-out plugin/xen-vfd/xen-vfd.c,\
+	$(wildcard plugin/xen-vfd/*.c))
+XEN_VFD_OBJS := $(BUILD)/plugin/xen-vfd/xen-vfd.o \
+	$(XEN_VFD_CORE_SRCS:%.c=$(BUILD)/%.o)
 XEN_VFD_UNIT := $(BUILD)/xen-vfd.service
 XEN_VF_HOOK_DIRS := xen-vf-nvme-add.d xen-vf-nvme-remove.d \
 	xen-vf-net-add.d xen-vf-net-remove.d

@@ -313,8 +313,10 @@ static char *sys_read(const struct fixture *fx, const char *rel, char *buf,
     char path[4096];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/%s", fx->root, rel);
     buf[0] = '\0';
+    if (snprintf(path, sizeof(path), "%s/%s", fx->root, rel) >=
+        (int)sizeof(path))
+        return buf;
     f = fopen(path, "r");
     if (!f)
         return buf;

@@ -15,6 +15,7 @@
 
 #include "engine/journal.h"
 #include "layout/layout.h"
+#include "util/str.h"
 #include "util/sysfs.h"
 
 #define KiB 1024ULL
@@ -22,18 +23,6 @@
 #define DATA_PROBE_BYTES (1024 * 1024)
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static char *trim(char *s)
-{
-    char *e;
-
-    while (isspace((unsigned char)*s))
-        s++;
-    e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
 
 static void append(char *buf, size_t len, const char *sep, const char *s)
 {
@@ -159,14 +148,14 @@ static int parse_size(const char *s, struct xvf_layout_entry *e)
                 return -EINVAL;
             frac = frac * 10 + (*end - '0');
         }
-        if (!digits || *trim(end) != '%')
+        if (!digits || *xvf_trim(end) != '%')
             return -EINVAL;
         if (digits == 1)
             frac *= 10;
     }
-    end = trim(end);
+    end = xvf_trim(end);
     if (*end == '%') {
-        if (*trim(end + 1) || v > 100 || (v == 100 && frac))
+        if (*xvf_trim(end + 1) || v > 100 || (v == 100 && frac))
             return -EINVAL;
         e->size = XVF_LSIZE_PERCENT;
         e->amount = v * 100 + frac;
@@ -251,8 +240,8 @@ static int parse_item(char *item, bool first, struct xvf_layout_entry *e,
         return 0;
     }
     *eq = '\0';
-    k = trim(item);
-    v = trim(eq + 1);
+    k = xvf_trim(item);
+    v = xvf_trim(eq + 1);
     if (!strcasecmp(k, "size")) {
         if (*have_size || parse_size(v, e))
             return xvf_err_set(err, -EINVAL, "ns%u: bad size '%s'",
@@ -306,9 +295,9 @@ static int parse_entry(char *s, struct xvf_layout *l, struct xvf_err *err)
                            "attach=WHERE'", s);
     *colon = '\0';
     errno = 0;
-    nsid = strtoul(trim(s + 2), &end, 10);
+    nsid = strtoul(xvf_trim(s + 2), &end, 10);
     if (errno || *end || !nsid || nsid >= NVME_NSID_ALL - 1 ||
-        !isdigit((unsigned char)*trim(s + 2)))
+        !isdigit((unsigned char)*xvf_trim(s + 2)))
         return xvf_err_set(err, -EINVAL, "'%s': not a namespace id", s);
     for (i = 0; i < l->n; i++)
         if (l->e[i].nsid == nsid)
@@ -324,7 +313,7 @@ static int parse_entry(char *s, struct xvf_layout *l, struct xvf_err *err)
     e->attach = XVF_LATT_KEEP;
     for (item = strtok_r(colon + 1, ",", &save); item;
          item = strtok_r(NULL, ",", &save)) {
-        item = trim(item);
+        item = xvf_trim(item);
         if (!*item)
             return xvf_err_set(err, -EINVAL, "ns%lu: empty item", nsid);
         r = parse_item(item, first, e, &have_size, err);
@@ -382,7 +371,7 @@ int xvf_layout_parse(const char *text, struct xvf_layout *l,
     memset(&tmp, 0, sizeof(tmp));
     for (entry = strtok_r(buf, ";\n", &save); entry && !r;
          entry = strtok_r(NULL, ";\n", &save)) {
-        entry = trim(entry);
+        entry = xvf_trim(entry);
         if (*entry)
             r = parse_entry(entry, &tmp, err);
     }
@@ -482,17 +471,6 @@ static uint64_t le128_to_u64(const uint8_t b[16])
     for (i = 7; i >= 0; i--)
         v = v << 8 | b[i];
     return v;
-}
-
-static void copy_trimmed(char *dst, size_t len, const char *src, size_t n)
-{
-    size_t i = n < len - 1 ? n : len - 1;
-
-    memcpy(dst, src, i);
-    dst[i] = '\0';
-    trim(dst);
-    /* trim() may have skipped leading blanks: move the text down */
-    memmove(dst, trim(dst), strlen(trim(dst)) + 1);
 }
 
 static unsigned int flbas_index(uint8_t flbas)
@@ -835,7 +813,7 @@ static void disk_parts(const char *disk, struct disk_parts *p)
                      de->d_name) ||
             xvf_sysfs_read(path, p->dev[p->n], sizeof(p->dev[0])))
             continue;
-        snprintf(p->name[p->n], sizeof(p->name[0]), "%s", de->d_name);
+        memcpy(p->name[p->n], de->d_name, strlen(de->d_name) + 1);
         p->n++;
     }
     closedir(d);
@@ -1054,8 +1032,8 @@ int xvf_layout_read(const struct xvf_nvme_pf *pf, const char *state_dir,
     r = xvf_nvme_identify_ctrl(fd, id, err);
     if (r)
         goto out;
-    copy_trimmed(st->serial, sizeof(st->serial), id->sn, sizeof(id->sn));
-    copy_trimmed(st->model, sizeof(st->model), id->mn, sizeof(id->mn));
+    xvf_trim_copy(st->serial, sizeof(st->serial), id->sn, sizeof(id->sn));
+    xvf_trim_copy(st->model, sizeof(st->model), id->mn, sizeof(id->mn));
     st->cntlid = le16toh(id->cntlid);
     st->oacs = le16toh(id->oacs);
     st->ctratt = le32toh(id->ctratt);
@@ -1479,7 +1457,7 @@ int xvf_layout_undump(const char *text, struct xvf_layout_state *st,
         if (next)
             *next++ = '\0';
         lineno++;
-        line = trim(line);
+        line = xvf_trim(line);
         if (!*line || *line == '#')
             continue;
         ctrl |= !strncmp(line, "ctrl", 4);

@@ -408,7 +408,7 @@ static int talk(struct xvf_nl *nl, size_t len, struct xvf_nl_link *link)
     struct txn t = { .nl = nl, .link = link };
     uint32_t seq = ((struct nlmsghdr *)nl->buf)->nlmsg_seq;
     ssize_t n;
-    int r;
+    int r = MNL_CB_OK; /* an EINTR on the first read tests it: go round */
 
     nl->ext_msg[0] = '\0';
     if (!len)

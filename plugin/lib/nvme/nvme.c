@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "nvme/nvme.h"
+#include "util/str.h"
 #include "util/sysfs.h"
 
 static int status_errno(int status)
@@ -74,14 +75,6 @@ static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
     return xvf_err_set(err, code, "%s: %s", what, strerror(-code));
 }
 
-static void trim(char *s)
-{
-    size_t n = strlen(s);
-
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-}
-
 static int ctrl_bdf(const char *ctrl, char bdf[XVF_BDF_LEN])
 {
     char path[PATH_MAX];
@@ -103,7 +96,7 @@ static int ctrl_serial(const char *ctrl, char *buf, size_t len)
         return r;
     r = xvf_sysfs_read(path, buf, len);
     if (!r)
-        trim(buf);
+        xvf_trim_copy(buf, len, buf, len);
     return r;
 }
 

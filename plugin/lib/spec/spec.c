@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "spec/spec.h"
+#include "util/str.h"
 
 #define VQ_DEFAULT 2
 #define VI_DEFAULT 1
@@ -36,21 +37,6 @@ int xvf_parse_bdf(const char *str, char *out)
     if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
         return -EINVAL;
     sprintf(out, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-    return 0;
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-    unsigned long v;
-    char *end;
-
-    if (!isdigit((unsigned char)*s))
-        return -EINVAL;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || v > max)
-        return -EINVAL;
-    *ret = v;
     return 0;
 }
 
@@ -209,7 +195,7 @@ static int parse_option(char *kv, struct xvf_spec *s, unsigned int *seen,
     switch (i) {
     case 0:
     case 1:
-        if (parse_uint(val, 0xffff, &v) || !v)
+        if (xvf_parse_ulong(val, 0xffff, &v) || !v)
             return xvf_err_set(err, -EINVAL, "%s='%s' is not a number of "
                                "resources between 1 and 65535", kv, val);
         if (i == 0)
@@ -234,13 +220,13 @@ static int parse_option(char *kv, struct xvf_spec *s, unsigned int *seen,
         s->has_mac = true;
         break;
     case 4:
-        if (parse_uint(val, 4094, &v))
+        if (xvf_parse_ulong(val, 4094, &v))
             return xvf_err_set(err, -EINVAL, "vlan='%s' is not a VLAN id "
                                "between 0 and 4094", val);
         s->vlan = v;
         break;
     case 5:
-        if (parse_uint(val, 7, &v))
+        if (xvf_parse_ulong(val, 7, &v))
             return xvf_err_set(err, -EINVAL, "qos='%s' is not a priority "
                                "between 0 and 7", val);
         s->qos = v;
@@ -252,7 +238,7 @@ static int parse_option(char *kv, struct xvf_spec *s, unsigned int *seen,
                                kv, val);
         break;
     case 8:
-        if (parse_uint(val, 1000000, &v))
+        if (xvf_parse_ulong(val, 1000000, &v))
             return xvf_err_set(err, -EINVAL, "rate='%s' is not a rate in "
                                "Mbit/s", val);
         s->rate = v;
@@ -297,7 +283,7 @@ int xvf_spec_parse(const char *str, struct xvf_spec *spec,
     ns = strchr(buf, '/');
     if (ns) {
         *ns++ = '\0';
-        if (strncmp(ns, "ns", 2) || parse_uint(ns + 2, 0xfffffffeUL, &nsid)
+        if (strncmp(ns, "ns", 2) || xvf_parse_ulong(ns + 2, 0xfffffffeUL, &nsid)
             || !nsid)
             return xvf_err_set(err, -EINVAL, "'/%s' is not a namespace "
                                "(expected /nsN with N >= 1)", ns);

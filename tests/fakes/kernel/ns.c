@@ -484,10 +484,12 @@ static void sync_heads(struct xm_ctx *c, unsigned int s)
             de->d_name[end] || strlen(de->d_name) > 40 ||
             (ps == s && has_path(c, s, pn)))
             continue;
-        snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name);
-        rm(c, rel);
-        snprintf(rel, sizeof(rel), "sys/block/%s", de->d_name);
-        rm(c, rel);
+        if (snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name) <
+            (int)sizeof(rel))
+            rm(c, rel);
+        if (snprintf(rel, sizeof(rel), "sys/block/%s", de->d_name) <
+            (int)sizeof(rel))
+            rm(c, rel);
         snprintf(rel, sizeof(rel), "sys/class/block/%s", de->d_name);
         rm(c, rel);
         snprintf(rel, sizeof(rel), "dev/%s", de->d_name);
