@@ -21,7 +21,7 @@ XVF_PROVIDER_CONF ?= $(sysconfdir)/xen/xen-vf-provider.conf
 VF_PROVIDER := $(BUILD)/vf.so
 # The sources vf.so is made of (tests/unit builds them again, sanitized).
 VF_PROVIDER_SRCS := $(wildcard plugin/libxl-provider/*.c) \
-	plugin/lib/xen/protocol.c plugin/lib/spec/spec.c \
+	plugin/lib/xen/protocol.c plugin/lib/xen/xs.c plugin/lib/spec/spec.c \
 	plugin/lib/util/err.c plugin/lib/util/str.c
 VF_PROVIDER_OBJS := $(VF_PROVIDER_SRCS:%.c=$(BUILD)/%.o)
 VF_PROVIDER_MAP := plugin/libxl-provider/vf-provider.map

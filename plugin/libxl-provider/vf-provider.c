@@ -3,7 +3,6 @@
  * vf-provider.c - libxl's PCI name provider for "vf:" names (Dom0 side of
  * docs/protocol.md). See libxl_pci_provider.h for when libxl calls what.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,13 +13,12 @@
 
 #include "libxl_pci_provider.h"
 #include "xen/protocol.h"
+#include "xen/xs.h"
 #include "spec/spec.h"
 #include "util/str.h"
 #include "vf-provider.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
-#define TRANSACTION_TRIES 16
 
 static void seterr(libxl_pci_provider_call *call, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -108,29 +106,6 @@ static int read_config(struct vf_config *cfg, libxl_pci_provider_call *call)
     return rc;
 }
 
-static bool is_domid(const char *s, unsigned int *ret)
-{
-    unsigned long v;
-    char *end;
-
-    if (!isdigit((unsigned char)*s))
-        return false;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || v >= 0x7ff0) /* DOMID_FIRST_RESERVED */
-        return false;
-    *ret = v;
-    return true;
-}
-
-static char *xs_read_str(struct xs_handle *xsh, xs_transaction_t t,
-                         const char *path)
-{
-    unsigned int len;
-
-    return xs_read(xsh, t, path, &len);
-}
-
 static int domd_by_name(struct xs_handle *xsh, const char *name,
                         unsigned int *domd)
 {
@@ -142,10 +117,10 @@ static int domd_by_name(struct xs_handle *xsh, const char *name,
     if (!doms)
         return errno ? -errno : -EIO;
     for (i = 0; i < num && rc; i++) {
-        if (!is_domid(doms[i], &id))
+        if (xvf_proto_parse_domid(doms[i], &id))
             continue;
         snprintf(path, sizeof(path), "/local/domain/%u/name", id);
-        n = xs_read_str(xsh, XBT_NULL, path);
+        n = xvf_xs_read(xsh, XBT_NULL, path);
         if (n && !strcmp(n, name)) {
             *domd = id;
             rc = 0;
@@ -162,7 +137,7 @@ static bool domd_ready(struct xs_handle *xsh, unsigned int domd)
     bool ready;
 
     xvf_proto_status_path(path, sizeof(path), domd);
-    st = xs_read_str(xsh, XBT_NULL, path);
+    st = xvf_xs_read(xsh, XBT_NULL, path);
     ready = st && !strcmp(st, XVF_PROTO_STATUS_READY);
     free(st);
     return ready;
@@ -175,7 +150,7 @@ static int check_version(struct xs_handle *xsh, unsigned int domd,
     int rc = 0;
 
     xvf_proto_version_path(path, sizeof(path), domd);
-    v = xs_read_str(xsh, XBT_NULL, path);
+    v = xvf_xs_read(xsh, XBT_NULL, path);
     if (v && strcmp(v, "1")) {
         seterr(call, "driver domain %u speaks xen-vf protocol %.16s, "
                "this provider protocol %d", domd, v, XVF_PROTO_VERSION);
@@ -194,7 +169,7 @@ static int find_domd(struct xs_handle *xsh, const struct vf_config *cfg,
     size_t len;
 
     if (cfg->domd[0]) {
-        if (!is_domid(cfg->domd, &id) &&
+        if (xvf_proto_parse_domid(cfg->domd, &id) &&
             domd_by_name(xsh, cfg->domd, &id)) {
             seterr(call, "driver domain '%s' (domd in %s) does not exist",
                    cfg->domd, cfg->file);
@@ -215,7 +190,7 @@ static int find_domd(struct xs_handle *xsh, const struct vf_config *cfg,
         return -errno;
     }
     for (i = 0; i < num; i++) {
-        if (!is_domid(doms[i], &id) || !domd_ready(xsh, id))
+        if (xvf_proto_parse_domid(doms[i], &id) || !domd_ready(xsh, id))
             continue;
         if (!nready++)
             *domd = id;
@@ -261,15 +236,23 @@ static unsigned int free_devid(char **ids, unsigned int num)
     for (devid = 0;; devid++) {
         used = false;
         for (i = 0; i < num && !used; i++)
-            used = is_domid(ids[i], &id) && id == devid;
+            used = !xvf_proto_parse_devid(ids[i], &id) && id == devid;
         if (!used)
             return devid;
     }
 }
 
+struct request_ctx {
+    unsigned int domd;
+    libxl_pci_provider_call *call;
+};
+
 static int write_request(struct xs_handle *xsh, xs_transaction_t t,
-                         unsigned int domd, libxl_pci_provider_call *call)
+                         void *opaque)
 {
+    const struct request_ctx *ctx = opaque;
+    libxl_pci_provider_call *call = ctx->call;
+    unsigned int domd = ctx->domd;
     static const char *const answer_nodes[] = {
         XVF_PROTO_BDF, XVF_PROTO_ERROR, XVF_PROTO_STATE,
     };
@@ -337,8 +320,7 @@ static int vf_check(libxl_pci_provider_call *call)
 static int vf_request(libxl_pci_provider_call *call)
 {
     struct vf_config cfg;
-    xs_transaction_t t;
-    unsigned int domd = 0, i;
+    struct request_ctx ctx = { .call = call };
     int rc;
 
     rc = vf_check(call);
@@ -347,30 +329,14 @@ static int vf_request(libxl_pci_provider_call *call)
     rc = read_config(&cfg, call);
     if (rc)
         return rc;
-    rc = find_domd(call->xsh, &cfg, &domd, call);
+    rc = find_domd(call->xsh, &cfg, &ctx.domd, call);
     if (rc)
         return rc;
 
-    for (i = 0; i < TRANSACTION_TRIES; i++) {
-        t = xs_transaction_start(call->xsh);
-        if (t == XBT_NULL) {
-            rc = -errno;
-            break;
-        }
-        rc = write_request(call->xsh, t, domd, call);
-        if (rc) {
-            xs_transaction_end(call->xsh, t, true);
-            break;
-        }
-        if (xs_transaction_end(call->xsh, t, false))
-            break;
-        rc = -errno;
-        if (errno != EAGAIN)
-            break;
-    }
+    rc = xvf_xs_txn(call->xsh, write_request, &ctx);
     if (rc) {
         seterr(call, "cannot write the request for driver domain %u: %s",
-               domd, strerror(-rc));
+               ctx.domd, strerror(-rc));
         call->path[0] = '\0';
         return rc;
     }
@@ -398,7 +364,7 @@ static char *read_sibling(struct xs_handle *xsh, const char *path,
 
     if (sibling(p, sizeof(p), path, node))
         return NULL;
-    return xs_read_str(xsh, XBT_NULL, p);
+    return xvf_xs_read(xsh, XBT_NULL, p);
 }
 
 static int vf_answer(libxl_pci_provider_call *call)
@@ -410,7 +376,7 @@ static int vf_answer(libxl_pci_provider_call *call)
     int rc;
 
     xvf_err_clear(&err);
-    state = xs_read_str(call->xsh, XBT_NULL, call->path);
+    state = xvf_xs_read(call->xsh, XBT_NULL, call->path);
     if (state) {
         bdf = read_sibling(call->xsh, call->path, XVF_PROTO_BDF);
         error = read_sibling(call->xsh, call->path, XVF_PROTO_ERROR);
@@ -458,7 +424,7 @@ static bool released(struct xs_handle *xsh, unsigned int domd,
 
     xvf_proto_request_path(path, sizeof(path), domd, domid, devid,
                            XVF_PROTO_OP);
-    op = xs_read_str(xsh, XBT_NULL, path);
+    op = xvf_xs_read(xsh, XBT_NULL, path);
     rel = op && !strcmp(op, xvf_proto_op_name(XVF_OP_RELEASE));
     free(op);
     return rel;
@@ -479,16 +445,16 @@ static int find_request(struct xs_handle *xsh,
     if (!doms)
         return -errno;
     for (i = 0; i < ndoms && rc; i++) {
-        if (!is_domid(doms[i], &domd))
+        if (xvf_proto_parse_domid(doms[i], &domd))
             continue;
         xvf_proto_guest_path(path, sizeof(path), domd, call->domid);
         ids = xs_directory(xsh, XBT_NULL, path, &nids);
         for (j = 0; ids && j < nids && rc; j++) {
-            if (!is_domid(ids[j], &devid))
+            if (xvf_proto_parse_devid(ids[j], &devid))
                 continue;
             xvf_proto_request_path(path, sizeof(path), domd, call->domid,
                                    devid, XVF_PROTO_BDF);
-            bdf = xs_read_str(xsh, XBT_NULL, path);
+            bdf = xvf_xs_read(xsh, XBT_NULL, path);
             /* An older request for the same VF may still be going. */
             if (bdf && !strcmp(bdf, want) &&
                 !released(xsh, domd, call->domid, devid)) {
@@ -504,13 +470,30 @@ static int find_request(struct xs_handle *xsh,
     return rc;
 }
 
+struct release_ctx {
+    const char *state_path, *op_path;
+};
+
+/* Write op = release only while the request exists. */
+static int release_txn(struct xs_handle *xsh, xs_transaction_t t,
+                       void *opaque)
+{
+    const struct release_ctx *ctx = opaque;
+    const char *op = xvf_proto_op_name(XVF_OP_RELEASE);
+    char *state;
+    int rc = 0;
+
+    state = xvf_xs_read(xsh, t, ctx->state_path);
+    if (state && !xs_write(xsh, t, ctx->op_path, op, strlen(op)))
+        rc = -errno;
+    free(state);
+    return rc;
+}
+
 static int vf_release(libxl_pci_provider_call *call)
 {
     char state_path[sizeof(call->path)], op_path[sizeof(call->path) + 8];
-    const char *op = xvf_proto_op_name(XVF_OP_RELEASE);
-    xs_transaction_t t;
-    char *state;
-    unsigned int i;
+    struct release_ctx ctx = { .state_path = state_path, .op_path = op_path };
     int rc = 0;
 
     if (call->path[0]) {
@@ -531,27 +514,7 @@ static int vf_release(libxl_pci_provider_call *call)
     }
 
     /* In a transaction, so that a request DomD removed stays removed. */
-    for (i = 0; i < TRANSACTION_TRIES; i++) {
-        t = xs_transaction_start(call->xsh);
-        if (t == XBT_NULL) {
-            rc = -errno;
-            break;
-        }
-        state = xs_read_str(call->xsh, t, state_path);
-        rc = 0;
-        if (state && !xs_write(call->xsh, t, op_path, op, strlen(op)))
-            rc = -errno;
-        free(state);
-        if (rc) {
-            xs_transaction_end(call->xsh, t, true);
-            break;
-        }
-        if (xs_transaction_end(call->xsh, t, false))
-            break;
-        rc = -errno;
-        if (errno != EAGAIN)
-            break;
-    }
+    rc = xvf_xs_txn(call->xsh, release_txn, &ctx);
     if (rc)
         seterr(call, "cannot write %s: %s", op_path, strerror(-rc));
     return rc;

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "engine/journal.h"
+#include "xen/xs.h"
 #include "vfd.h"
 
-#define TRANSACTION_TRIES 16
 #define DOMID_UNKNOWN 0x7ff4u  /* DOMID_INVALID */
 
 struct step_ctx {
@@ -31,34 +31,12 @@ static void log_step(void *opaque, const char *step, const char *detail)
     vfd_log(LOG_INFO, "%s: step %s: %s", ctx->req, step, detail);
 }
 
-static char *xs_get(struct vfd *d, xs_transaction_t t, const char *path)
-{
-    unsigned int len;
-
-    return xs_read(d->xsh, t, path, &len);
-}
-
-static bool parse_id(const char *s, unsigned int *ret)
-{
-    unsigned long v;
-    char *end;
-
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || v > 0x7fffffff)
-        return false;
-    *ret = v;
-    return true;
-}
-
 static bool owner_domid(const char *owner, unsigned int *domid)
 {
     static const char pfx[] = "domain:";
 
     return !strncmp(owner, pfx, sizeof(pfx) - 1) &&
-        parse_id(owner + sizeof(pfx) - 1, domid);
+        !xvf_proto_parse_domid(owner + sizeof(pfx) - 1, domid);
 }
 
 /*
@@ -75,7 +53,7 @@ static bool domain_alive(struct vfd *d, unsigned int domid)
     if (d->domd == 0 && xs_is_domain_introduced(d->xsh, domid))
         return true;
     snprintf(path, sizeof(path), "/local/domain/%u", domid);
-    v = xs_get(d, XBT_NULL, path);
+    v = xvf_xs_read(d->xsh, XBT_NULL, path);
     if (v) {
         free(v);
         return true;
@@ -102,6 +80,45 @@ static int node_owner(struct vfd *d, xs_transaction_t t, const char *path,
     return 0;
 }
 
+struct answer_ctx {
+    struct vfd *d;
+    unsigned int domid, devid;
+    const char *state, *bdf, *error;
+};
+
+static int answer_txn(struct xs_handle *xsh, xs_transaction_t t, void *opaque)
+{
+    const struct answer_ctx *a = opaque;
+    char path[XVF_PROTO_PATH_MAX], clean[XVF_PROTO_ERROR_MAX + 1];
+    unsigned int domd = a->d->domd;
+    char *cur;
+
+    xvf_proto_request_path(path, sizeof(path), domd, a->domid, a->devid,
+                           XVF_PROTO_STATE);
+    cur = xvf_xs_read(xsh, t, path);
+    if (!cur)
+        return -errno;
+    free(cur);
+    if (a->bdf) {
+        xvf_proto_request_path(path, sizeof(path), domd, a->domid, a->devid,
+                               XVF_PROTO_BDF);
+        if (!xs_write(xsh, t, path, a->bdf, strlen(a->bdf)))
+            return -errno;
+    }
+    if (a->error) {
+        xvf_proto_clean_error(clean, a->error);
+        xvf_proto_request_path(path, sizeof(path), domd, a->domid, a->devid,
+                               XVF_PROTO_ERROR);
+        if (!xs_write(xsh, t, path, clean, strlen(clean)))
+            return -errno;
+    }
+    xvf_proto_request_path(path, sizeof(path), domd, a->domid, a->devid,
+                           XVF_PROTO_STATE);
+    if (!xs_write(xsh, t, path, a->state, strlen(a->state)))
+        return -errno;
+    return 0;
+}
+
 /*
  * Write the answer nodes of a request that still exists, in one
  * transaction: never re-create a request someone removed (the nodes
@@ -112,64 +129,36 @@ static int answer(struct vfd *d, unsigned int domid, unsigned int devid,
                   enum xvf_proto_state state, const char *bdf,
                   const char *error)
 {
-    char path[XVF_PROTO_PATH_MAX], clean[XVF_PROTO_ERROR_MAX + 1];
-    const char *st = xvf_proto_state_name(state);
-    xs_transaction_t t;
-    unsigned int i;
-    char *cur;
-    int rc = -EAGAIN;
+    struct answer_ctx a = {
+        .d = d, .domid = domid, .devid = devid,
+        .state = xvf_proto_state_name(state), .bdf = bdf, .error = error,
+    };
 
-    for (i = 0; i < TRANSACTION_TRIES && rc == -EAGAIN; i++) {
-        t = xs_transaction_start(d->xsh);
-        if (t == XBT_NULL)
-            return -errno;
-        xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid,
-                               XVF_PROTO_STATE);
-        cur = xs_get(d, t, path);
-        if (!cur) {
-            rc = errno == ENOENT ? -ENOENT : -errno;
-            xs_transaction_end(d->xsh, t, true);
-            return rc;
-        }
-        free(cur);
-        rc = 0;
-        if (bdf) {
-            xvf_proto_request_path(path, sizeof(path), d->domd, domid,
-                                   devid, XVF_PROTO_BDF);
-            if (!xs_write(d->xsh, t, path, bdf, strlen(bdf)))
-                rc = -errno;
-        }
-        if (!rc && error) {
-            xvf_proto_clean_error(clean, error);
-            xvf_proto_request_path(path, sizeof(path), d->domd, domid,
-                                   devid, XVF_PROTO_ERROR);
-            if (!xs_write(d->xsh, t, path, clean, strlen(clean)))
-                rc = -errno;
-        }
-        if (!rc) {
-            xvf_proto_request_path(path, sizeof(path), d->domd, domid,
-                                   devid, XVF_PROTO_STATE);
-            if (!xs_write(d->xsh, t, path, st, strlen(st)))
-                rc = -errno;
-        }
-        if (rc) {
-            xs_transaction_end(d->xsh, t, true);
-            return rc;
-        }
-        if (!xs_transaction_end(d->xsh, t, false))
-            rc = -errno;
-    }
-    return rc;
+    return xvf_xs_txn(d->xsh, answer_txn, &a);
+}
+
+/* Remove the guest's directory if it is empty; 1 when it is not. */
+static int remove_empty_txn(struct xs_handle *xsh, xs_transaction_t t,
+                            void *opaque)
+{
+    const char *path = opaque;
+    unsigned int n;
+    char **ids;
+
+    ids = xs_directory(xsh, t, path, &n);
+    if (!ids)
+        return -errno;
+    free(ids);
+    if (n)
+        return 1;
+    return xs_rm(xsh, t, path) ? 0 : -errno;
 }
 
 /* Remove a request, and its guest's directory when that is empty. */
 static void remove_request(struct vfd *d, unsigned int domid,
                            unsigned int devid)
 {
-    char path[XVF_PROTO_PATH_MAX], **ids;
-    xs_transaction_t t;
-    unsigned int i, n;
-    bool done = false;
+    char path[XVF_PROTO_PATH_MAX];
 
     xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid, NULL);
     if (!xs_rm(d->xsh, XBT_NULL, path) && errno != ENOENT)
@@ -177,23 +166,7 @@ static void remove_request(struct vfd *d, unsigned int domid,
                 strerror(errno));
 
     xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
-    for (i = 0; i < TRANSACTION_TRIES && !done; i++) {
-        t = xs_transaction_start(d->xsh);
-        if (t == XBT_NULL)
-            return;
-        ids = xs_directory(d->xsh, t, path, &n);
-        if (!ids || n) {
-            free(ids);
-            xs_transaction_end(d->xsh, t, true);
-            return;
-        }
-        free(ids);
-        if (!xs_rm(d->xsh, t, path)) {
-            xs_transaction_end(d->xsh, t, true);
-            return;
-        }
-        done = xs_transaction_end(d->xsh, t, false) || errno != EAGAIN;
-    }
+    xvf_xs_txn(d->xsh, remove_empty_txn, path);
 }
 
 /* What the hotplug script is told about a VF. */
@@ -300,7 +273,7 @@ static int run_script(struct vfd *d, const char *label, const char *cmd,
                            d->script, cmd, status);
     }
     snprintf(path, sizeof(path), "%s/hotplug-status", xbpath);
-    st = xs_get(d, XBT_NULL, path);
+    st = xvf_xs_read(d->xsh, XBT_NULL, path);
     if (st && !strcmp(st, "connected") && WIFEXITED(status) &&
         !WEXITSTATUS(status)) {
         free(st);
@@ -308,7 +281,7 @@ static int run_script(struct vfd *d, const char *label, const char *cmd,
     }
     free(st);
     snprintf(path, sizeof(path), "%s/hotplug-error", xbpath);
-    msg = xs_get(d, XBT_NULL, path);
+    msg = xvf_xs_read(d->xsh, XBT_NULL, path);
     rc = xvf_err_set(err, -EIO, "site hook: %s",
                      msg && msg[0] ? msg : "xen-vf add did not connect");
     free(msg);
@@ -506,15 +479,51 @@ static bool dom0_node(struct vfd *d, xs_transaction_t t, const char *dir,
     return !rc && *owner == 0;
 }
 
+/* A request as read in one transaction. */
+struct snapshot {
+    struct vfd *d;
+    unsigned int domid, devid;
+    const char *dir;
+    unsigned int owner;
+    char *spec, *op, *state, *bdf;
+};
+
+/* Reads only: always aborts, 1 once read or the error reading the owner. */
+static int snapshot_txn(struct xs_handle *xsh, xs_transaction_t t,
+                        void *opaque)
+{
+    struct snapshot *r = opaque;
+    static const char *const nodes[] = {
+        XVF_PROTO_SPEC, XVF_PROTO_OP, XVF_PROTO_STATE, XVF_PROTO_BDF,
+    };
+    char **vals[] = { &r->spec, &r->op, &r->state, &r->bdf };
+    char path[XVF_PROTO_PATH_MAX];
+    unsigned int i, o;
+    int rc;
+
+    rc = node_owner(r->d, t, r->dir, &r->owner);
+    if (rc)
+        return rc;
+    if (r->owner == 0 && (!dom0_node(r->d, t, r->dir, XVF_PROTO_SPEC, &o) ||
+                          !dom0_node(r->d, t, r->dir, XVF_PROTO_OP, &o)))
+        r->owner = o;
+    for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+        xvf_proto_request_path(path, sizeof(path), r->d->domd, r->domid,
+                               r->devid, nodes[i]);
+        *vals[i] = xvf_xs_read(xsh, t, path);
+    }
+    return 1;
+}
+
 static void handle_request(struct vfd *d, unsigned int domid,
                            unsigned int devid, bool startup)
 {
-    char dir[XVF_PROTO_PATH_MAX], path[XVF_PROTO_PATH_MAX], label[32];
-    char *spec = NULL, *op = NULL, *state = NULL, *bdf = NULL;
+    char dir[XVF_PROTO_PATH_MAX], label[32];
+    struct snapshot r = {
+        .d = d, .domid = domid, .devid = devid, .dir = dir,
+    };
     struct xvf_proto_request req;
     enum xvf_proto_state st;
-    unsigned int owner = 0, o;
-    xs_transaction_t t;
     struct xvf_err err;
     int rc;
 
@@ -522,49 +531,28 @@ static void handle_request(struct vfd *d, unsigned int domid,
     snprintf(label, sizeof(label), "request %u/%u", domid, devid);
     xvf_proto_request_path(dir, sizeof(dir), d->domd, domid, devid, NULL);
 
-    t = xs_transaction_start(d->xsh);
-    if (t == XBT_NULL) {
-        vfd_log(LOG_ERR, "%s: xenstore: %s", label, strerror(errno));
-        return;
-    }
-    rc = node_owner(d, t, dir, &owner);
-    if (rc) {
-        xs_transaction_end(d->xsh, t, true);
+    rc = xvf_xs_txn(d->xsh, snapshot_txn, &r);
+    if (rc < 0) {
         if (rc != -ENOENT)
-            vfd_log(LOG_ERR, "%s: permissions of %s: %s", label, dir,
+            vfd_log(LOG_ERR, "%s: reading %s: %s", label, dir,
                     strerror(-rc));
         return;
     }
-    if (owner == 0 && (!dom0_node(d, t, dir, XVF_PROTO_SPEC, &o) ||
-                       !dom0_node(d, t, dir, XVF_PROTO_OP, &o)))
-        owner = o;
-#define READ_NODE(var, name) \
-    do { \
-        xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid, \
-                               name); \
-        var = xs_get(d, t, path); \
-    } while (0)
-    READ_NODE(spec, XVF_PROTO_SPEC);
-    READ_NODE(op, XVF_PROTO_OP);
-    READ_NODE(state, XVF_PROTO_STATE);
-    READ_NODE(bdf, XVF_PROTO_BDF);
-#undef READ_NODE
-    xs_transaction_end(d->xsh, t, true);
 
-    rc = xvf_proto_decode_request(owner, spec, op, &req, &err);
+    rc = xvf_proto_decode_request(r.owner, r.spec, r.op, &req, &err);
     if (rc == -EPERM) {
         vfd_log(LOG_WARNING, "%s: ignored: %s", label, err.msg);
         goto out;
     }
-    if (!state || xvf_proto_state_parse(state, &st))
+    if (!r.state || xvf_proto_state_parse(r.state, &st))
         goto out;   /* not (yet) a whole request */
     if (rc) {
         /* A malformed prepare is answered; anything else waits. */
-        if (op && !strcmp(op, xvf_proto_op_name(XVF_OP_PREPARE)) &&
+        if (r.op && !strcmp(r.op, xvf_proto_op_name(XVF_OP_PREPARE)) &&
             st == XVF_PS_REQUESTED) {
             vfd_log(LOG_WARNING, "%s: refused: %s", label, err.msg);
             answer(d, domid, devid, XVF_PS_ERROR, NULL, err.msg);
-        } else if (op && !strcmp(op, xvf_proto_op_name(XVF_OP_RELEASE))) {
+        } else if (r.op && !strcmp(r.op, xvf_proto_op_name(XVF_OP_RELEASE))) {
             remove_request(d, domid, devid);
         }
         goto out;
@@ -578,15 +566,15 @@ static void handle_request(struct vfd *d, unsigned int domid,
         break;
     case XVF_OP_RELEASE:
         if (st != XVF_PS_RELEASING || startup)
-            do_release(d, label, domid, devid, &req, bdf);
+            do_release(d, label, domid, devid, &req, r.bdf);
         break;
     }
 
 out:
-    free(spec);
-    free(op);
-    free(state);
-    free(bdf);
+    free(r.spec);
+    free(r.op);
+    free(r.state);
+    free(r.bdf);
 }
 
 /* Release the VFs and requests of every domain that is gone. */
@@ -629,7 +617,7 @@ static void release_gone(struct vfd *d)
 
     ids = xs_directory(d->xsh, XBT_NULL, d->root, &nids);
     for (i = 0; ids && i < nids; i++) {
-        if (!parse_id(ids[i], &domid) || domain_alive(d, domid))
+        if (xvf_proto_parse_domid(ids[i], &domid) || domain_alive(d, domid))
             continue;
         xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
         if (xs_rm(d->xsh, XBT_NULL, path))
@@ -650,12 +638,12 @@ static void scan(struct vfd *d, bool startup)
     release_gone(d);
     doms = xs_directory(d->xsh, XBT_NULL, d->root, &ndoms);
     for (i = 0; doms && i < ndoms; i++) {
-        if (!parse_id(doms[i], &domid))
+        if (xvf_proto_parse_domid(doms[i], &domid))
             continue;
         xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
         devs = xs_directory(d->xsh, XBT_NULL, path, &ndevs);
         for (j = 0; devs && j < ndevs; j++)
-            if (parse_id(devs[j], &devid))
+            if (!xvf_proto_parse_devid(devs[j], &devid))
                 handle_request(d, domid, devid, startup);
         free(devs);
     }

@@ -24,6 +24,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "vfd.h"
+#include "xen/xs.h"
 
 static const char *prog = "xen-vfd";
 static bool use_syslog;
@@ -145,21 +146,14 @@ static int daemonize(int *ready_fd)
 
 static int read_domid(struct xs_handle *xsh, unsigned int *domid)
 {
-    unsigned int len;
-    unsigned long v;
-    char *s, *end;
-    int rc = 0;
+    char *s;
+    int rc;
 
     /* A relative path: this domain's own /local/domain/N/domid. */
-    s = xs_read(xsh, XBT_NULL, "domid", &len);
+    s = xvf_xs_read(xsh, XBT_NULL, "domid");
     if (!s)
         return -errno;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || v >= 0x7ff0)
-        rc = -EINVAL;
-    else
-        *domid = v;
+    rc = xvf_proto_parse_domid(s, domid);
     free(s);
     return rc;
 }
@@ -233,7 +227,6 @@ int main(int argc, char **argv)
     int c, rc = 1, pid_fd = -1, ready_fd = -1, sfd = -1, r;
     unsigned int domid = 0;
     sigset_t set;
-    char *end;
 
     memset(&d, 0, sizeof(d));
     d.cfg.bind_timeout_ms = 10000;
@@ -275,9 +268,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (domid_arg) {
-        errno = 0;
-        domid = strtoul(domid_arg, &end, 10);
-        if (errno || end == domid_arg || *end || domid >= 0x7ff0) {
+        if (xvf_proto_parse_domid(domid_arg, &domid)) {
             fprintf(stderr, "%s: bad domid '%s'\n", prog, domid_arg);
             return 2;
         }

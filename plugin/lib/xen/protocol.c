@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/str.h"
 #include "xen/protocol.h"
 
 static const char *const state_names[] = {
@@ -109,21 +110,42 @@ int xvf_proto_request_path(char *buf, size_t len, unsigned int domd,
                  domd, domid, devid);
 }
 
-/* A decimal domid or devid, no sign, no leading zero, no overflow. */
-static const char *parse_num(const char *s, unsigned int *ret)
+/* The one parser of ids; @max says which kind. */
+static int parse_id(const char *s, unsigned long max, unsigned int *ret)
 {
-    unsigned long v = 0;
-    const char *p = s;
+    unsigned long v;
 
-    if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
-        return NULL;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        v = v * 10 + (unsigned long)(*p - '0');
-        if (v > 0x7fffffff)
-            return NULL;
-    }
+    if (xvf_parse_ulong(s, max, &v))
+        return -EINVAL;
     *ret = v;
-    return p;
+    return 0;
+}
+
+int xvf_proto_parse_domid(const char *s, unsigned int *domid)
+{
+    return parse_id(s, XVF_DOMID_FIRST_RESERVED - 1, domid);
+}
+
+int xvf_proto_parse_devid(const char *s, unsigned int *devid)
+{
+    return parse_id(s, XVF_DEVID_MAX, devid);
+}
+
+/*
+ * One component of a path, up to the next '/': a path names a node only
+ * in its canonical form, so no leading zero (ids have at most 10 digits).
+ */
+static const char *path_id(const char *s, unsigned long max,
+                           unsigned int *ret)
+{
+    size_t len = strcspn(s, "/");
+    char buf[11];
+
+    if (!len || len >= sizeof(buf) || (s[0] == '0' && len > 1))
+        return NULL;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return parse_id(buf, max, ret) ? NULL : s + len;
 }
 
 int xvf_proto_parse_path(const char *path, unsigned int *domd,
@@ -136,13 +158,13 @@ int xvf_proto_parse_path(const char *path, unsigned int *domd,
 
     if (strncmp(p, pfx, sizeof(pfx) - 1))
         return -EINVAL;
-    p = parse_num(p + sizeof(pfx) - 1, domd);
+    p = path_id(p + sizeof(pfx) - 1, XVF_DOMID_FIRST_RESERVED - 1, domd);
     if (!p || strncmp(p, mid, sizeof(mid) - 1))
         return -EINVAL;
-    p = parse_num(p + sizeof(mid) - 1, domid);
+    p = path_id(p + sizeof(mid) - 1, XVF_DOMID_FIRST_RESERVED - 1, domid);
     if (!p || *p != '/')
         return -EINVAL;
-    p = parse_num(p + 1, devid);
+    p = path_id(p + 1, XVF_DEVID_MAX, devid);
     if (!p || (*p && *p != '/'))
         return -EINVAL;
     if (*p == '/' && !p[1])

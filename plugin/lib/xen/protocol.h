@@ -123,6 +123,34 @@ int xvf_proto_request_path(char *buf, size_t len, unsigned int domd,
                            unsigned int domid, unsigned int devid,
                            const char *node);
 
+/* Domain ids from here on are Xen's own (DOMID_SELF, DOMID_IO, ...). */
+#define XVF_DOMID_FIRST_RESERVED 0x7ff0u
+
+/* Largest DEVID, the number of a request under its guest's directory. */
+#define XVF_DEVID_MAX 0x7fffffffu
+
+/**
+ * xvf_proto_parse_domid() - parse a domain id, the whole string
+ * @s:     decimal digits only: no sign, no blanks
+ * @domid: set on success
+ *
+ * The one rule for a domain id, wherever it comes from (xenstore names,
+ * the journal's owners, the command line, the provider's configuration).
+ *
+ * Return: 0, or -EINVAL when @s is not a number below
+ * XVF_DOMID_FIRST_RESERVED.
+ */
+int xvf_proto_parse_domid(const char *s, unsigned int *domid);
+
+/**
+ * xvf_proto_parse_devid() - parse a request's DEVID, the whole string
+ * @s:     decimal digits only: no sign, no blanks
+ * @devid: set on success
+ *
+ * Return: 0, or -EINVAL when @s is not a number up to XVF_DEVID_MAX.
+ */
+int xvf_proto_parse_devid(const char *s, unsigned int *devid);
+
 /**
  * xvf_proto_parse_path() - split a path at or under a request directory
  * @path:  e.g. a watch event's path
@@ -130,7 +158,9 @@ int xvf_proto_request_path(char *buf, size_t len, unsigned int domd,
  *         which may have further components), may be NULL
  *
  * Return: 0, or -EINVAL when @path is not at or under
- * /local/domain/D/backend/vf/U/N with decimal D, U and N.
+ * /local/domain/D/backend/vf/U/N with domain ids D and U and a DEVID N
+ * (see xvf_proto_parse_domid()), written without leading zeros: a path
+ * names one node only in its canonical form.
  */
 int xvf_proto_parse_path(const char *path, unsigned int *domd,
                          unsigned int *domid, unsigned int *devid,

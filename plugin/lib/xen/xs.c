@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+#include <errno.h>
+
+#include "xen/xs.h"
+
+/* xenstore calls that fail set errno; never report success by mistake. */
+static int xs_errno(void)
+{
+    return errno ? -errno : -EIO;
+}
+
+int xvf_xs_txn(struct xs_handle *xsh, xvf_xs_txn_fn *fn, void *opaque)
+{
+    xs_transaction_t t;
+    unsigned int i;
+    int rc = -EAGAIN;
+
+    for (i = 0; i < XVF_XS_TXN_TRIES && rc == -EAGAIN; i++) {
+        t = xs_transaction_start(xsh);
+        if (t == XBT_NULL)
+            return xs_errno();
+        rc = fn(xsh, t, opaque);
+        if (rc) {
+            xs_transaction_end(xsh, t, true);
+            return rc;
+        }
+        if (!xs_transaction_end(xsh, t, false))
+            rc = xs_errno();
+    }
+    return rc;
+}
+
+char *xvf_xs_read(struct xs_handle *xsh, xs_transaction_t t,
+                  const char *path)
+{
+    unsigned int len;
+
+    return xs_read(xsh, t, path, &len);
+}
