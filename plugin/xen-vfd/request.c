@@ -1,22 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vfd.c - xen-vfd's request handling (DomD side of docs/protocol.md)
+ * request.c - xen-vfd's handling of one request: read it, prepare or
+ * release, answer (DomD side of docs/protocol.md)
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <syslog.h>
-#include <unistd.h>
 
-#include "engine/journal.h"
 #include "xen/xs.h"
-#include "vfd.h"
+#include "vfd-priv.h"
 
 #define DOMID_UNKNOWN 0x7ff4u  /* DOMID_INVALID */
 
@@ -29,36 +23,6 @@ static void log_step(void *opaque, const char *step, const char *detail)
     const struct step_ctx *ctx = opaque;
 
     vfd_log(LOG_INFO, "%s: step %s: %s", ctx->req, step, detail);
-}
-
-static bool owner_domid(const char *owner, unsigned int *domid)
-{
-    static const char pfx[] = "domain:";
-
-    return !strncmp(owner, pfx, sizeof(pfx) - 1) &&
-        !xvf_proto_parse_domid(owner + sizeof(pfx) - 1, domid);
-}
-
-/*
- * A domain is gone when xenstored no longer knows it and the toolstack
- * has removed its /local/domain/N. Either alone is not enough: only a
- * privileged domain may ask xenstored, and libxl removes the path before
- * it destroys the domain. Any doubt keeps the VF: releasing one under a
- * running guest is worse than holding it a little longer.
- */
-static bool domain_alive(struct vfd *d, unsigned int domid)
-{
-    char path[64], *v;
-
-    if (d->domd == 0 && xs_is_domain_introduced(d->xsh, domid))
-        return true;
-    snprintf(path, sizeof(path), "/local/domain/%u", domid);
-    v = xvf_xs_read(d->xsh, XBT_NULL, path);
-    if (v) {
-        free(v);
-        return true;
-    }
-    return errno != ENOENT;
 }
 
 /* Owner (first permission entry) of @path, or -errno. */
@@ -169,125 +133,6 @@ static void remove_request(struct vfd *d, unsigned int domid,
     xvf_xs_txn(d->xsh, remove_empty_txn, path);
 }
 
-/* What the hotplug script is told about a VF. */
-struct hook_vf {
-    enum xvf_class cls;
-    const char *spec, *pf, *vf;
-    unsigned int domid, scid, nsid;
-};
-
-static int wait_child(pid_t pid, unsigned int timeout_s, int *status)
-{
-    struct pollfd pfd;
-    int fd, r;
-
-    /* A pidfd gives the wait a bound without a SIGCHLD handler. */
-    fd = syscall(SYS_pidfd_open, pid, 0);
-    if (fd >= 0) {
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        do {
-            r = poll(&pfd, 1, timeout_s * 1000);
-        } while (r < 0 && errno == EINTR);
-        close(fd);
-        if (r == 0) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            waitpid(pid, status, 0);
-            return -ETIMEDOUT;
-        }
-    }
-    while (waitpid(pid, status, 0) < 0) {
-        if (errno != EINTR)
-            return -errno;
-    }
-    return 0;
-}
-
-/*
- * Run the hotplug script (Xen's protocol: "add" must end with
- * hotplug-status = connected under XENBUS_PATH, or leave hotplug-error).
- * No script installed is fine; a failing "remove" is only logged by the
- * caller.
- */
-static int run_script(struct vfd *d, const char *label, const char *cmd,
-                      const char *xbpath, const struct hook_vf *h,
-                      struct xvf_err *err)
-{
-    char env[9][XVF_PROTO_PATH_MAX + 32], *envp[10], *argv[3];
-    char path[XVF_PROTO_PATH_MAX + 32], *st, *msg;
-    sigset_t all;
-    struct stat sb;
-    int status = 0, rc, i = 0;
-    pid_t pid;
-
-    if (!d->script || !d->script[0])
-        return 0;
-    if (stat(d->script, &sb) && errno == ENOENT)
-        return 0;
-
-    snprintf(env[i++], sizeof(env[0]), "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
-    snprintf(env[i++], sizeof(env[0]), "XENBUS_PATH=%s", xbpath);
-    snprintf(env[i++], sizeof(env[0]), "XVF_CLASS=%s",
-             h->cls == XVF_CLASS_NET ? "net" : "nvme");
-    snprintf(env[i++], sizeof(env[0]), "XVF_SPEC=%s", h->spec);
-    snprintf(env[i++], sizeof(env[0]), "XVF_PF=%s", h->pf);
-    snprintf(env[i++], sizeof(env[0]), "XVF_VF=%s", h->vf);
-    snprintf(env[i++], sizeof(env[0]), "XVF_DOMID=%u", h->domid);
-    snprintf(env[i++], sizeof(env[0]), "XVF_SCID=%u", h->scid);
-    snprintf(env[i++], sizeof(env[0]), "XVF_NSID=%u", h->nsid);
-    for (rc = 0; rc < i; rc++)
-        envp[rc] = env[rc];
-    envp[i] = NULL;
-    argv[0] = (char *)d->script;
-    argv[1] = (char *)cmd;
-    argv[2] = NULL;
-
-    vfd_log(LOG_INFO, "%s: %s %s %s", label, d->script, cmd, h->vf);
-    pid = fork();
-    if (pid < 0)
-        return xvf_err_set(err, -errno, "cannot run %s: %s", d->script,
-                           strerror(errno));
-    if (pid == 0) {
-        /* Only async-signal-safe calls: libxenstore runs a thread. */
-        sigfillset(&all);
-        sigprocmask(SIG_UNBLOCK, &all, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        setpgid(0, 0);
-        execve(d->script, argv, envp);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    rc = wait_child(pid, d->script_timeout, &status);
-    if (rc == -ETIMEDOUT)
-        return xvf_err_set(err, rc, "%s %s did not finish within %u s",
-                           d->script, cmd, d->script_timeout);
-    if (rc)
-        return xvf_err_set(err, rc, "waiting for %s: %s", d->script,
-                           strerror(-rc));
-
-    if (strcmp(cmd, "add")) {
-        if (WIFEXITED(status) && !WEXITSTATUS(status))
-            return 0;
-        return xvf_err_set(err, -EIO, "%s %s failed (status 0x%x)",
-                           d->script, cmd, status);
-    }
-    snprintf(path, sizeof(path), "%s/hotplug-status", xbpath);
-    st = xvf_xs_read(d->xsh, XBT_NULL, path);
-    if (st && !strcmp(st, "connected") && WIFEXITED(status) &&
-        !WEXITSTATUS(status)) {
-        free(st);
-        return 0;
-    }
-    free(st);
-    snprintf(path, sizeof(path), "%s/hotplug-error", xbpath);
-    msg = xvf_xs_read(d->xsh, XBT_NULL, path);
-    rc = xvf_err_set(err, -EIO, "site hook: %s",
-                     msg && msg[0] ? msg : "xen-vf add did not connect");
-    free(msg);
-    return rc;
-}
-
 static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
                        unsigned int devid, const struct xvf_proto_request *req)
 {
@@ -295,12 +140,12 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
     struct xvf_engine_config cfg = d->cfg;
     char owner[32], xbpath[XVF_PROTO_PATH_MAX];
     struct xvf_err err, rerr;
-    struct hook_vf hook;
+    struct vfd_hook_vf hook;
     struct xvf_vf vf;
     int rc;
 
     xvf_err_clear(&err);
-    if (!domain_alive(d, domid)) {
+    if (!vfd_domain_alive(d, domid)) {
         vfd_log(LOG_WARNING, "%s: prepare %s: domain %u does not exist",
                 label, req->text, domid);
         answer(d, domid, devid, XVF_PS_ERROR, NULL,
@@ -316,7 +161,7 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
 
     vfd_log(LOG_INFO, "%s: prepare %s for domain %u", label, req->text,
             domid);
-    snprintf(owner, sizeof(owner), "domain:%u", domid);
+    vfd_owner_name(owner, sizeof(owner), domid);
     cfg.step_cb = log_step;
     cfg.opaque = &ctx;
     rc = xvf_prepare(&cfg, &req->spec, owner, &vf, &err);
@@ -339,7 +184,7 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
     hook.nsid = vf.nsid;
     xvf_proto_request_path(xbpath, sizeof(xbpath), d->domd, domid, devid,
                            NULL);
-    rc = run_script(d, label, "add", xbpath, &hook, &err);
+    rc = vfd_run_script(d, label, "add", xbpath, &hook, &err);
     if (rc) {
         /* Released before the answer, like any failed prepare. */
         vfd_log(LOG_ERR, "%s: %s; releasing %s", label, err.msg, vf.vf);
@@ -363,24 +208,6 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
     rc = xvf_release(&cfg, vf.vf, &err);
     if (rc && rc != -ENOENT)
         vfd_log(LOG_ERR, "%s: release %s: %s", label, vf.vf, err.msg);
-}
-
-/* Tell the hotplug script a VF is about to go; it cannot stop that. */
-static void hook_remove(struct vfd *d, const char *label,
-                        const struct xvf_entry *e, unsigned int domid,
-                        const char *xbpath)
-{
-    struct hook_vf hook = {
-        .cls = e->cls, .spec = e->spec, .pf = e->pf, .vf = e->vf,
-        .domid = domid, .scid = e->scid, .nsid = e->nsid,
-    };
-    struct xvf_err err;
-
-    if (e->state != XVF_ENTRY_READY)
-        return;     /* "add" never ran for it */
-    xvf_err_clear(&err);
-    if (run_script(d, label, "remove", xbpath, &hook, &err))
-        vfd_log(LOG_WARNING, "%s: %s", label, err.msg);
 }
 
 /*
@@ -408,7 +235,7 @@ static int release_matching(struct vfd *d, const char *label,
         return xvf_err_set(err, rc, "cannot read the journal in %s: %s",
                            cfg.state_dir, strerror(-rc));
     for (i = 0; i < n; i++) {
-        if (!owner_domid(list[i].owner, &id) || id != domid)
+        if (!vfd_owner_domid(list[i].owner, &id) || id != domid)
             continue;
         if (bdf && bdf[0] ? strcmp(list[i].vf, bdf)
                           : strcmp(list[i].spec, canonical))
@@ -418,7 +245,7 @@ static int release_matching(struct vfd *d, const char *label,
                 list[i].spec, domid);
         xvf_proto_request_path(xbpath, sizeof(xbpath), d->domd, domid, devid,
                                NULL);
-        hook_remove(d, label, &list[i], domid, xbpath);
+        vfd_hook_remove(d, label, &list[i], domid, xbpath);
         rc = xvf_release(&cfg, what, err);
         if (rc && rc != -ENOENT)
             break;
@@ -515,7 +342,7 @@ static int snapshot_txn(struct xs_handle *xsh, xs_transaction_t t,
     return 1;
 }
 
-static void handle_request(struct vfd *d, unsigned int domid,
+void vfd_handle_request(struct vfd *d, unsigned int domid,
                            unsigned int devid, bool startup)
 {
     char dir[XVF_PROTO_PATH_MAX], label[32];
@@ -577,160 +404,3 @@ out:
     free(r.bdf);
 }
 
-/* Release the VFs and requests of every domain that is gone. */
-static void release_gone(struct vfd *d)
-{
-    struct xvf_entry *list = NULL;
-    char owner[32], label[32], path[XVF_PROTO_PATH_MAX], **ids;
-    unsigned int i, j, n = 0, nids, domid;
-    struct xvf_err err;
-    int rc;
-
-    rc = xvf_journal_list(d->cfg.state_dir, NULL, &list, &n);
-    if (rc)
-        vfd_log(LOG_ERR, "cannot read the journal in %s: %s",
-                d->cfg.state_dir, strerror(-rc));
-    for (i = 0; i < n; i++) {
-        if (!owner_domid(list[i].owner, &domid) || domain_alive(d, domid))
-            continue;
-        for (j = 0; j < i; j++)
-            if (!strcmp(list[j].owner, list[i].owner))
-                break;
-        if (j < i)
-            continue;   /* this owner was done already */
-        snprintf(owner, sizeof(owner), "domain:%u", domid);
-        snprintf(label, sizeof(label), "domain %u", domid);
-        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
-        for (j = i; j < n; j++)
-            if (!strcmp(list[j].owner, owner))
-                hook_remove(d, label, &list[j], domid, path);
-        xvf_err_clear(&err);
-        rc = xvf_release_owner(&d->cfg, owner, &err);
-        if (rc < 0)
-            vfd_log(LOG_ERR, "domain %u is gone; releasing its VFs: %s",
-                    domid, err.msg);
-        else
-            vfd_log(LOG_NOTICE, "domain %u is gone; released %d VF(s)",
-                    domid, rc);
-    }
-    free(list);
-
-    ids = xs_directory(d->xsh, XBT_NULL, d->root, &nids);
-    for (i = 0; ids && i < nids; i++) {
-        if (xvf_proto_parse_domid(ids[i], &domid) || domain_alive(d, domid))
-            continue;
-        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
-        if (xs_rm(d->xsh, XBT_NULL, path))
-            vfd_log(LOG_INFO, "domain %u is gone; removed its requests",
-                    domid);
-        else if (errno != ENOENT)
-            vfd_log(LOG_WARNING, "cannot remove %s: %s", path,
-                    strerror(errno));
-    }
-    free(ids);
-}
-
-static void scan(struct vfd *d, bool startup)
-{
-    char path[XVF_PROTO_PATH_MAX], **doms, **devs;
-    unsigned int i, j, ndoms, ndevs, domid, devid;
-
-    release_gone(d);
-    doms = xs_directory(d->xsh, XBT_NULL, d->root, &ndoms);
-    for (i = 0; doms && i < ndoms; i++) {
-        if (xvf_proto_parse_domid(doms[i], &domid))
-            continue;
-        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
-        devs = xs_directory(d->xsh, XBT_NULL, path, &ndevs);
-        for (j = 0; devs && j < ndevs; j++)
-            if (!xvf_proto_parse_devid(devs[j], &devid))
-                handle_request(d, domid, devid, startup);
-        free(devs);
-    }
-    free(doms);
-}
-
-int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd)
-{
-    d->xsh = xsh;
-    d->domd = domd;
-    return xvf_proto_root_path(d->root, sizeof(d->root), domd);
-}
-
-int vfd_start(struct vfd *d)
-{
-    struct xvf_err err;
-    int rc;
-
-    xvf_err_clear(&err);
-    rc = xvf_state_dir_init(d->cfg.state_dir);
-    if (rc) {
-        vfd_log(LOG_ERR, "state directory %s: %s", d->cfg.state_dir,
-                strerror(-rc));
-        return rc;
-    }
-    rc = xvf_reconcile(&d->cfg, &err);
-    if (rc < 0) {
-        vfd_log(LOG_ERR, "reconcile: %s", err.msg);
-        return rc;
-    }
-    if (rc)
-        vfd_log(LOG_NOTICE, "reconcile: rolled back %d interrupted "
-                "run(s)", rc);
-
-    /* Watches first, then the scan: nothing falls between the two. */
-    if (!xs_watch(d->xsh, d->root, VFD_TOKEN_REQUEST) ||
-        !xs_watch(d->xsh, "@releaseDomain", VFD_TOKEN_RELEASE)) {
-        rc = -errno;
-        vfd_log(LOG_ERR, "cannot watch %s: %s", d->root, strerror(errno));
-        return rc;
-    }
-    scan(d, true);
-    return 0;
-}
-
-int vfd_set_status(struct vfd *d, const char *status)
-{
-    char path[XVF_PROTO_PATH_MAX], ver[8];
-
-    snprintf(ver, sizeof(ver), "%d", XVF_PROTO_VERSION);
-    xvf_proto_version_path(path, sizeof(path), d->domd);
-    if (!xs_write(d->xsh, XBT_NULL, path, ver, strlen(ver)))
-        return -errno;
-    xvf_proto_status_path(path, sizeof(path), d->domd);
-    if (!xs_write(d->xsh, XBT_NULL, path, status, strlen(status)))
-        return -errno;
-    return 0;
-}
-
-void vfd_event(struct vfd *d, const char *path, const char *token)
-{
-    static const char *const ours[] = {
-        XVF_PROTO_STATE, XVF_PROTO_BDF, XVF_PROTO_ERROR, "hotplug-status",
-        "hotplug-error",
-    };
-    unsigned int domd, domid, devid, i;
-    const char *node;
-    size_t len;
-
-    if (!strcmp(token, VFD_TOKEN_RELEASE)) {
-        release_gone(d);
-        return;
-    }
-    if (strcmp(token, VFD_TOKEN_REQUEST))
-        return;
-    if (xvf_proto_parse_path(path, &domd, &domid, &devid, &node) ||
-        domd != d->domd)
-        return;
-    /* Our own answers fire the watch too: only Dom0's nodes matter. */
-    len = strcspn(node, "/");
-    for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-        if (len == strlen(ours[i]) && !strncmp(node, ours[i], len))
-            return;
-    handle_request(d, domid, devid, false);
-}
-
-void vfd_rescan(struct vfd *d)
-{
-    scan(d, false);
-}

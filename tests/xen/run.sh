@@ -70,7 +70,9 @@ h_vfd_unit() {
         -fno-sanitize-recover=all -Iplugin/lib -Iplugin/xen-vfd \
         -Itests/fakes $(pkg-config --cflags libnvme) \
         -DXVF_SCRIPT_DIR='"/etc/xen/scripts"' -o "$out" \
-        tests/unit/test-vfd.c plugin/xen-vfd/request.c tests/fakes/xenstore/fake-xs.c \
+        tests/unit/test-vfd.c plugin/xen-vfd/vfd.c plugin/xen-vfd/request.c \
+        plugin/xen-vfd/hooks.c plugin/xen-vfd/liveness.c \
+        tests/fakes/xenstore/fake-xs.c \
         "$BUILD/libxenvf.a" $(pkg-config --libs libnvme libpci libmnl) ||
         return 1
     "$out" | tee "$work/vfd-unit.out"

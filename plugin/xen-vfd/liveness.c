@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * liveness.c - xen-vfd notices domains that are gone (@releaseDomain) and
+ * releases what they held: their VFs and their requests
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "xen/xs.h"
+#include "vfd-priv.h"
+
+void vfd_owner_name(char *buf, size_t len, unsigned int domid)
+{
+    snprintf(buf, len, "domain:%u", domid);
+}
+
+bool vfd_owner_domid(const char *owner, unsigned int *domid)
+{
+    static const char pfx[] = "domain:";
+
+    return !strncmp(owner, pfx, sizeof(pfx) - 1) &&
+        !xvf_proto_parse_domid(owner + sizeof(pfx) - 1, domid);
+}
+
+/*
+ * A domain is gone when xenstored no longer knows it and the toolstack
+ * has removed its /local/domain/N. Either alone is not enough: only a
+ * privileged domain may ask xenstored, and libxl removes the path before
+ * it destroys the domain. Any doubt keeps the VF: releasing one under a
+ * running guest is worse than holding it a little longer.
+ */
+bool vfd_domain_alive(struct vfd *d, unsigned int domid)
+{
+    char path[64], *v;
+
+    if (d->domd == 0 && xs_is_domain_introduced(d->xsh, domid))
+        return true;
+    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    v = xvf_xs_read(d->xsh, XBT_NULL, path);
+    if (v) {
+        free(v);
+        return true;
+    }
+    return errno != ENOENT;
+}
+
+void vfd_release_gone(struct vfd *d)
+{
+    struct xvf_entry *list = NULL;
+    char owner[32], label[32], path[XVF_PROTO_PATH_MAX], **ids;
+    unsigned int i, j, n = 0, nids, domid;
+    struct xvf_err err;
+    int rc;
+
+    rc = xvf_journal_list(d->cfg.state_dir, NULL, &list, &n);
+    if (rc)
+        vfd_log(LOG_ERR, "cannot read the journal in %s: %s",
+                d->cfg.state_dir, strerror(-rc));
+    for (i = 0; i < n; i++) {
+        if (!vfd_owner_domid(list[i].owner, &domid) || vfd_domain_alive(d, domid))
+            continue;
+        for (j = 0; j < i; j++)
+            if (!strcmp(list[j].owner, list[i].owner))
+                break;
+        if (j < i)
+            continue;   /* this owner was done already */
+        vfd_owner_name(owner, sizeof(owner), domid);
+        snprintf(label, sizeof(label), "domain %u", domid);
+        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
+        for (j = i; j < n; j++)
+            if (!strcmp(list[j].owner, owner))
+                vfd_hook_remove(d, label, &list[j], domid, path);
+        xvf_err_clear(&err);
+        rc = xvf_release_owner(&d->cfg, owner, &err);
+        if (rc < 0)
+            vfd_log(LOG_ERR, "domain %u is gone; releasing its VFs: %s",
+                    domid, err.msg);
+        else
+            vfd_log(LOG_NOTICE, "domain %u is gone; released %d VF(s)",
+                    domid, rc);
+    }
+    free(list);
+
+    ids = xs_directory(d->xsh, XBT_NULL, d->root, &nids);
+    for (i = 0; ids && i < nids; i++) {
+        if (xvf_proto_parse_domid(ids[i], &domid) || vfd_domain_alive(d, domid))
+            continue;
+        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
+        if (xs_rm(d->xsh, XBT_NULL, path))
+            vfd_log(LOG_INFO, "domain %u is gone; removed its requests",
+                    domid);
+        else if (errno != ENOENT)
+            vfd_log(LOG_WARNING, "cannot remove %s: %s", path,
+                    strerror(errno));
+    }
+    free(ids);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfd-priv.h - what the parts of xen-vfd's core share, and nothing else
+ * uses
+ *
+ *   vfd.c       the entry points of vfd.h: start, status, events, rescans
+ *   request.c   one request: read, prepare or release, answer
+ *   hooks.c     the hotplug script around prepare and release
+ *   liveness.c  domains that are gone, and what they held
+ *
+ * These log what goes wrong themselves (vfd_log()): they are the top of
+ * the daemon's work, with nobody above them to tell.
+ */
+#ifndef XVF_VFD_PRIV_H
+#define XVF_VFD_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/journal.h"
+#include "vfd.h"
+
+/**
+ * vfd_handle_request() - act on request DOMID/DEVID as it now stands
+ * @d:       the daemon
+ * @domid:   the guest the request is for
+ * @devid:   the request's number under the guest's directory
+ * @startup: true during vfd_start(): requests an earlier xen-vfd left
+ *           half done ("preparing", "releasing") are done again
+ *
+ * Does nothing for a request that is incomplete, not from Dom0, or
+ * already answered.
+ */
+void vfd_handle_request(struct vfd *d, unsigned int domid,
+                        unsigned int devid, bool startup);
+
+/**
+ * struct vfd_hook_vf - what the hotplug script is told about a VF
+ * @cls:   the VF's class
+ * @spec:  the spec it was prepared for
+ * @pf:    its PF's BDF
+ * @vf:    its BDF
+ * @domid: the guest it is for
+ * @scid:  NVMe secondary controller id (0 for net)
+ * @nsid:  NVMe namespace id (0 for net)
+ */
+struct vfd_hook_vf {
+    enum xvf_class cls;
+    const char *spec, *pf, *vf;
+    unsigned int domid, scid, nsid;
+};
+
+/**
+ * vfd_run_script() - run the hotplug script, at most d->script_timeout s
+ * @d:      the daemon (d->script, "" or NULL for none)
+ * @label:  what the log line is about
+ * @cmd:    "add" or "remove"
+ * @xbpath: the request directory, XENBUS_PATH for the script
+ * @h:      the VF
+ * @err:    why it failed
+ *
+ * Follows Xen's hotplug protocol: "add" succeeds only when the script
+ * exits 0 and leaves hotplug-status = connected under @xbpath; its
+ * hotplug-error is the message otherwise. No script installed is
+ * success.
+ *
+ * Return: 0, -ETIMEDOUT (the script was killed), -EIO, or -errno.
+ */
+int vfd_run_script(struct vfd *d, const char *label, const char *cmd,
+                   const char *xbpath, const struct vfd_hook_vf *h,
+                   struct xvf_err *err);
+
+/**
+ * vfd_hook_remove() - run the script's "remove" for a journal entry
+ * @d:      the daemon
+ * @label:  what the log line is about
+ * @e:      the entry; nothing runs unless it is ready ("add" ran)
+ * @domid:  the guest it was for
+ * @xbpath: XENBUS_PATH for the script
+ *
+ * The script cannot stop the release: a failure is only logged.
+ */
+void vfd_hook_remove(struct vfd *d, const char *label,
+                     const struct xvf_entry *e, unsigned int domid,
+                     const char *xbpath);
+
+/**
+ * vfd_owner_name() - the journal's owner for the VFs of @domid
+ * @buf:   receives "domain:DOMID"
+ * @len:   size of @buf
+ * @domid: the guest
+ */
+void vfd_owner_name(char *buf, size_t len, unsigned int domid);
+
+/**
+ * vfd_owner_domid() - the guest a journal owner names
+ * @owner: an owner as vfd_owner_name() writes it
+ * @domid: set when it is one
+ *
+ * Return: true when @owner is "domain:DOMID" with a valid domain id.
+ */
+bool vfd_owner_domid(const char *owner, unsigned int *domid);
+
+/**
+ * vfd_domain_alive() - whether domain @domid may still exist
+ * @d:     the daemon
+ * @domid: the domain
+ *
+ * Return: false only when the domain is surely gone.
+ */
+bool vfd_domain_alive(struct vfd *d, unsigned int domid);
+
+/**
+ * vfd_release_gone() - release the VFs and remove the requests of every
+ * domain that is gone (at start, on @releaseDomain and on SIGHUP)
+ * @d: the daemon
+ */
+void vfd_release_gone(struct vfd *d);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfd.c - xen-vfd's entry points for its main loop: start, status, watch
+ * events, rescans (see vfd.h)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "vfd-priv.h"
+
+/* Every domain that is gone, then every request. */
+static void scan(struct vfd *d, bool startup)
+{
+    char path[XVF_PROTO_PATH_MAX], **doms, **devs;
+    unsigned int i, j, ndoms, ndevs, domid, devid;
+
+    vfd_release_gone(d);
+    doms = xs_directory(d->xsh, XBT_NULL, d->root, &ndoms);
+    for (i = 0; doms && i < ndoms; i++) {
+        if (xvf_proto_parse_domid(doms[i], &domid))
+            continue;
+        xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
+        devs = xs_directory(d->xsh, XBT_NULL, path, &ndevs);
+        for (j = 0; devs && j < ndevs; j++)
+            if (!xvf_proto_parse_devid(devs[j], &devid))
+                vfd_handle_request(d, domid, devid, startup);
+        free(devs);
+    }
+    free(doms);
+}
+
+int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd)
+{
+    d->xsh = xsh;
+    d->domd = domd;
+    return xvf_proto_root_path(d->root, sizeof(d->root), domd);
+}
+
+int vfd_start(struct vfd *d)
+{
+    struct xvf_err err;
+    int rc;
+
+    xvf_err_clear(&err);
+    rc = xvf_state_dir_init(d->cfg.state_dir);
+    if (rc) {
+        vfd_log(LOG_ERR, "state directory %s: %s", d->cfg.state_dir,
+                strerror(-rc));
+        return rc;
+    }
+    rc = xvf_reconcile(&d->cfg, &err);
+    if (rc < 0) {
+        vfd_log(LOG_ERR, "reconcile: %s", err.msg);
+        return rc;
+    }
+    if (rc)
+        vfd_log(LOG_NOTICE, "reconcile: rolled back %d interrupted "
+                "run(s)", rc);
+
+    /* Watches first, then the scan: nothing falls between the two. */
+    if (!xs_watch(d->xsh, d->root, VFD_TOKEN_REQUEST) ||
+        !xs_watch(d->xsh, "@releaseDomain", VFD_TOKEN_RELEASE)) {
+        rc = -errno;
+        vfd_log(LOG_ERR, "cannot watch %s: %s", d->root, strerror(errno));
+        return rc;
+    }
+    scan(d, true);
+    return 0;
+}
+
+int vfd_set_status(struct vfd *d, const char *status)
+{
+    char path[XVF_PROTO_PATH_MAX], ver[8];
+
+    snprintf(ver, sizeof(ver), "%d", XVF_PROTO_VERSION);
+    xvf_proto_version_path(path, sizeof(path), d->domd);
+    if (!xs_write(d->xsh, XBT_NULL, path, ver, strlen(ver)))
+        return -errno;
+    xvf_proto_status_path(path, sizeof(path), d->domd);
+    if (!xs_write(d->xsh, XBT_NULL, path, status, strlen(status)))
+        return -errno;
+    return 0;
+}
+
+void vfd_event(struct vfd *d, const char *path, const char *token)
+{
+    static const char *const ours[] = {
+        XVF_PROTO_STATE, XVF_PROTO_BDF, XVF_PROTO_ERROR, "hotplug-status",
+        "hotplug-error",
+    };
+    unsigned int domd, domid, devid, i;
+    const char *node;
+    size_t len;
+
+    if (!strcmp(token, VFD_TOKEN_RELEASE)) {
+        vfd_release_gone(d);
+        return;
+    }
+    if (strcmp(token, VFD_TOKEN_REQUEST))
+        return;
+    if (xvf_proto_parse_path(path, &domd, &domid, &devid, &node) ||
+        domd != d->domd)
+        return;
+    /* Our own answers fire the watch too: only Dom0's nodes matter. */
+    len = strcspn(node, "/");
+    for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+        if (len == strlen(ours[i]) && !strncmp(node, ours[i], len))
+            return;
+    vfd_handle_request(d, domid, devid, false);
+}
+
+void vfd_rescan(struct vfd *d)
+{
+    scan(d, false);
+}
