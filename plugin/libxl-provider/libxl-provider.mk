@@ -26,7 +26,7 @@ VF_PROVIDER_SRCS := $(wildcard plugin/libxl-provider/*.c) \
 VF_PROVIDER_OBJS := $(VF_PROVIDER_SRCS:%.c=$(BUILD)/%.o)
 VF_PROVIDER_MAP := plugin/libxl-provider/vf-provider.map
 
-$(BUILD)/plugin/libxl-provider/vf-provider.o: ALL_CFLAGS += \
+$(BUILD)/plugin/libxl-provider/%.o: ALL_CFLAGS += \
 	-fvisibility=hidden -Iplugin/libxl-provider \
 	-DXVF_PROVIDER_CONF='"$(XVF_PROVIDER_CONF)"'
 

@@ -15,7 +15,6 @@
 #include "xen/protocol.h"
 #include "xen/xs.h"
 #include "spec/spec.h"
-#include "util/str.h"
 #include "vf-provider.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -30,80 +29,6 @@ static void seterr(libxl_pci_provider_call *call, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(call->error, sizeof(call->error), fmt, ap);
     va_end(ap);
-}
-
-int vf_config_parse(FILE *f, const char *fname, struct vf_config *out,
-                    char *err, size_t errlen)
-{
-    char line[256], *key, *val, *eq, *end;
-    unsigned long v;
-    unsigned int n = 0;
-
-    memset(out, 0, sizeof(*out));
-    out->file = fname;
-    while (fgets(line, sizeof(line), f)) {
-        n++;
-        key = xvf_trim(line);
-        if (!*key || *key == '#')
-            continue;
-        eq = strchr(key, '=');
-        if (!eq) {
-            snprintf(err, errlen, "%s:%u: expected KEY = VALUE", fname, n);
-            return -EINVAL;
-        }
-        *eq = '\0';
-        key = xvf_trim(key);
-        val = xvf_trim(eq + 1);
-        if (!strcmp(key, "domd")) {
-            if (!*val || strlen(val) >= sizeof(out->domd)) {
-                snprintf(err, errlen, "%s:%u: bad domd", fname, n);
-                return -EINVAL;
-            }
-            strcpy(out->domd, val);
-        } else if (!strcmp(key, "timeout")) {
-            errno = 0;
-            v = strtoul(val, &end, 10);
-            if (errno || end == val || *end || v < 1 || v > 3600) {
-                snprintf(err, errlen,
-                         "%s:%u: timeout must be 1 to 3600 seconds",
-                         fname, n);
-                return -EINVAL;
-            }
-            out->timeout_s = v;
-        } else {
-            snprintf(err, errlen, "%s:%u: unknown key '%s'", fname, n,
-                     key);
-            return -EINVAL;
-        }
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error", fname);
-        return -EIO;
-    }
-    return 0;
-}
-
-static int read_config(struct vf_config *cfg, libxl_pci_provider_call *call)
-{
-    const char *fname = secure_getenv("XEN_VF_PROVIDER_CONF");
-    FILE *f;
-    int rc;
-
-    if (!fname)
-        fname = XVF_PROVIDER_CONF;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->file = fname;
-    f = fopen(fname, "re");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        rc = -errno;
-        seterr(call, "%s: %s", fname, strerror(errno));
-        return rc;
-    }
-    rc = vf_config_parse(f, fname, cfg, call->error, sizeof(call->error));
-    fclose(f);
-    return rc;
 }
 
 static int domd_by_name(struct xs_handle *xsh, const char *name,
@@ -326,7 +251,7 @@ static int vf_request(libxl_pci_provider_call *call)
     rc = vf_check(call);
     if (rc)
         return rc;
-    rc = read_config(&cfg, call);
+    rc = vf_config_read(&cfg, call->error, sizeof(call->error));
     if (rc)
         return rc;
     rc = find_domd(call->xsh, &cfg, &ctx.domd, call);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * vf-provider.h - internals of the "vf" provider that its tests use
+ * vf-provider.h - the "vf" provider's configuration (config.c), which
+ * vf-provider.c reads on every request and tests/unit checks
  *
  * The provider's configuration, XVF_PROVIDER_CONF (by default
  * /etc/xen/xen-vf-provider.conf; XEN_VF_PROVIDER_CONF overrides it), is
@@ -45,5 +46,19 @@ struct vf_config {
  */
 int vf_config_parse(FILE *f, const char *fname, struct vf_config *cfg,
                     char *err, size_t errlen);
+
+/**
+ * vf_config_read() - read the configuration file, if there is one
+ * @cfg:    filled; all defaults when the file does not exist
+ * @err:    on failure, what is wrong and where
+ * @errlen: size of @err
+ *
+ * The file is $XEN_VF_PROVIDER_CONF when that is set (and the process is
+ * not set-id), else XVF_PROVIDER_CONF.
+ *
+ * Return: 0; -errno when the file exists but cannot be opened; or what
+ * vf_config_parse() returns.
+ */
+int vf_config_read(struct vf_config *cfg, char *err, size_t errlen);
 
 #endif

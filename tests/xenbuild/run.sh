@@ -155,8 +155,8 @@ s_provider_unit() {
         -fno-sanitize-recover=all -Iplugin/lib -Iplugin/libxl-provider \
         -Itests/xenbuild -Itests/fakes -o "$work/provider-test" \
         tests/unit/test-provider.c tests/fakes/xenstore/fake-xs.c \
-        plugin/libxl-provider/vf-provider.c plugin/lib/xen/protocol.c \
-        plugin/lib/xen/xs.c \
+        plugin/libxl-provider/vf-provider.c plugin/libxl-provider/config.c \
+        plugin/lib/xen/protocol.c plugin/lib/xen/xs.c \
         plugin/lib/spec/spec.c plugin/lib/util/err.c \
         plugin/lib/util/str.c || return 1
     "$work/provider-test" | tee "$work/provider-test.out"
