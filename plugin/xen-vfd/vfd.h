@@ -43,6 +43,9 @@ struct vfd {
 /**
  * vfd_log() - log a line (syslog when daemonized, stderr otherwise)
  * @prio: syslog priority
+ * @fmt:  printf format of the line, without a newline
+ *
+ * Defined by the program (xen-vfd.c, or the test that links the core).
  */
 void vfd_log(int prio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -59,6 +62,7 @@ int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd);
 
 /**
  * vfd_start() - what xen-vfd does before it says it is ready
+ * @d: set up by vfd_init()
  *
  * Rolls back interrupted engine runs (xvf_reconcile()), releases the VFs
  * of domains that no longer exist, sets the two watches, and handles
@@ -71,12 +75,16 @@ int vfd_start(struct vfd *d);
 
 /**
  * vfd_set_status() - write drivers/xen-vf/{protocol,status}
+ * @d:      the daemon
  * @status: XVF_PROTO_STATUS_READY or XVF_PROTO_STATUS_DEAD
+ *
+ * Return: 0 or -errno.
  */
 int vfd_set_status(struct vfd *d, const char *status);
 
 /**
  * vfd_event() - handle one watch event
+ * @d:     the daemon
  * @path:  the path that fired
  * @token: the watch's token
  */
@@ -85,6 +93,7 @@ void vfd_event(struct vfd *d, const char *path, const char *token);
 /**
  * vfd_rescan() - handle every request and every domain that is gone, as
  * after a start (SIGHUP)
+ * @d: the daemon
  */
 void vfd_rescan(struct vfd *d);
 

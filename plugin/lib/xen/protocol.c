@@ -21,44 +21,55 @@ static const char *const op_names[] = {
     [XVF_OP_RELEASE] = "release",
 };
 
+#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, unsigned int i)
+{
+    return i < n ? names[i] : "?";
+}
+
+static int index_of(const char *const *names, size_t n, const char *str,
+                    unsigned int *ret)
+{
+    unsigned int i;
+
+    for (i = 0; i < n; i++) {
+        if (!strcmp(str, names[i])) {
+            *ret = i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 const char *xvf_proto_state_name(enum xvf_proto_state state)
 {
-    if ((unsigned int)state >= sizeof(state_names) / sizeof(state_names[0]))
-        return "?";
-    return state_names[state];
+    return name_of(state_names, N_ELEM(state_names), state);
 }
 
 int xvf_proto_state_parse(const char *str, enum xvf_proto_state *ret)
 {
     unsigned int i;
+    int rc = index_of(state_names, N_ELEM(state_names), str, &i);
 
-    for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
-        if (!strcmp(str, state_names[i])) {
-            *ret = i;
-            return 0;
-        }
-    }
-    return -EINVAL;
+    if (!rc)
+        *ret = i;
+    return rc;
 }
 
 const char *xvf_proto_op_name(enum xvf_proto_op op)
 {
-    if ((unsigned int)op >= sizeof(op_names) / sizeof(op_names[0]))
-        return "?";
-    return op_names[op];
+    return name_of(op_names, N_ELEM(op_names), op);
 }
 
 int xvf_proto_op_parse(const char *str, enum xvf_proto_op *ret)
 {
     unsigned int i;
+    int rc = index_of(op_names, N_ELEM(op_names), str, &i);
 
-    for (i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
-        if (!strcmp(str, op_names[i])) {
-            *ret = i;
-            return 0;
-        }
-    }
-    return -EINVAL;
+    if (!rc)
+        *ret = i;
+    return rc;
 }
 
 static int pathf(char *buf, size_t len, const char *fmt, ...)

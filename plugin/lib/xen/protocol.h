@@ -80,44 +80,94 @@ enum xvf_proto_node {
     XVF_NODE_ANSWER,
 };
 
-/** xvf_proto_state_name() - the xenstore value of @state */
+/**
+ * xvf_proto_state_name() - the xenstore value of a state
+ * @state: the state
+ *
+ * Return: its name, "?" for a value that is no state.
+ */
 const char *xvf_proto_state_name(enum xvf_proto_state state);
 
 /**
  * xvf_proto_state_parse() - value of a state node to enum
+ * @str: the node's value
+ * @ret: set on success
+ *
  * Return: 0, or -EINVAL for anything that is not a state.
  */
 int xvf_proto_state_parse(const char *str, enum xvf_proto_state *ret);
 
-/** xvf_proto_op_name() - the xenstore value of @op */
+/**
+ * xvf_proto_op_name() - the xenstore value of an op
+ * @op: the op
+ *
+ * Return: its name, "?" for a value that is no op.
+ */
 const char *xvf_proto_op_name(enum xvf_proto_op op);
 
 /**
  * xvf_proto_op_parse() - value of an op node to enum
- * Return: 0, or -EINVAL.
+ * @str: the node's value
+ * @ret: set on success
+ *
+ * Return: 0, or -EINVAL for anything that is not an op.
  */
 int xvf_proto_op_parse(const char *str, enum xvf_proto_op *ret);
 
 /**
  * xvf_proto_status_path() - "/local/domain/DOMD/drivers/xen-vf/status"
- * @buf: at least XVF_PROTO_PATH_MAX bytes
+ * @buf:  receives the path; XVF_PROTO_PATH_MAX bytes are always enough
+ * @len:  size of @buf
+ * @domd: the driver domain
+ *
+ * The path functions below take the same @buf, @len and @domd.
+ *
  * Return: 0, or -ENAMETOOLONG when @len is too small.
  */
 int xvf_proto_status_path(char *buf, size_t len, unsigned int domd);
 
-/** xvf_proto_version_path() - ".../drivers/xen-vf/protocol" */
+/**
+ * xvf_proto_version_path() - ".../drivers/xen-vf/protocol"
+ * @buf:  receives the path
+ * @len:  size of @buf
+ * @domd: the driver domain
+ *
+ * Return: 0, or -ENAMETOOLONG.
+ */
 int xvf_proto_version_path(char *buf, size_t len, unsigned int domd);
 
-/** xvf_proto_root_path() - "/local/domain/DOMD/backend/vf" */
+/**
+ * xvf_proto_root_path() - "/local/domain/DOMD/backend/vf"
+ * @buf:  receives the path
+ * @len:  size of @buf
+ * @domd: the driver domain
+ *
+ * Return: 0, or -ENAMETOOLONG.
+ */
 int xvf_proto_root_path(char *buf, size_t len, unsigned int domd);
 
-/** xvf_proto_guest_path() - ".../backend/vf/DOMID" */
+/**
+ * xvf_proto_guest_path() - ".../backend/vf/DOMID"
+ * @buf:   receives the path
+ * @len:   size of @buf
+ * @domd:  the driver domain
+ * @domid: the guest
+ *
+ * Return: 0, or -ENAMETOOLONG.
+ */
 int xvf_proto_guest_path(char *buf, size_t len, unsigned int domd,
                          unsigned int domid);
 
 /**
  * xvf_proto_request_path() - ".../backend/vf/DOMID/DEVID[/NODE]"
- * @node: a node of the request, or NULL for the directory
+ * @buf:   receives the path
+ * @len:   size of @buf
+ * @domd:  the driver domain
+ * @domid: the guest
+ * @devid: the request's number
+ * @node:  a node of the request, or NULL for the directory
+ *
+ * Return: 0, or -ENAMETOOLONG.
  */
 int xvf_proto_request_path(char *buf, size_t len, unsigned int domd,
                            unsigned int domid, unsigned int devid,
@@ -154,6 +204,9 @@ int xvf_proto_parse_devid(const char *s, unsigned int *devid);
 /**
  * xvf_proto_parse_path() - split a path at or under a request directory
  * @path:  e.g. a watch event's path
+ * @domd:  set to D
+ * @domid: set to U
+ * @devid: set to N
  * @node:  set to the node after DEVID ("" for the directory itself,
  *         which may have further components), may be NULL
  *
@@ -189,7 +242,10 @@ struct xvf_proto_answer {
 };
 
 /**
- * xvf_proto_answer_final() - whether Dom0 stops waiting at @ans
+ * xvf_proto_answer_final() - whether Dom0 stops waiting
+ * @ans: a decoded answer
+ *
+ * Return: true when @ans is ready or error.
  */
 static inline bool xvf_proto_answer_final(const struct xvf_proto_answer *ans)
 {
@@ -217,8 +273,9 @@ int xvf_proto_decode_answer(const char *state, const char *bdf,
                             struct xvf_err *err);
 
 /**
- * xvf_proto_clean_error() - make @src fit for an error node
+ * xvf_proto_clean_error() - make a message fit for an error node
  * @dst: at least XVF_PROTO_ERROR_MAX + 1 bytes
+ * @src: the message
  *
  * DomD uses this before it writes an error; Dom0 applies it again on
  * reading, because it trusts no other domain with its terminal.
