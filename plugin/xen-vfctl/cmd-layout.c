@@ -14,6 +14,7 @@
 
 #include "layout/layout.h"
 #include "spec/spec.h"
+#include "util/str.h"
 #include "vfctl.h"
 
 #define RESCAN_MS 10000
@@ -255,16 +256,14 @@ static void print_step(void *opaque, unsigned int n,
     fflush(stdout);
 }
 
+/* N or nsN, as in a vf: spec's /nsN */
 static int parse_nsid(const char *s, uint32_t *ret)
 {
     unsigned long v;
-    char *end;
 
     if (!strncasecmp(s, "ns", 2))
         s += 2;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || !v || v >= 0xffffffffUL || !*s)
+    if (xvf_parse_ulong(s, 0xfffffffeUL, &v) || !v)
         return -EINVAL;
     *ret = v;
     return 0;
