@@ -13,24 +13,20 @@
 #include <unistd.h>
 
 #include "layout/layout.h"
-#include "nvme-layout.h"
 #include "spec/spec.h"
+#include "util/str.h"
+#include "vfctl.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
-#define EXIT_PARTIAL 3
 #define RESCAN_MS 10000
 #define FILE_MAX (1024 * 1024)
-
-static const char *prog = "xen-vfctl";
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "Usage: %s nvme-layout CONTROLLER [LAYOUT | --file FILE] [--apply]\n"
+        "Usage: xen-vfctl nvme-layout CONTROLLER [LAYOUT | --file FILE] [--apply]\n"
         "                 [--destroy-ns N]... [--trust-oacs]\n"
         "                 [--save-dump FILE]\n"
-        "       %s nvme-layout --from-dump FILE [LAYOUT | --file FILE]\n"
+        "       xen-vfctl nvme-layout --from-dump FILE [LAYOUT | --file FILE]\n"
         "\n"
         "Shows the namespaces of CONTROLLER (nvme0, a PCI address or\n"
         "serial:SN) and the plan to reach LAYOUT, e.g.\n"
@@ -38,7 +34,7 @@ static void usage(FILE *f)
         "attach=secondary:auto'\n"
         "Nothing changes without --apply; a namespace that may hold data\n"
         "is deleted only when --destroy-ns names it. See "
-        "xen-vf-layout(5).\n", prog, prog);
+        "xen-vf-layout(5).\n");
 }
 
 static int read_file(const char *path, char **ret)
@@ -260,16 +256,14 @@ static void print_step(void *opaque, unsigned int n,
     fflush(stdout);
 }
 
+/* N or nsN, as in a vf: spec's /nsN */
 static int parse_nsid(const char *s, uint32_t *ret)
 {
     unsigned long v;
-    char *end;
 
     if (!strncasecmp(s, "ns", 2))
         s += 2;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || !v || v >= 0xffffffffUL || !*s)
+    if (xvf_parse_ulong(s, 0xfffffffeUL, &v) || !v)
         return -EINVAL;
     *ret = v;
     return 0;
@@ -310,8 +304,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'd':
             if (parse_nsid(optarg, &nsid) ||
                 o->lo.ndestroy >= XVF_LAYOUT_MAX_NS) {
-                fprintf(stderr, "%s: --destroy-ns %s: want a namespace "
-                        "id\n", prog, optarg);
+                vfctl_msg("--destroy-ns %s: want a namespace id", optarg);
                 return -1;
             }
             o->lo.destroy[o->lo.ndestroy++] = nsid;
@@ -371,21 +364,20 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
     memset(&o, 0, sizeof(o));
     if (parse_opts(argc, argv, &o)) {
         usage(stderr);
-        return EXIT_USAGE;
+        return VFCTL_EXIT_USAGE;
     }
     have_layout = o.layout || o.file;
     if (o.file) {
         r = read_file(o.file, &text);
         if (r) {
-            fprintf(stderr, "%s: %s: %s\n", prog, o.file, strerror(-r));
-            return EXIT_USAGE;
+            vfctl_msg("%s: %s", o.file, strerror(-r));
+            return VFCTL_EXIT_USAGE;
         }
     }
     if (have_layout &&
         xvf_layout_parse(o.file ? text : o.layout, &l, &err)) {
-        fprintf(stderr, "%s: layout: %s\n", prog, err.msg);
         free(text);
-        return EXIT_USAGE;
+        return vfctl_fail(VFCTL_EXIT_USAGE, "layout", &err);
     }
     free(text);
     text = NULL;
@@ -393,8 +385,8 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
     plan = malloc(sizeof(*plan));
     res = malloc(sizeof(*res));
     if (!st || !plan || !res) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        rc = EXIT_REFUSED;
+        vfctl_msg("out of memory");
+        rc = VFCTL_EXIT_REFUSED;
         goto out;
     }
     if (o.from_dump) {
@@ -404,15 +396,13 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
         else
             xvf_err_set(&err, r, "%s", strerror(-r));
         if (r) {
-            fprintf(stderr, "%s: %s: %s\n", prog, o.from_dump, err.msg);
-            rc = EXIT_USAGE;
+            rc = vfctl_fail(VFCTL_EXIT_USAGE, o.from_dump, &err);
             goto out;
         }
     } else {
         if (resolve(o.ctrl, &pf, &err) ||
             xvf_layout_read(&pf, cfg->state_dir, st, &err)) {
-            fprintf(stderr, "%s: %s: %s\n", prog, o.ctrl, err.msg);
-            rc = EXIT_REFUSED;
+            rc = vfctl_fail(VFCTL_EXIT_REFUSED, o.ctrl, &err);
             goto out;
         }
     }
@@ -420,9 +410,8 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
         dump = xvf_layout_dump(st);
         r = dump ? write_file(o.save_dump, dump) : -ENOMEM;
         if (r) {
-            fprintf(stderr, "%s: %s: %s\n", prog, o.save_dump,
-                    strerror(-r));
-            rc = EXIT_REFUSED;
+            vfctl_msg("%s: %s", o.save_dump, strerror(-r));
+            rc = VFCTL_EXIT_REFUSED;
             goto out;
         }
         if (!strcmp(o.save_dump, "-") && !have_layout) {
@@ -436,17 +425,15 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
         goto out;
     }
     if (xvf_layout_plan(st, &l, &o.lo, plan, &err)) {
-        fprintf(stderr, "%s: layout: %s\n", prog, err.msg);
-        rc = EXIT_USAGE;
+        rc = vfctl_fail(VFCTL_EXIT_USAGE, "layout", &err);
         goto out;
     }
     print_plan(&l, plan);
     if (plan->refused) {
         for (r = 0; r < (int)plan->nnotes; r++)
             if (plan->notes[r].kind == XVF_LNOTE_REFUSE)
-                fprintf(stderr, "%s: %s: refused: %s\n", prog, st->ctrl,
-                        plan->notes[r].text);
-        rc = EXIT_REFUSED;
+                vfctl_msg("%s: refused: %s", st->ctrl, plan->notes[r].text);
+        rc = VFCTL_EXIT_REFUSED;
         goto out;
     }
     if (!o.apply) {
@@ -456,7 +443,7 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
         else if (plan->nops)
             printf("dry run: nothing was changed; add --apply to run the "
                    "plan\n");
-        rc = plan->skipped ? EXIT_PARTIAL : 0;
+        rc = plan->skipped ? VFCTL_EXIT_PARTIAL : 0;
         goto out;
     }
     if (!plan->nops && !plan->skipped) {
@@ -479,23 +466,23 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
                "interrupts I/O on every namespace of %s)\n",
                res->reset_why, pf.ctrl);
     if (r < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, pf.ctrl, err.msg);
+        vfctl_fail(VFCTL_EXIT_REFUSED, pf.ctrl, &err);
         if (res->done)
-            fprintf(stderr, "%s: %u command%s ran; run the same command "
-                    "again to continue from there\n", prog, res->done,
-                    res->done == 1 ? "" : "s");
-        rc = EXIT_REFUSED;
+            vfctl_msg("%u command%s ran; run the same command again to "
+                      "continue from there", res->done,
+                      res->done == 1 ? "" : "s");
+        rc = VFCTL_EXIT_REFUSED;
         goto out;
     }
     if (r == 1) {
         print_notes(&res->plan, XVF_LNOTE_SKIP, "not done:");
         printf("done in part: %s has the layout's attachments, not all of "
                "its namespaces\n", pf.ctrl);
-        rc = EXIT_PARTIAL;
+        rc = VFCTL_EXIT_PARTIAL;
         goto out;
     }
     printf("done: %s has the layout\n", pf.ctrl);
-    rc = res->reset_needed ? EXIT_REFUSED : 0;
+    rc = res->reset_needed ? VFCTL_EXIT_REFUSED : 0;
 out:
     free(text);
     free(dump);
