@@ -12,7 +12,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
 	$(wildcard tests/unit/test-*.c)))
 
 $(MOCK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += -fvisibility=hidden
-$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/fakes
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/fakes -Itests/lib
 
 $(MOCK_SO): $(MOCK_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)

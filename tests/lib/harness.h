@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * harness.h - a tiny test harness for the unit tests (header only; one
+ * harness.h - the one test harness of every C test (header only; one
  * test program = one .c file including it)
  *
  * A program runs named cases; each case is a void function making checks.
