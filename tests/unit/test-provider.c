@@ -23,7 +23,7 @@
 libxl_pci_provider_init_fn libxl_pci_provider_init;
 
 static const libxl_pci_provider_ops *ops;
-static char conf_path[] = "/tmp/xvf-provider-test-XXXXXX";
+static char conf_path[] = "/tmp/xvf-test-provider-XXXXXX";
 
 static void set_conf(const char *text)
 {

@@ -41,7 +41,7 @@ $(UNIT_DIR)/test-%: $(BUILD)/tests/unit/test-%.o $(MOCK_SO) $(LIBXENVF)
 # The sanitized tests: their sources, the plugin sources they test (by
 # the plugin's own variables) and the fake xenstore, compiled again.
 ifeq ($(XEN_VFD_CORE_SRCS)$(VF_PROVIDER_SRCS),)
-$(error tests/unit/unit.mk needs plugin/xen-vfd/xen-vfd.mk and plugin/libxl-provider/libxl-provider.mk first)
+$(error tests/unit/unit.mk needs the plugin .mk files included first)
 endif
 SAN_DIR := $(UNIT_DIR)/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
