@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
  * fixture.h - a fake root for engine-level tests (header only, like
- * harness.h)
+ * tests/lib/harness.h)
  *
  * A fixture is a fake root built by libxvf-mock plus a state directory
  * inside it, and a snapshot of the device taken before the test acts, so

@@ -1,6 +1,8 @@
 #!/bin/bash
-# tests/unit/run.sh - build the unit tests and run each one with
-# libxvf-mock.so preloaded (so the processes they start are faked too).
+# tests/unit/run.sh - build the unit tests and run each one: with
+# libxvf-mock.so preloaded (so the processes they start are faked too),
+# but for the sanitized ones under $BUILD/tests/unit/san (ASan must be
+# the first library loaded).
 #
 #   tests/unit/run.sh [NAME-FILTER]
 #
@@ -72,20 +74,31 @@ echo "build: ok ($(since "$start") s)"
 mock=$unit/libxvf-mock.so
 [[ -f $mock ]] || { fail build "$mock missing"; finish; }
 
+# One binary per tests/unit/test-*.c: $unit/test-X runs with the mock
+# preloaded, $unit/san/test-X (ASan and UBSan, see unit.mk) without it.
+# A source without its binary is a failure, not a skip.
 tests=()
-for t in "$unit"/test-*; do
-    [[ -x $t && ! -d $t && $t != *.d && $t != *.o ]] || continue
-    [[ -z $filter || $(basename "$t") == *"$filter"* ]] || continue
-    tests+=("$t")
+for src in "$top"/tests/unit/test-*.c; do
+    name=$(basename "$src" .c)
+    [[ -z $filter || $name == *"$filter"* ]] || continue
+    if [[ -x $unit/$name && -f $unit/$name ]]; then
+        tests+=("$unit/$name")
+    elif [[ -x $unit/san/$name && -f $unit/san/$name ]]; then
+        tests+=("$unit/san/$name")
+    else
+        fail "$name" "no binary $unit/$name or $unit/san/$name"
+    fi
 done
-((${#tests[@]})) || { fail discovery "no test binaries in $unit"; finish; }
+((${#tests[@]} + failed)) || { fail discovery "no test matches '$filter'"; finish; }
 
 for t in "${tests[@]}"; do
     name=$(basename "$t")
     log=$logs/$name.log
     rc=0
     start=$(now_ms)
-    LD_PRELOAD=$mock timeout "$timeout_s" "$t" >"$log" 2>&1 || rc=$?
+    preload=$mock
+    [[ $t == "$unit/san/"* ]] && preload=
+    LD_PRELOAD=$preload timeout "$timeout_s" "$t" >"$log" 2>&1 || rc=$?
     secs=$(since "$start")
     last=$(tail -n 1 "$log")
     if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
+ * One file: grammar, planner and execution are one feature (layout.h),
+ * and their tables share the dump and fixture helpers below.
+ *
  * The namespace layout (layout.h): the grammar, plans for tables of
  * starting states and targets (from dumps, no device), and execution
  * against the fake controller (libxvf-mock with Namespace Management):

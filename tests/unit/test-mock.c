@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
+ * One file: it is the fake kernel's own self-test, one case per behaviour
+ * of the one model; split, each part would repeat the same helpers.
+ *
  * Self-test of libxvf-mock through real libnvme calls and real sysfs
  * writes: the QEMU 10 behaviours measured in qemu-nvme-sriov.md, the
  * Linux PCI core's binding rules, fault injection, snapshots, and state

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * provider-test.c - the vf provider and the protocol codec, against an
- * in-memory xenstore (fake-xs.c): what the provider writes, with which
+ * test-provider.c - the vf provider (plugin/libxl-provider) and the
+ * protocol codec, against the in-memory xenstore of
+ * tests/fakes/xenstore/fake-xs.c: what the provider writes, with which
  * permissions, how it reads each answer DomD can give, and how it finds
  * the request again to release it. Real xenstore is the xen tier's job.
+ * Built with ASan and UBSan and run without libxvf-mock.so (unit.mk).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "harness.h"
 #include "xenstore/fake-xs.h"
 #include "libxl_pci_provider.h"
 #include "xen/protocol.h"
@@ -21,7 +23,7 @@
 libxl_pci_provider_init_fn libxl_pci_provider_init;
 
 static const libxl_pci_provider_ops *ops;
-static char conf_path[] = "/tmp/xvf-provider-test-XXXXXX";
+static char conf_path[] = "/tmp/xvf-test-provider-XXXXXX";
 
 static void set_conf(const char *text)
 {
@@ -52,6 +54,10 @@ static struct xs_handle *board(void)
     return h;
 }
 
+/* the cases after test_init need the operations it checks */
+#define NEED_OPS() \
+    do { if (!ops) { FAIL("no provider operations"); return; } } while (0)
+
 static void test_init(void)
 {
     CHECK(libxl_pci_provider_init(0) == NULL, "version 0 accepted");
@@ -73,6 +79,7 @@ static void test_check(void)
     libxl_pci_provider_call c;
     unsigned int i;
 
+    NEED_OPS();
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         call_init(&c, NULL, 0, good[i]);
         CHECK(ops->check(&c) == 0, "%s rejected: %s", good[i], c.error);
@@ -86,10 +93,12 @@ static void test_check(void)
 
 static void test_request(void)
 {
-    struct xs_handle *h = board();
+    struct xs_handle *h;
     libxl_pci_provider_call c, c2;
     int rc;
 
+    NEED_OPS();
+    h = board();
     set_conf("");
     call_init(&c, h, 5, "vf:nvme0/ns2,vq=4");
     rc = ops->request(&c);
@@ -132,11 +141,13 @@ static void test_request(void)
 
 static void test_answer(void)
 {
-    struct xs_handle *h = board();
+    struct xs_handle *h;
     libxl_pci_provider_call c;
     char junk[300];
     int rc;
 
+    NEED_OPS();
+    h = board();
     set_conf("");
     call_init(&c, h, 5, "vf:nvme0/ns2");
     CHECK(ops->request(&c) == 0, "request: %s", c.error);
@@ -198,10 +209,12 @@ static void test_answer(void)
 
 static void test_release(void)
 {
-    struct xs_handle *h = board();
+    struct xs_handle *h;
     libxl_pci_provider_call c, r;
     int rc;
 
+    NEED_OPS();
+    h = board();
     set_conf("");
     /* Cancel: libxl still has the path from the request. */
     call_init(&c, h, 5, "vf:nvme0/ns2");
@@ -264,9 +277,11 @@ static void test_release(void)
 
 static void test_domd(void)
 {
-    struct xs_handle *h = fake_xs_open();
+    struct xs_handle *h;
     libxl_pci_provider_call c;
 
+    NEED_OPS();
+    h = fake_xs_open();
     set_conf("");
     call_init(&c, h, 5, "vf:nvme0/ns2");
     fake_xs_put(h, "/local/domain/0/name", "Domain-0");
@@ -330,9 +345,11 @@ static void test_domd(void)
 
 static void test_dom0_is_domd(void)
 {
-    struct xs_handle *h = fake_xs_open();
+    struct xs_handle *h;
     libxl_pci_provider_call c;
 
+    NEED_OPS();
+    h = fake_xs_open();
     set_conf("");
     fake_xs_put(h, "/local/domain/0/drivers/xen-vf/status", "ready");
     call_init(&c, h, 2, "vf:nvme0/ns1");
@@ -345,9 +362,11 @@ static void test_dom0_is_domd(void)
 
 static void test_transactions(void)
 {
-    struct xs_handle *h = board();
+    struct xs_handle *h;
     libxl_pci_provider_call c;
 
+    NEED_OPS();
+    h = board();
     set_conf("");
     fake_xs_fail_commits(h, 3);
     call_init(&c, h, 5, "vf:nvme0/ns2");
@@ -466,9 +485,22 @@ static void test_config(void)
           "no '=': %s", err);
 }
 
-int main(void)
+static const struct harness_case cases[] = {
+    { "init", test_init },
+    { "check", test_check },
+    { "request", test_request },
+    { "answer", test_answer },
+    { "release", test_release },
+    { "domd", test_domd },
+    { "dom0_is_domd", test_dom0_is_domd },
+    { "transactions", test_transactions },
+    { "codec", test_codec },
+    { "config", test_config },
+};
+
+int main(int argc, char **argv)
 {
-    int fd = mkstemp(conf_path);
+    int fd = mkstemp(conf_path), rc;
 
     if (fd < 0) {
         perror("mkstemp");
@@ -478,19 +510,7 @@ int main(void)
     setenv("XEN_VF_PROVIDER_CONF", conf_path, 1);
     ops = libxl_pci_provider_init(LIBXL_PCI_PROVIDER_VERSION);
 
-    test_init();
-    if (ops) {
-        test_check();
-        test_request();
-        test_answer();
-        test_release();
-        test_domd();
-        test_dom0_is_domd();
-        test_transactions();
-    }
-    test_codec();
-    test_config();
-
+    rc = harness_main(argc, argv, cases, HARNESS_N(cases));
     unlink(conf_path);
-    return check_done();
+    return rc;
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vfd-unit.c - xen-vfd's request handling (plugin/xen-vfd/vfd.c) against
- * the in-memory xenstore of tests/xenbuild/fake-xs.c and the real engine
- * on an empty sysfs root (XEN_VF_ROOT), so every prepare fails the way it
- * does on a machine without the controller. What it shows: who may ask,
- * which events are acted on, what is answered, what is removed. The
- * xen tier runs the same code on real Xen with a real controller.
+ * test-vfd.c - xen-vfd's request handling (plugin/xen-vfd, all but main)
+ * against the in-memory xenstore of tests/fakes/xenstore/fake-xs.c and
+ * the real engine on an empty sysfs root (XEN_VF_ROOT), so every prepare
+ * fails the way it does on a machine without the controller. What it
+ * shows: who may ask, which events are acted on, what is answered, what
+ * is removed. The xen tier runs the same code on real Xen with a real
+ * controller. Built with ASan and UBSan and run without libxvf-mock.so
+ * (tests/unit/unit.mk).
  *
- * Prints "N passed, N failed"; exits 1 on any failure.
+ * Each case starts a fresh xenstore and xen-vfd (up()) on the one empty
+ * root, with domains 5 and 6 alive.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,25 +20,16 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "xenstore/fake-xs.h"
 #include "vfd.h"
 
 #define AREA "/local/domain/0/backend/vf"
 
-static unsigned int passed, failed;
 static char logbuf[8192];
-
-#define CHECK(cond, what) check(!!(cond), what, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("FAIL line %d: %s\n", line, what);
-}
+static char root[] = "/tmp/xvf-test-vfd.XXXXXX", state[160];
+static struct xs_handle *h;
+static struct vfd d;
 
 void vfd_log(int prio, const char *fmt, ...)
 {
@@ -102,40 +96,81 @@ static void event(struct vfd *d, unsigned int domid, unsigned int devid,
     vfd_event(d, p, VFD_TOKEN_REQUEST);
 }
 
-int main(void)
+/* A request directory (and its nodes) chowned to domain 5. */
+static void foreign_request(unsigned int domid, unsigned int devid)
 {
-    char root[] = "/tmp/xvf-vfd-unit.XXXXXX", state[160];
     struct xs_permissions perms[1] = { { .id = 5, .perms = XS_PERM_NONE } };
-    struct xs_handle *h;
-    struct vfd d;
+    char p[160];
 
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    /* An empty machine: no PCI devices, no NVMe controllers. */
-    setenv("XEN_VF_ROOT", root, 1);
-    snprintf(state, sizeof(state), "%s/state", root);
+    request(h, domid, devid, "vf:nvme0/ns2", "prepare");
+    snprintf(p, sizeof(p), AREA "/%u/%u", domid, devid);
+    if (!xs_set_permissions(h, XBT_NULL, p, perms, 1))
+        FAIL("chown %s to domain 5", p);
+}
 
+static void fresh(void)
+{
     h = fake_xs_open();
+    fake_xs_put(h, "/local/domain/5/name", "guest5");
+    fake_xs_put(h, "/local/domain/6/name", "guest6");
     memset(&d, 0, sizeof(d));
     d.cfg.state_dir = state;
     d.cfg.bind_timeout_ms = 100;
     d.script = "";
     d.script_timeout = 1;
+    logbuf[0] = '\0';
+}
+
+/* fresh(), and xen-vfd started on it; false (a failed check) if not */
+static bool up(void)
+{
+    fresh();
+    if (vfd_init(&d, h, 0))
+        return FAIL("vfd_init");
+    if (vfd_start(&d))
+        return FAIL("vfd_start");
+    return true;
+}
+
+/* end of a case: xen-vfd's log if it failed, and the xenstore goes */
+static void down(void)
+{
+    char *line, *save = NULL;
+
+    if (harness_case_failures() && logbuf[0]) {
+        printf("#   xen-vfd's log:\n");
+        for (line = strtok_r(logbuf, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save))
+            printf("#     %s\n", line);
+    }
+    fake_xs_close(h);
+    h = NULL;
+}
+
+static void test_start_and_status(void)
+{
+    fresh();
     CHECK(!vfd_init(&d, h, 0), "vfd_init");
     CHECK(!strcmp(d.root, AREA), "request area of domain 0");
-
-    fake_xs_put(h, "/local/domain/5/name", "guest5");
-    fake_xs_put(h, "/local/domain/6/name", "guest6");
     CHECK(!vfd_start(&d), "vfd_start on an empty area");
     CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_READY), "status");
     CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/status"), "ready"),
           "status = ready");
     CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/protocol"), "1"),
           "protocol = 1");
+    CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_DEAD), "status dead");
+    CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead"),
+          "status = dead");
+    down();
+}
 
-    /* A request for a controller this machine lacks: answered error. */
+/* A request for a controller this machine lacks: answered error. */
+static void test_unknown_controller(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
     request(h, 5, 0, "vf:nvme0/ns2", "prepare");
     event(&d, 5, 0, "spec");
     CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"),
@@ -155,14 +190,31 @@ int main(void)
     event(&d, 5, 0, "op");
     CHECK(!fake_xs_exists(h, AREA "/5/0"), "released request removed");
     CHECK(!fake_xs_exists(h, AREA "/5"), "empty guest directory removed");
+    down();
+}
 
-    /* A malformed spec is refused with the grammar's message. */
+/* A malformed spec is refused with the grammar's message. */
+static void test_malformed_spec(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
     request(h, 5, 1, "vf:nvme0/nsX", "prepare");
     event(&d, 5, 1, "");
     CHECK(!strcmp(get(h, AREA "/5/1/state"), "error"), "malformed: error");
     CHECK(strstr(get(h, AREA "/5/1/error"), "nsX") != NULL,
           "malformed: the message quotes the bad part");
+    down();
+}
 
+/* What is not a request, or not an event on one, is not acted on. */
+static void test_not_acted_on(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
     /* An unknown op is not a request: nothing is answered. */
     request(h, 5, 2, "vf:nvme0/ns2", "frobnicate");
     event(&d, 5, 2, "op");
@@ -177,6 +229,23 @@ int main(void)
     CHECK(!strcmp(get(h, AREA "/5/3/state"), "requested"),
           "events on answer nodes ignored");
 
+    /* A path outside any request is not acted on. */
+    logbuf[0] = '\0';
+    vfd_event(&d, AREA, VFD_TOKEN_REQUEST);
+    vfd_event(&d, AREA "/6", VFD_TOKEN_REQUEST);
+    vfd_event(&d, "/local/domain/3/backend/vf/6/0", VFD_TOKEN_REQUEST);
+    CHECK(logbuf[0] == '\0', "non-request paths ignored");
+    down();
+}
+
+static void test_foreign_requests(void)
+{
+    struct xs_permissions perms[1] = { { .id = 5, .perms = XS_PERM_NONE } };
+
+    if (!up()) {
+        down();
+        return;
+    }
     /* A request directory not owned by Dom0 is ignored, and logged. */
     request(h, 5, 4, "vf:nvme0/ns2", "prepare");
     CHECK(xs_set_permissions(h, XBT_NULL, AREA "/5/4", perms, 1),
@@ -194,47 +263,81 @@ int main(void)
     event(&d, 5, 5, "op");
     CHECK(!strcmp(get(h, AREA "/5/5/state"), "requested"),
           "foreign op node: not answered");
+    down();
+}
 
-    /* A request for a domain that does not exist is refused. */
+/* A request for a domain that does not exist is refused. */
+static void test_dead_domain(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
     request(h, 9, 0, "vf:nvme0/ns2", "prepare");
-    fake_xs_put(h, "/local/domain/9/name", "guest9");
     fake_xs_put(h, "/local/domain/9/name", "guest9");
     xs_rm(h, XBT_NULL, "/local/domain/9");
     event(&d, 9, 0, "spec");
     CHECK(!strcmp(get(h, AREA "/9/0/state"), "error"), "dead domain: error");
     CHECK(strstr(get(h, AREA "/9/0/error"), "does not exist") != NULL,
           "dead domain: says so");
+    down();
+}
 
-    /* @releaseDomain: requests of gone domains are removed, others kept. */
+/* @releaseDomain: requests of gone domains are removed, others kept. */
+static void test_release_domain(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
+    request(h, 9, 0, "vf:nvme0/ns2", "prepare");
+    fake_xs_put(h, AREA "/9/0/state", "error");
+    foreign_request(5, 4);
     request(h, 6, 0, "vf:nvme0/ns3", "prepare");
     fake_xs_put(h, AREA "/6/0/state", "ready");
     vfd_event(&d, "@releaseDomain", VFD_TOKEN_RELEASE);
     CHECK(!fake_xs_exists(h, AREA "/9"), "gone domain's requests removed");
     CHECK(fake_xs_exists(h, AREA "/6/0"), "live domain's request kept");
     CHECK(fake_xs_exists(h, AREA "/5/4"), "live domain's (foreign) kept");
+    down();
+}
 
-    /* A path outside any request is not acted on. */
-    logbuf[0] = '\0';
-    vfd_event(&d, AREA, VFD_TOKEN_REQUEST);
-    vfd_event(&d, AREA "/6", VFD_TOKEN_REQUEST);
-    vfd_event(&d, "/local/domain/3/backend/vf/6/0", VFD_TOKEN_REQUEST);
-    CHECK(logbuf[0] == '\0', "non-request paths ignored");
-
-    /* A start (as after a crash) answers requests still "requested". */
+/* A start (as after a crash) answers requests still "requested". */
+static void test_restart(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
+    foreign_request(5, 4);
     request(h, 6, 1, "vf:nvme7/ns2", "prepare");
     CHECK(!vfd_start(&d), "restart");
     CHECK(!strcmp(get(h, AREA "/6/1/state"), "error"),
           "start handles pending requests");
     CHECK(!strcmp(get(h, AREA "/5/4/state"), "requested"),
           "start still ignores the foreign one");
+    down();
+}
 
-    CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_DEAD), "status dead");
-    CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead"),
-          "status = dead");
+static const struct harness_case cases[] = {
+    { "start_and_status", test_start_and_status },
+    { "unknown_controller", test_unknown_controller },
+    { "malformed_spec", test_malformed_spec },
+    { "not_acted_on", test_not_acted_on },
+    { "foreign_requests", test_foreign_requests },
+    { "dead_domain", test_dead_domain },
+    { "release_domain", test_release_domain },
+    { "restart", test_restart },
+};
 
-    fake_xs_close(h);
-    if (failed)
-        printf("--- log\n%s", logbuf);
-    printf("%u passed, %u failed\n", passed, failed);
-    return failed ? 1 : 0;
+int main(int argc, char **argv)
+{
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    /* An empty machine: no PCI devices, no NVMe controllers. */
+    setenv("XEN_VF_ROOT", root, 1);
+    snprintf(state, sizeof(state), "%s/state", root);
+    return harness_main(argc, argv, cases, HARNESS_N(cases));
 }

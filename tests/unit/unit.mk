@@ -1,18 +1,28 @@
 # Unit tests: libxvf-mock.so (fake kernel + NVMe SR-IOV controller, loaded
 # with LD_PRELOAD), the xvf-mock CLI and one binary per tests/unit/test-*.c.
 # `make unit` builds them; tests/unit/run.sh builds and runs them.
+#
+# Two kinds of test binary:
+#   $(UNIT_DIR)/test-X       linked with libxvf-mock.so, run preloaded
+#   $(UNIT_DIR)/san/test-X   the tests of xenstore clients (xen-vfd's core,
+#                            the libxl provider) against the in-memory
+#                            xenstore of tests/fakes/xenstore: built with
+#                            ASan and UBSan from their own objects under
+#                            san/, run without the preload (ASan refuses a
+#                            library preloaded ahead of it)
 UNIT_DIR := $(BUILD)/tests/unit
 MOCK_SO := $(UNIT_DIR)/libxvf-mock.so
 MOCK_CLI := $(UNIT_DIR)/xvf-mock
 MOCK_SRCS := tests/fakes/kernel/model.c tests/fakes/kernel/tree.c \
 	tests/fakes/kernel/admin.c tests/fakes/kernel/intercept.c \
 	tests/fakes/kernel/api.c tests/fakes/kernel/rtnl.c tests/fakes/kernel/ns.c
+UNIT_SAN_TESTS := test-vfd test-provider
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
-	$(filter-out tests/unit/test-vfd.c tests/unit/test-provider.c,\
+	$(filter-out $(UNIT_SAN_TESTS:%=tests/unit/%.c),\
 	$(wildcard tests/unit/test-*.c)))
 
 $(MOCK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += -fvisibility=hidden
-$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/fakes
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/fakes -Itests/lib
 
 $(MOCK_SO): $(MOCK_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
@@ -28,5 +38,35 @@ $(MOCK_CLI): $(BUILD)/tests/fakes/kernel/xvf-mock.o $(MOCK_SO)
 $(UNIT_DIR)/test-%: $(BUILD)/tests/unit/test-%.o $(MOCK_SO) $(LIBXENVF)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBXENVF) $(UNIT_LINK) $(PKG_LIBS)
 
+# The sanitized tests: their sources, the plugin sources they test (by
+# the plugin's own variables) and the fake xenstore, compiled again.
+ifeq ($(XEN_VFD_CORE_SRCS)$(VF_PROVIDER_SRCS),)
+$(error tests/unit/unit.mk needs the plugin .mk files included first)
+endif
+SAN_DIR := $(UNIT_DIR)/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+FAKE_XS_SRCS := tests/fakes/xenstore/fake-xs.c
+TEST_VFD_SRCS := tests/unit/test-vfd.c $(XEN_VFD_CORE_SRCS) $(FAKE_XS_SRCS)
+TEST_PROVIDER_SRCS := tests/unit/test-provider.c $(VF_PROVIDER_SRCS) \
+	$(FAKE_XS_SRCS)
+
+$(SAN_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/fakes -Itests/lib \
+		-MMD -MP -c -o $@ $<
+
+$(TEST_VFD_SRCS:%.c=$(SAN_DIR)/%.o): ALL_CFLAGS += -Iplugin/xen-vfd
+$(TEST_PROVIDER_SRCS:%.c=$(SAN_DIR)/%.o): ALL_CFLAGS += \
+	-Iplugin/libxl-provider -DXVF_PROVIDER_CONF='"$(XVF_PROVIDER_CONF)"'
+
+# xen-vfd's core with the plain libxenvf archive, as today's xen-vfd
+$(SAN_DIR)/test-vfd: $(TEST_VFD_SRCS:%.c=$(SAN_DIR)/%.o) $(LIBXENVF)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs libnvme libpci libmnl)
+
+$(SAN_DIR)/test-provider: $(TEST_PROVIDER_SRCS:%.c=$(SAN_DIR)/%.o)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^
+
 .PHONY: unit
-unit: $(MOCK_SO) $(MOCK_CLI) $(UNIT_TESTS) $(XEN_VFCTL)
+unit: $(MOCK_SO) $(MOCK_CLI) $(UNIT_TESTS) $(UNIT_SAN_TESTS:%=$(SAN_DIR)/%) \
+	$(XEN_VFCTL)

@@ -59,27 +59,6 @@ h_build() {
     step_detail "xen-vfctl xen-vfd vf.so"
 }
 
-# xen-vfd's request handling against an in-memory xenstore, with ASan
-# and UBSan (tests/unit/test-vfd.c); seconds, before any QEMU.
-h_vfd_unit() {
-    local out=$BUILD/tests/vfd-unit
-    mkdir -p "$BUILD/tests"
-    # shellcheck disable=SC2046  # pkg-config output is a word list
-    gcc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-        -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined \
-        -fno-sanitize-recover=all -Iplugin/lib -Iplugin/xen-vfd \
-        -Itests/fakes $(pkg-config --cflags libnvme) \
-        -DXVF_SCRIPT_DIR='"/etc/xen/scripts"' -o "$out" \
-        tests/unit/test-vfd.c plugin/xen-vfd/vfd.c plugin/xen-vfd/request.c \
-        plugin/xen-vfd/hooks.c plugin/xen-vfd/liveness.c \
-        tests/fakes/xenstore/fake-xs.c \
-        "$BUILD/libxenvf.a" $(pkg-config --libs libnvme libpci libmnl) ||
-        return 1
-    "$out" | tee "$work/vfd-unit.out"
-    [ "${PIPESTATUS[0]}" = 0 ] || return 1
-    step_detail "$(tail -n 1 "$work/vfd-unit.out")"
-}
-
 h_board() {
     local rc=0 c=()
     [ "${XEN_VF_CONSOLE:-0}" = 1 ] && c=(-c)
@@ -107,7 +86,6 @@ h_board() {
 steps_init xen "$logdir"
 step --needs none lint -- h_lint
 step --needs none build -- h_build
-step --needs build vfd-unit -- h_vfd_unit
 step --needs none --timeout 1200 xen-tools -- h_xen_tools
 step --needs none kernel -- h_kernel
 step --needs none xen-image -- h_xen

@@ -12,7 +12,9 @@
  * providers that are broken in each way libxl must survive.
  *
  * xl itself cannot run without a hypervisor (not even xl -N), hence a
- * program linked against the library.
+ * program linked against the library. Three cases (tests/lib/harness.h):
+ * the table with the provider, without it, and the loader; each table
+ * also prints "# LABEL: N of M specs as expected".
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +23,7 @@
 #include <libxl.h>
 #include <libxlutil.h>
 
-#include "check.h"
+#include "harness.h"
 
 #ifndef LIBXL_HAVE_PCI_PROVIDER
 #error "libxl.h is not the patched one"
@@ -138,7 +140,7 @@ static int run_case(const struct pcase *c, const char *provider)
     XLU_Config *cfg;
     char *report = NULL, bdf[32];
     size_t report_len = 0;
-    unsigned int fails = check_fail;
+    unsigned int fails = harness_case_failures();
     FILE *f;
     int rc;
 
@@ -199,7 +201,7 @@ out:
     xlu_cfg_destroy(cfg);
     fclose(f);
     free(report);
-    return check_fail == fails;
+    return harness_case_failures() == fails;
 }
 
 static void run_table(enum prov which, const char *dir, const char *label)
@@ -213,7 +215,7 @@ static void run_table(enum prov which, const char *dir, const char *label)
         n++;
         good += run_case(&cases[i], label);
     }
-    printf("%s: %u of %u specs as expected\n", label, good, n);
+    printf("# %s: %u of %u specs as expected\n", label, good, n);
 }
 
 static void check_loader(const char *stubs)
@@ -260,15 +262,35 @@ static void check_loader(const char *stubs)
     free(msg);
 }
 
+static const char *vf_dir, *stub_dir, *empty_dir;
+
+static void test_with_provider(void)
+{
+    run_table(WITH, vf_dir, "with vf provider");
+}
+
+static void test_without_provider(void)
+{
+    run_table(WITHOUT, empty_dir, "without provider");
+}
+
+static void test_loader(void)
+{
+    check_loader(stub_dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
         fprintf(stderr, "usage: %s VF_DIR STUB_DIR EMPTY_DIR\n", argv[0]);
         return 2;
     }
+    vf_dir = argv[1];
+    stub_dir = argv[2];
+    empty_dir = argv[3];
 
-    run_table(WITH, argv[1], "with vf provider");
-    run_table(WITHOUT, argv[3], "without provider");
-    check_loader(argv[2]);
-    return check_done();
+    RUN(test_with_provider);
+    RUN(test_without_provider);
+    RUN(test_loader);
+    return harness_done();
 }

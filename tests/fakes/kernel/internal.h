@@ -116,97 +116,281 @@ struct xm_ctx {
     struct xm_model *m;
 };
 
-/* model.c */
+/*
+ * model.c: the controller model, its text form and the locked session.
+ */
+
+/**
+ * xm_parse() - read a model from its text form (the configuration
+ * language of mock.h, or the saved state)
+ * @m:     filled (zeroed first)
+ * @text:  the text
+ * @build: accept the build-time lines too ("drivers", "up")
+ *
+ * Return: 0 or -errno (-EINVAL for a bad line).
+ */
 XM_HIDDEN int xm_parse(struct xm_model *m, const char *text, bool build);
+
+/**
+ * xm_format() - the text form of @m, which xm_parse() reads back
+ * @with_runtime: include counters and the armed fault (the saved state);
+ *                without them, the model part of a snapshot
+ *
+ * Return: malloc'd text, or NULL.
+ */
 XM_HIDDEN char *xm_format(const struct xm_model *m, bool with_runtime);
+
+/**
+ * xm_open() - lock the fake root @root and load its model into @c
+ * @root:       NULL for $XEN_VF_ROOT
+ * @must_exist: a root without a model is an error (else -ENOENT, quietly)
+ *
+ * Return: 0 (then xm_close() @c), or -errno.
+ */
 XM_HIDDEN int xm_open(struct xm_ctx *c, const char *root, bool must_exist);
+
+/** xm_save() - write @c's model back (atomically). Return: 0 or -errno. */
 XM_HIDDEN int xm_save(struct xm_ctx *c);
+
+/** xm_close() - free @c's model and drop the lock, without saving */
 XM_HIDDEN void xm_close(struct xm_ctx *c);
+
+/**
+ * xm_canon_root() - the real path of @root (NULL: $XEN_VF_ROOT) in @out
+ * Return: 0, -ENOENT without a root, -ENAMETOOLONG, or -errno.
+ */
 XM_HIDDEN int xm_canon_root(const char *root, char *out, size_t len);
+
+/**
+ * xm_pf_set() - apply "key=value ..." settings (as on a "pf" line, but
+ * no bdf) to @pf
+ * Return: 0 or -EINVAL.
+ */
 XM_HIDDEN int xm_pf_set(struct xm_pf *pf, const char *settings);
+
+/** xm_pf_by_bdf() - the PF at @bdf, or NULL */
 XM_HIDDEN struct xm_pf *xm_pf_by_bdf(struct xm_model *m, const char *bdf);
+
+/** xm_sec_by_scid() - secondary controller @scid of @pf, or NULL */
 XM_HIDDEN struct xm_sec *xm_sec_by_scid(struct xm_pf *pf, uint16_t scid);
+
+/** xm_sec_by_vfn() - the secondary controller of VF @vfn, or NULL */
 XM_HIDDEN struct xm_sec *xm_sec_by_vfn(struct xm_pf *pf, unsigned int vfn);
+
+/** xm_ns_by_id() - namespace @nsid of @pf, or NULL */
 XM_HIDDEN struct xm_ns *xm_ns_by_id(struct xm_pf *pf, uint32_t nsid);
+
+/** xm_preset_text() - preset configuration @name (NULL: "qemu") or NULL */
 XM_HIDDEN const char *xm_preset_text(const char *name);
+
+/** xm_log() - append one line to the root's operation log (xvf_mock_log()) */
 XM_HIDDEN void xm_log(struct xm_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-XM_HIDDEN ssize_t xm_real_write(int fd, const void *buf, size_t n);
 
-/* tree.c */
+/*
+ * tree.c: the sysfs and /dev tree under the root, and what writes to it
+ * do (the PCI core, SR-IOV, driver binding).
+ */
+
+/**
+ * xm_pathf() - the path under @c's root of the formatted relative path
+ * Return: 0 or -ENAMETOOLONG.
+ */
 XM_HIDDEN int xm_pathf(const struct xm_ctx *c, char *buf, size_t len,
                        const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/** xm_write_file() - create or replace @path. Return: 0 or -errno. */
 XM_HIDDEN int xm_write_file(const char *path, const char *content,
                             mode_t mode);
+
+/** xm_read_file() - @path into @buf (NUL-terminated). Return: 0 or -errno. */
 XM_HIDDEN int xm_read_file(const char *path, char *buf, size_t len);
+
+/** xm_rm_rf() - remove @path and what is below it; 0 if absent, or -errno */
 XM_HIDDEN int xm_rm_rf(const char *path);
+
+/** xm_build_tree() - create the tree of @c's model. Return: 0 or -errno. */
 XM_HIDDEN int xm_build_tree(struct xm_ctx *c);
+
+/**
+ * xm_vf_bdf() - the BDF of VF @vfn (1-based) of @pf, from its offset and
+ * stride
+ * Return: 0, -EINVAL, or -ERANGE past bus ff.
+ */
 XM_HIDDEN int xm_vf_bdf(const struct xm_pf *pf, unsigned int vfn,
                         char out[16]);
+
+/** xm_vf_enabled() - whether VF @vfn of @pf exists (within sriov_numvfs) */
 XM_HIDDEN bool xm_vf_enabled(struct xm_ctx *c, const struct xm_pf *pf,
                              unsigned int vfn);
+
+/**
+ * xm_sysfs_store() - what the kernel does for a write of @buf to @rel
+ * (relative to the root): bind, unbind, drivers_probe, sriov_numvfs,
+ * driver_override, rescan_controller, ...
+ * Return: 0, -errno for the write to fail with, or 1 for a plain file
+ * (the write goes through as it is).
+ */
 XM_HIDDEN int xm_sysfs_store(struct xm_ctx *c, const char *rel,
                              const char *buf, size_t n);
+
+/**
+ * xm_set_numvfs() - sriov_numvfs_store(): same count is a no-op, no PF
+ * driver -ENOENT, N to M -EBUSY; the VFs that go away are offlined
+ * Return: 0 or -errno.
+ */
 XM_HIDDEN int xm_set_numvfs(struct xm_ctx *c, struct xm_pf *pf,
                             unsigned int n);
+
+/** xm_set_override() - write driver_override of @bdf ("" clears it) */
 XM_HIDDEN int xm_set_override(struct xm_ctx *c, const char *bdf,
                               const char *drv);
+
+/** xm_drivers_probe() - attach @bdf to the first driver that takes it */
 XM_HIDDEN int xm_drivers_probe(struct xm_ctx *c, const char *bdf);
+
+/** xm_dev_driver() - the driver bound to @bdf ("" for none) in @drv */
 XM_HIDDEN int xm_dev_driver(struct xm_ctx *c, const char *bdf, char *drv,
                             size_t len);
+
+/**
+ * xm_ctrl_target() - the controller behind /dev/@name (nvmeN): its PF,
+ * its controller id and whether it is a VF's
+ * Return: 0 or -ENODEV.
+ */
 XM_HIDDEN int xm_ctrl_target(struct xm_ctx *c, const char *name,
                              struct xm_pf **pf, uint16_t *cntlid,
                              bool *is_vf);
+
+/** xm_tree_dump() - sorted listing of sys/ and dev/ (for snapshots) */
 XM_HIDDEN int xm_tree_dump(struct xm_ctx *c, char **out);
 
+/** xm_netdev_index() - ifindex of network interface @name, or -ENODEV */
 XM_HIDDEN int xm_netdev_index(struct xm_ctx *c, const char *name,
                               unsigned int *ifindex);
+
+/** xm_netdev_name() - name of the interface with @ifindex, or -ENODEV */
 XM_HIDDEN int xm_netdev_name(struct xm_ctx *c, unsigned int ifindex,
                              char *name, size_t len);
+
+/** xm_numvfs() - @pf's sriov_numvfs, as the tree has it */
 XM_HIDDEN unsigned int xm_numvfs(struct xm_ctx *c, const struct xm_pf *pf);
 
-/* rtnl.c */
+/*
+ * rtnl.c: the NIC PFs' rtnetlink (RTM_GETLINK/SETLINK, IFLA_VFINFO_LIST).
+ */
+
+/**
+ * typedef xm_emit_fn - hand one reply message to the fake socket
+ * @opaque: the caller's
+ */
 typedef void (*xm_emit_fn)(void *opaque, const void *msg, size_t len);
 
+/** xm_nic_by_name() - the NIC PF named @name (eth0), or NULL */
 XM_HIDDEN struct xm_pf *xm_nic_by_name(struct xm_model *m, const char *name);
+
+/** xm_nvf_reset() - a NIC VF as the PF driver starts it (spoofchk on) */
 XM_HIDDEN void xm_nvf_reset(struct xm_nvf *v);
+
+/**
+ * xm_rtnl_exec() - carry out one rtnetlink request, emitting its replies
+ * @portid:    the requester's port id, for the replies
+ * @what:      filled with a description for the log
+ *
+ * Return: 0 (acknowledged) or -errno (for xm_rtnl_error()).
+ */
 XM_HIDDEN int xm_rtnl_exec(struct xm_ctx *c, const void *req, size_t len,
                            uint32_t portid, xm_emit_fn emit, void *opaque,
                            char *what, size_t wlen);
+
+/**
+ * xm_rtnl_error() - emit NLMSG_ERROR for @req: @err (0 = an ACK), with
+ * @ext_msg as NLMSGERR_ATTR_MSG when not NULL
+ */
 XM_HIDDEN void xm_rtnl_error(const void *req, int err, uint32_t portid,
                              const char *ext_msg, xm_emit_fn emit,
                              void *opaque);
+
+/** xm_rtnl_op() - the request's name for the log ("setlink", ...) */
 XM_HIDDEN const char *xm_rtnl_op(const void *req, size_t len);
+
+/** xm_rtnl_link_event() - broadcast RTM_NEWLINK for @pf to RTMGRP_LINK */
 XM_HIDDEN void xm_rtnl_link_event(struct xm_ctx *c, const struct xm_pf *pf);
 
-/* intercept.c */
+/*
+ * intercept.c: the LD_PRELOAD wrappers (open, write, ioctl, socket, ...).
+ */
+
+/** xm_nl_broadcast() - send @msg to every fake netlink socket in @group */
 XM_HIDDEN void xm_nl_broadcast(uint32_t group, const void *msg, size_t len);
 
-/* ns.c: Namespace Management, its Identify data, block devices */
+/** xm_real_write() - libc's write(), past the wrapper */
+XM_HIDDEN ssize_t xm_real_write(int fd, const void *buf, size_t n);
+
+/*
+ * ns.c: Namespace Management, its Identify data, block devices. The
+ * admin handlers answer an NVMe status (0 = success).
+ */
 struct nvme_id_ctrl;
 struct nvme_id_ns;
+
+/** xm_ns_pf_defaults() - the namespace keys of @pf left unset, defaulted */
 XM_HIDDEN void xm_ns_pf_defaults(struct xm_pf *pf);
+
+/** xm_ns_ctrl_fields() - Identify Controller's capacity, CTRATT and LPA */
 XM_HIDDEN void xm_ns_ctrl_fields(const struct xm_pf *pf,
                                  struct nvme_id_ctrl *id);
+
+/** xm_ns_id_fields() - Identify Namespace's size, formats and sharing */
 XM_HIDDEN void xm_ns_id_fields(const struct xm_pf *pf,
                                const struct xm_ns *ns, struct nvme_id_ns *id);
+
+/** xm_ns_id_common() - Identify Namespace FFFFFFFFh (with nsmgmt only) */
 XM_HIDDEN int xm_ns_id_common(struct xm_pf *pf, void *addr,
                               uint32_t data_len);
+
+/** xm_ns_id_granularity() - the Namespace Granularity List (gran_kib=) */
 XM_HIDDEN int xm_ns_id_granularity(struct xm_pf *pf, void *addr,
                                    uint32_t data_len);
+
+/** xm_ns_get_log() - Get Log Page: the Commands Supported and Effects log */
 XM_HIDDEN int xm_ns_get_log(struct xm_pf *pf, uint32_t cdw10,
                             uint32_t cdw12, uint32_t cdw13, void *addr,
                             uint32_t data_len);
+
+/**
+ * xm_ns_mgmt() - Namespace Management create / delete (not in QEMU):
+ * lowest free NSID, capacity (capmib=) and granularity (gran_kib=)
+ * enforced; @result the new NSID
+ */
 XM_HIDDEN int xm_ns_mgmt(struct xm_pf *pf, uint32_t cdw10, uint32_t nsid,
                          const void *addr, uint32_t data_len,
                          uint32_t *result);
+
+/** xm_ns_build() - the block-device part of the tree. Return: 0 or -errno. */
 XM_HIDDEN int xm_ns_build(struct xm_ctx *c);
+
+/**
+ * xm_ns_sync() - the kernel's block devices after an event: @event is a
+ * Namespace Attribute Changed notice (lost with aen=0), otherwise a
+ * probe or rescan of every controller of @only (NULL: all PFs)
+ */
 XM_HIDDEN void xm_ns_sync(struct xm_ctx *c, const struct xm_pf *only,
                           bool event);
+
+/**
+ * xm_ns_store() - a write to @rel if it is a rescan_controller
+ * Return: 0 when it was, 1 when @rel is another file, or -errno.
+ */
 XM_HIDDEN int xm_ns_store(struct xm_ctx *c, const char *rel);
 
-/* admin.c */
+/* admin.c: the admin commands of the NVMe controller model */
+
+/**
+ * struct xm_cmd - one admin command (the fields of
+ * struct nvme_passthru_cmd the model reads), and its result dword
+ */
 struct xm_cmd {
     uint8_t opcode;
     uint32_t nsid;
@@ -216,8 +400,18 @@ struct xm_cmd {
     uint32_t result;
 };
 
+/**
+ * xm_admin() - run @cmd on controller @cntlid of @pf (a VF's when
+ * @is_vf: Identify only)
+ * Return: the NVMe status (0 = success).
+ */
 XM_HIDDEN int xm_admin(struct xm_ctx *c, struct xm_pf *pf, uint16_t cntlid,
                        bool is_vf, struct xm_cmd *cmd);
+
+/**
+ * xm_cmd_sub() - the command's sub-operation, as faults match it: the
+ * select field (SEL/ACT) or the CNS / log page id
+ */
 XM_HIDDEN int xm_cmd_sub(const struct xm_cmd *cmd);
 
 #endif

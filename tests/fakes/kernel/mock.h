@@ -204,10 +204,12 @@ XVF_MOCK_API int xvf_mock_build(const char *root, const char *config);
  * point $XEN_VF_ROOT at it
  * @config: as for xvf_mock_build()
  * @ret:    malloc'd path of the root (free it after xvf_mock_destroy())
+ *
+ * Return: 0 or -errno, as xvf_mock_build().
  */
 XVF_MOCK_API int xvf_mock_mkroot(const char *config, char **ret);
 
-/** xvf_mock_destroy() - remove a fake root and everything in it */
+/** xvf_mock_destroy() - remove a fake root and all in it; 0 or -errno */
 XVF_MOCK_API int xvf_mock_destroy(const char *root);
 
 /**
@@ -242,7 +244,10 @@ struct xvf_mock_sec {
     uint16_t nvi;
 };
 
-/** xvf_mock_secondary() - read secondary @scid of the PF at @pf */
+/**
+ * xvf_mock_secondary() - read secondary @scid of the PF at @pf
+ * Return: 0, -ENOENT for no such PF or secondary, or -errno.
+ */
 XVF_MOCK_API int xvf_mock_secondary(const char *root, const char *pf,
                                     uint16_t scid, struct xvf_mock_sec *ret);
 
@@ -260,6 +265,8 @@ XVF_MOCK_API int xvf_mock_ns_attached(const char *root, const char *pf,
  * xvf_mock_pf_set() - change keys of a PF's configuration on the fly
  * @settings: "key=value ..." as on a "pf" line, e.g. "oacs=0x0a" or
  *            "nsmgmt=1 online_needs_vf=0"; the sysfs tree is not changed
+ *
+ * Return: 0, -EINVAL for a bad setting, -ENOENT for no such PF.
  */
 XVF_MOCK_API int xvf_mock_pf_set(const char *root, const char *pf,
                                  const char *settings);
@@ -308,7 +315,7 @@ struct xvf_mock_counts {
 XVF_MOCK_API int xvf_mock_counts(const char *root,
                                  struct xvf_mock_counts *ret);
 
-/** xvf_mock_reset_counts() - zero the counters and empty the log */
+/** xvf_mock_reset_counts() - zero the counters, empty the log; 0/-errno */
 XVF_MOCK_API int xvf_mock_reset_counts(const char *root);
 
 /**
@@ -347,11 +354,11 @@ struct xvf_mock_fault {
 /** xvf_mock_fault_init() - a fault matching anything, nth 0 (disarmed) */
 XVF_MOCK_API void xvf_mock_fault_init(struct xvf_mock_fault *f);
 
-/** xvf_mock_set_fault() - arm @f (replaces the previous fault) */
+/** xvf_mock_set_fault() - arm @f (replaces the previous one); 0/-errno */
 XVF_MOCK_API int xvf_mock_set_fault(const char *root,
                                     const struct xvf_mock_fault *f);
 
-/** xvf_mock_clear_fault() - disarm */
+/** xvf_mock_clear_fault() - disarm the fault; 0 or -errno */
 XVF_MOCK_API int xvf_mock_clear_fault(const char *root);
 
 /**

@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * model.c - the NVMe SR-IOV controller model: its configuration language
+ * and saved state (parse, format), the presets, lookups, and the locked
+ * session on a fake root (open, save, close, log).
+ * One file: the text form and the model struct are one definition (the
+ * key table drives both parse and format).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * tree.c - the fake sysfs and /dev tree under the root, and what a write
+ * to it does: the PCI core (driver binding, driver_override,
+ * drivers_probe), SR-IOV (sriov_numvfs) and the netdev names.
+ * One file: these are the one kernel object tree; each store reads and
+ * changes the same devices, so splitting it would export its helpers.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * harness.h - a tiny test harness for the unit tests (header only; one
+ * harness.h - the one test harness of every C test (header only; one
  * test program = one .c file including it)
  *
  * A program runs named cases; each case is a void function making checks.
@@ -17,6 +17,11 @@
  *
  * Skipped cases count neither as passed nor as failed; the summary line
  * is always the last one, and harness_done() returns 1 on any failure.
+ *
+ * The checks: CHECK(cond, fmt, ...), CHECK_INT(a, b, what), CHECK_HEX,
+ * CHECK_STR(a, b, what) (equal strings), CHECK_HAS(hay, needle, what)
+ * (substring) and FAIL(fmt, ...); REQUIRE* are the same, returning from
+ * the case. Each counts one check ("# N checks" before the summary).
  *
  * Usage:
  *
@@ -152,6 +157,31 @@ static inline bool harness_check_str(const char *a, const char *b,
     return false;
 }
 
+/* the string @hay contains @needle (a NULL @hay contains nothing) */
+static inline bool harness_check_has(const char *hay, const char *needle,
+                                     const char *ehay, const char *what,
+                                     const char *file, int line)
+{
+    harness_state.checks++;
+    if (hay && needle && strstr(hay, needle))
+        return true;
+    harness_state.case_failures++;
+    printf("#   %s:%d: %s: %s = \"%s\", does not contain \"%s\"\n", file,
+           line, what ? what : "", ehay, hay ? hay : "(null)",
+           needle ? needle : "(null)");
+    fflush(stdout);
+    return false;
+}
+
+/**
+ * harness_case_failures() - how many checks of the running case failed
+ * so far (to report once per item of a table-driven case, say)
+ */
+static inline unsigned int harness_case_failures(void)
+{
+    return harness_state.case_failures;
+}
+
 /* Checks: they return whether they passed and the case goes on. */
 #define CHECK(cond, ...) \
     harness_check(!!(cond), __FILE__, __LINE__, #cond, " " __VA_ARGS__)
@@ -163,6 +193,8 @@ static inline bool harness_check_str(const char *a, const char *b,
                       (what), __FILE__, __LINE__)
 #define CHECK_STR(a, b, what) \
     harness_check_str((a), (b), #a, #b, (what), __FILE__, __LINE__)
+#define CHECK_HAS(hay, needle, what) \
+    harness_check_has((hay), (needle), #hay, (what), __FILE__, __LINE__)
 #define FAIL(...) \
     harness_fail(__FILE__, __LINE__, "FAIL", " " __VA_ARGS__)
 
@@ -175,6 +207,8 @@ static inline bool harness_check_str(const char *a, const char *b,
     do { if (!CHECK_HEX(a, b, what)) return; } while (0)
 #define REQUIRE_STR(a, b, what) \
     do { if (!CHECK_STR(a, b, what)) return; } while (0)
+#define REQUIRE_HAS(hay, needle, what) \
+    do { if (!CHECK_HAS(hay, needle, what)) return; } while (0)
 
 /** SKIP() - end the case as skipped, with a reason */
 #define SKIP(...) \
