@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * internal.h - what the files of plugin/lib/layout share and nothing else
+ * sees: the planner's working state, and helpers used by more than one of
+ * grammar, state, use, dump, plan and apply
+ */
+#ifndef XVF_LAYOUT_INTERNAL_H
+#define XVF_LAYOUT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout/layout.h"
+
+/* ---- common.c ---------------------------------------------------------- */
+
+/**
+ * xvf_layout_append() - append @s to the string in @buf
+ * @buf: a NUL-terminated string
+ * @len: size of @buf
+ * @sep: put between the old text and @s, when there is old text
+ * @s:   the text to add; cut when @buf is full
+ */
+void xvf_layout_append(char *buf, size_t len, const char *sep, const char *s);
+
+/**
+ * xvf_layout_size_exact() - @bytes in the largest binary unit that divides
+ * it exactly, as a layout writes it ("512MiB", "1000")
+ * @bytes: the size
+ * @buf:   where the text goes
+ * @len:   size of @buf
+ */
+void xvf_layout_size_exact(uint64_t bytes, char *buf, size_t len);
+
+/**
+ * xvf_layout_has_id() - whether @id is one of the @n controller ids @ids
+ * @ids: the list
+ * @n:   its length
+ * @id:  the controller id looked for
+ *
+ * Return: true when found.
+ */
+bool xvf_layout_has_id(const uint16_t *ids, unsigned int n, uint16_t id);
+
+/* ---- state.c ----------------------------------------------------------- */
+
+/**
+ * xvf_layout_state_ns() - the namespace @nsid of @st
+ * @st:   the state
+ * @nsid: the namespace id
+ *
+ * Return: the namespace, or NULL when @st has none of that id.
+ */
+struct xvf_layout_ns *xvf_layout_state_ns(struct xvf_layout_state *st,
+                                          uint32_t nsid);
+
+/**
+ * xvf_layout_state_sec() - the secondary controller @scid of @st
+ * @st:   the state
+ * @scid: the secondary controller id
+ *
+ * Return: the secondary, or NULL when @st has none of that id.
+ */
+const struct xvf_layout_sec *xvf_layout_state_sec(
+    const struct xvf_layout_state *st, uint16_t scid);
+
+/* ---- use.c ------------------------------------------------------------- */
+
+/**
+ * xvf_layout_ctrl_ns_nodes() - call @fn for every namespace node of
+ * controller @ctrl
+ * @ctrl:   the controller's name ("nvme0")
+ * @fn:     called with @opaque, the node's NSID and its disk's name
+ *          ("nvme0n1"; with native multipath "nvme0n1" for "nvme0c0n1")
+ * @opaque: passed to @fn
+ */
+void xvf_layout_ctrl_ns_nodes(const char *ctrl,
+                              void (*fn)(void *, uint32_t, const char *),
+                              void *opaque);
+
+/**
+ * xvf_layout_read_use() - fill ns->use of every namespace of @st: its
+ * block device in the driver domain and what uses it
+ * @pf: the PF whose controller, and those of its subsystem, show the
+ *      namespaces
+ * @st: the state, with its namespaces read
+ */
+void xvf_layout_read_use(const struct xvf_nvme_pf *pf,
+                         struct xvf_layout_state *st);
+
+/* ---- the planner: plan.c, plan-size.c, plan-checks.c ------------------- */
+
+struct want {
+    const struct xvf_layout_entry *e;
+    struct xvf_layout_ns *cur;  /* existing namespace, NULL if none */
+    bool recreate;              /* cur is deleted, then created again */
+    bool create;                /* a new namespace is created */
+    bool skipped;               /* size or format wrong, cannot fix */
+    unsigned int fmt;           /* LBA format index */
+    uint8_t lbads;
+    uint64_t nsze;              /* blocks, for create / comparison */
+    uint32_t new_nsid;          /* what the controller will choose */
+    unsigned int ntarget;
+    uint16_t target[XVF_LAYOUT_MAX_ATT];
+};
+
+struct planner {
+    const struct xvf_layout_state *st;
+    const struct xvf_layout *l;
+    const struct xvf_layout_opts *o;
+    struct xvf_layout_plan *p;
+    bool mgmt_ok, attach_ok;
+    uint64_t cap;
+    struct want w[XVF_LAYOUT_MAX_NS];
+    bool deleted[XVF_LAYOUT_MAX_NS];    /* by index of st->ns */
+    bool in_layout[XVF_LAYOUT_MAX_NS];
+};
+
+/* plan.c */
+void xvf_plan_note(struct planner *pl, enum xvf_layout_note_kind kind,
+                   const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool xvf_plan_target_of(const struct want *w, uint16_t id);
+
+/* plan-size.c */
+uint64_t xvf_plan_cap_bytes(const struct xvf_layout_state *st,
+                            uint64_t bytes);
+void xvf_plan_set_capacity(struct planner *pl);
+int xvf_plan_sizes(struct planner *pl, struct xvf_err *err);
+void xvf_plan_matches(struct planner *pl);
+
+/* plan-checks.c */
+void xvf_plan_ctrl_name(const struct xvf_layout_state *st, uint16_t id,
+                        char *buf, size_t len);
+const char *xvf_plan_sec_busy(const struct xvf_layout_state *st, uint16_t id,
+                              char *buf, size_t len);
+int xvf_plan_check_entries(struct planner *pl, struct xvf_err *err);
+void xvf_plan_check_deletes(struct planner *pl);
+void xvf_plan_check_creates(struct planner *pl);
+void xvf_plan_check_attach(struct planner *pl, const struct want *w);
+
+#endif
