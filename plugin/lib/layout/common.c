@@ -33,7 +33,6 @@ void xvf_layout_size_str(uint64_t bytes, char *buf, size_t len)
                  units[u]);
 }
 
-/* The largest binary unit that divides @bytes exactly, for the layout. */
 void xvf_layout_size_exact(uint64_t bytes, char *buf, size_t len)
 {
     static const char *const units[] = { "", "KiB", "MiB", "GiB", "TiB" };

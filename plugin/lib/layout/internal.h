@@ -89,8 +89,22 @@ void xvf_layout_ctrl_ns_nodes(const char *ctrl,
 void xvf_layout_read_use(const struct xvf_nvme_pf *pf,
                          struct xvf_layout_state *st);
 
-/* ---- the planner: plan.c, plan-size.c, plan-checks.c ------------------- */
+/* ---- the planner: plan.c ---------------------------------------------- */
 
+/**
+ * struct want - what the planner makes of one layout entry
+ * @e:        the entry
+ * @cur:      its existing namespace, NULL if none
+ * @recreate: @cur is deleted, then created again
+ * @create:   a new namespace is created
+ * @skipped:  size or format wrong, and it cannot be fixed here
+ * @fmt:      the LBA format index it is to have
+ * @lbads:    log2 of that format's block size
+ * @nsze:     the size it is to have, in blocks
+ * @new_nsid: with @create: the NSID the controller will choose
+ * @ntarget:  number of entries of @target
+ * @target:   the controllers it is to be attached to
+ */
 struct want {
     const struct xvf_layout_entry *e;
     struct xvf_layout_ns *cur;  /* existing namespace, NULL if none */
@@ -105,6 +119,19 @@ struct want {
     uint16_t target[XVF_LAYOUT_MAX_ATT];
 };
 
+/**
+ * struct planner - the working state of one xvf_layout_plan()
+ * @st:        the controller as it is
+ * @l:         the layout wanted
+ * @o:         what the user allowed, may be NULL
+ * @p:         the plan being written
+ * @mgmt_ok:   namespaces may be created and deleted
+ * @attach_ok: namespaces may be attached and detached
+ * @cap:       the capacity percentages and "rest" are taken of, in bytes
+ * @w:         one per entry of @l, same order
+ * @deleted:   by index of st->ns: the plan deletes it
+ * @in_layout: by index of st->ns: the layout names it
+ */
 struct planner {
     const struct xvf_layout_state *st;
     const struct xvf_layout *l;
@@ -117,27 +144,122 @@ struct planner {
     bool in_layout[XVF_LAYOUT_MAX_NS];
 };
 
-/* plan.c */
+/**
+ * xvf_plan_note() - add a note to the plan, counting SKIP and REFUSE
+ * @pl:   the planner
+ * @kind: what the note means
+ * @fmt:  printf format of its text
+ *
+ * Notes past XVF_LAYOUT_MAX_NOTES are counted but not kept.
+ */
 void xvf_plan_note(struct planner *pl, enum xvf_layout_note_kind kind,
                    const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/**
+ * xvf_plan_target_of() - whether @w is to be attached to controller @id
+ * @w:  the entry
+ * @id: the controller id
+ *
+ * Return: true when @id is one of @w's targets.
+ */
 bool xvf_plan_target_of(const struct want *w, uint16_t id);
 
-/* plan-size.c */
+/* ---- plan-size.c ------------------------------------------------------- */
+
+/**
+ * xvf_plan_cap_bytes() - the capacity a namespace of @bytes takes, rounded
+ * up to the capacity granularity
+ * @st:    the state, for its NCAPG
+ * @bytes: the namespace's size
+ *
+ * Return: the capacity in bytes.
+ */
 uint64_t xvf_plan_cap_bytes(const struct xvf_layout_state *st,
                             uint64_t bytes);
+
+/**
+ * xvf_plan_set_capacity() - set pl->cap: TNVMCAP, or when the controller
+ * does not report it, what its namespaces hold (with a note saying so)
+ * @pl: the planner
+ */
 void xvf_plan_set_capacity(struct planner *pl);
+
+/**
+ * xvf_plan_sizes() - fill the size and format of every entry, and whether
+ * its namespace exists
+ * @pl:  the planner, with pl->cap set
+ * @err: why it failed
+ *
+ * Return: 0, or -EINVAL when an entry asks for an LBA format the
+ * controller does not have.
+ */
 int xvf_plan_sizes(struct planner *pl, struct xvf_err *err);
+
+/**
+ * xvf_plan_matches() - decide which entries need their namespace created,
+ * or deleted and created again, and which namespaces are deleted
+ * @pl: the planner, after xvf_plan_sizes()
+ */
 void xvf_plan_matches(struct planner *pl);
 
-/* plan-checks.c */
+/* ---- plan-checks.c ----------------------------------------------------- */
+
+/**
+ * xvf_plan_ctrl_name() - a controller in words: "the primary controller
+ * 0x0 (nvme0)", "secondary controller 0x1 (VF 1)"
+ * @st:  the state
+ * @id:  the controller id
+ * @buf: where the text goes
+ * @len: size of @buf
+ */
 void xvf_plan_ctrl_name(const struct xvf_layout_state *st, uint16_t id,
                         char *buf, size_t len);
+
+/**
+ * xvf_plan_sec_busy() - why secondary @id must not change attachments
+ * @st:  the state
+ * @id:  the controller id
+ * @buf: where the reason goes
+ * @len: size of @buf
+ *
+ * Return: @buf with the reason, or NULL when it is free (or is not a
+ * secondary).
+ */
 const char *xvf_plan_sec_busy(const struct xvf_layout_state *st, uint16_t id,
                               char *buf, size_t len);
+
+/**
+ * xvf_plan_check_entries() - check that every entry can apply to this
+ * controller at all
+ * @pl:  the planner
+ * @err: why not
+ *
+ * Return: 0, or -EINVAL for an NSID above NN or a secondary the
+ * controller does not have.
+ */
 int xvf_plan_check_entries(struct planner *pl, struct xvf_err *err);
+
+/**
+ * xvf_plan_check_deletes() - refuse deleting what is held, in use or may
+ * hold data that --destroy-ns does not name
+ * @pl: the planner, after xvf_plan_matches()
+ */
 void xvf_plan_check_deletes(struct planner *pl);
+
+/**
+ * xvf_plan_check_creates() - set the NSID of every namespace created, and
+ * refuse when it is not the one the layout names or capacity lacks
+ * @pl: the planner, after xvf_plan_check_deletes()
+ */
 void xvf_plan_check_creates(struct planner *pl);
+
+/**
+ * xvf_plan_check_attach() - refuse or skip the attachment changes of a
+ * namespace that stays, when they cannot or must not be made
+ * @pl: the planner, with the targets chosen
+ * @w:  the entry, whose namespace exists
+ */
 void xvf_plan_check_attach(struct planner *pl, const struct want *w);
 
 #endif

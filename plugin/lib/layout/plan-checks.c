@@ -5,7 +5,6 @@
 
 #include "layout/internal.h"
 
-/* "the primary controller 0x0" / "secondary controller 0x1 (VF 1)" */
 void xvf_plan_ctrl_name(const struct xvf_layout_state *st, uint16_t id,
                         char *buf, size_t len)
 {
@@ -45,7 +44,6 @@ static bool ns_in_use(const struct xvf_layout_ns *ns, char *buf, size_t len)
     return buf[0];
 }
 
-/* Why secondary @id must not change attachments, or NULL. */
 const char *xvf_plan_sec_busy(const struct xvf_layout_state *st, uint16_t id,
                               char *buf, size_t len)
 {
@@ -236,7 +234,6 @@ void xvf_plan_check_creates(struct planner *pl)
     }
 }
 
-/* Changes of attachment of a namespace that stays: checks, then ops. */
 void xvf_plan_check_attach(struct planner *pl, const struct want *w)
 {
     const struct xvf_layout_state *st = pl->st;

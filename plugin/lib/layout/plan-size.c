@@ -152,7 +152,6 @@ void xvf_plan_set_capacity(struct planner *pl)
                   "(TNVMCAP 0): taken as the %s its %s hold", st->ctrl, a, b);
 }
 
-/* Sizes, formats, and whether each entry's namespace is right as it is. */
 int xvf_plan_sizes(struct planner *pl, struct xvf_err *err)
 {
     const struct xvf_layout_state *st = pl->st;
@@ -224,7 +223,6 @@ static void describe_ns(const struct xvf_layout_ns *ns, char *buf,
              ns->ms ? " with metadata" : "");
 }
 
-/* Which entries need their namespace deleted and created again. */
 void xvf_plan_matches(struct planner *pl)
 {
     const struct xvf_layout_state *st = pl->st;
