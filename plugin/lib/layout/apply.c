@@ -56,18 +56,6 @@ struct nsset {
     uint32_t id[XVF_LAYOUT_MAX_NS];
 };
 
-static void nsset_add(void *opaque, uint32_t nsid, const char *disk)
-{
-    struct nsset *s = opaque;
-    unsigned int i;
-
-    for (i = 0; i < s->n; i++)
-        if (s->id[i] == nsid)
-            return;
-    if (s->n < XVF_LAYOUT_MAX_NS)
-        s->id[s->n++] = nsid;
-}
-
 static bool nsset_has(const struct nsset *s, uint32_t nsid)
 {
     unsigned int i;
@@ -76,6 +64,14 @@ static bool nsset_has(const struct nsset *s, uint32_t nsid)
         if (s->id[i] == nsid)
             return true;
     return false;
+}
+
+static void nsset_add(void *opaque, uint32_t nsid, const char *disk)
+{
+    struct nsset *s = opaque;
+
+    if (!nsset_has(s, nsid) && s->n < XVF_LAYOUT_MAX_NS)
+        s->id[s->n++] = nsid;
 }
 
 /* Does the kernel show on the PF's controller what the device attached? */

@@ -33,6 +33,15 @@ void xvf_layout_size_str(uint64_t bytes, char *buf, size_t len)
                  units[u]);
 }
 
+void xvf_layout_pct_str(uint64_t hundredths, char *buf, size_t len)
+{
+    if (hundredths % 100)
+        snprintf(buf, len, "%" PRIu64 ".%02u%%", hundredths / 100,
+                 (unsigned int)(hundredths % 100));
+    else
+        snprintf(buf, len, "%" PRIu64 "%%", hundredths / 100);
+}
+
 void xvf_layout_size_exact(uint64_t bytes, char *buf, size_t len)
 {
     static const char *const units[] = { "", "KiB", "MiB", "GiB", "TiB" };

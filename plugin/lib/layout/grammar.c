@@ -325,12 +325,7 @@ void xvf_layout_format(const struct xvf_layout *l, char *buf, size_t len)
             snprintf(size, sizeof(size), "%" PRIu64 "blocks", e->amount);
             break;
         case XVF_LSIZE_PERCENT:
-            if (e->amount % 100)
-                snprintf(size, sizeof(size), "%" PRIu64 ".%02u%%",
-                         e->amount / 100, (unsigned int)(e->amount % 100));
-            else
-                snprintf(size, sizeof(size), "%" PRIu64 "%%",
-                         e->amount / 100);
+            xvf_layout_pct_str(e->amount, size, sizeof(size));
             break;
         case XVF_LSIZE_BYTES:
             xvf_layout_size_exact(e->amount, size, sizeof(size));

@@ -34,6 +34,15 @@ void xvf_layout_append(char *buf, size_t len, const char *sep, const char *s);
 void xvf_layout_size_exact(uint64_t bytes, char *buf, size_t len);
 
 /**
+ * xvf_layout_pct_str() - a percentage as a layout writes it: "50%",
+ * "12.50%"
+ * @hundredths: the percentage in hundredths (5000 = 50%)
+ * @buf:        where the text goes
+ * @len:        size of @buf
+ */
+void xvf_layout_pct_str(uint64_t hundredths, char *buf, size_t len);
+
+/**
  * xvf_layout_has_id() - whether @id is one of the @n controller ids @ids
  * @ids: the list
  * @n:   its length
@@ -228,6 +237,19 @@ void xvf_plan_ctrl_name(const struct xvf_layout_state *st, uint16_t id,
  */
 const char *xvf_plan_sec_busy(const struct xvf_layout_state *st, uint16_t id,
                               char *buf, size_t len);
+
+/**
+ * xvf_plan_check_ctrl() - refuse when namespace @nsid must not be @verb
+ * because of controller @id: it is not a controller of this PF, or a
+ * secondary that is held, online or bound
+ * @pl:   the planner
+ * @nsid: the namespace
+ * @id:   the controller it is detached from, attached to, or attached to
+ *        while deleted
+ * @verb: "detached", "attached", "deleted", for the note
+ */
+void xvf_plan_check_ctrl(struct planner *pl, uint32_t nsid, uint16_t id,
+                         const char *verb);
 
 /**
  * xvf_plan_check_entries() - check that every entry can apply to this

@@ -67,6 +67,22 @@ const char *xvf_plan_sec_busy(const struct xvf_layout_state *st, uint16_t id,
     return buf;
 }
 
+void xvf_plan_check_ctrl(struct planner *pl, uint32_t nsid, uint16_t id,
+                         const char *verb)
+{
+    const struct xvf_layout_state *st = pl->st;
+    char why[300], c[96];
+
+    if (id != st->cntlid && !xvf_layout_state_sec(st, id)) {
+        xvf_plan_ctrl_name(st, id, c, sizeof(c));
+        xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u is attached to %s, which "
+                      "is not a controller of this PF: left alone", nsid, c);
+    } else if (xvf_plan_sec_busy(st, id, why, sizeof(why))) {
+        xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u cannot be %s: %s", nsid,
+                      verb, why);
+    }
+}
+
 int xvf_plan_check_entries(struct planner *pl, struct xvf_err *err)
 {
     const struct xvf_layout_state *st = pl->st;
@@ -107,7 +123,7 @@ static bool destroy_allowed(const struct xvf_layout_opts *o, uint32_t nsid)
 void xvf_plan_check_deletes(struct planner *pl)
 {
     const struct xvf_layout_state *st = pl->st;
-    char use[512], why[300], c[96];
+    char use[512];
     unsigned int i, j;
     bool found;
 
@@ -128,18 +144,8 @@ void xvf_plan_check_deletes(struct planner *pl)
                           ns->use.blockdev, use);
             continue;
         }
-        for (j = 0; j < ns->natt; j++) {
-            if (ns->att[j] != st->cntlid &&
-                !xvf_layout_state_sec(st, ns->att[j])) {
-                xvf_plan_ctrl_name(st, ns->att[j], c, sizeof(c));
-                xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u is attached to %s, "
-                              "which is not a controller of this PF: left "
-                              "alone", ns->nsid, c);
-            } else if (xvf_plan_sec_busy(st, ns->att[j], why, sizeof(why))) {
-                xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u cannot be deleted: "
-                              "%s", ns->nsid, why);
-            }
-        }
+        for (j = 0; j < ns->natt; j++)
+            xvf_plan_check_ctrl(pl, ns->nsid, ns->att[j], "deleted");
         if (ns->use.data == XVF_DATA_NONE) {
             xvf_plan_note(pl, XVF_LNOTE_INFO, "ns%u holds no data (NUSE 0): "
                           "deleting it needs no --destroy-ns", ns->nsid);
@@ -238,7 +244,7 @@ void xvf_plan_check_attach(struct planner *pl, const struct want *w)
 {
     const struct xvf_layout_state *st = pl->st;
     const struct xvf_layout_ns *ns = w->cur;
-    char why[300], use[512], c[96];
+    char use[512];
     unsigned int i;
     bool change = false;
 
@@ -263,26 +269,15 @@ void xvf_plan_check_attach(struct planner *pl, const struct want *w)
     for (i = 0; i < ns->natt; i++) {
         if (xvf_plan_target_of(w, ns->att[i]))
             continue;
-        if (ns->att[i] != st->cntlid &&
-            !xvf_layout_state_sec(st, ns->att[i])) {
-            xvf_plan_ctrl_name(st, ns->att[i], c, sizeof(c));
-            xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u is attached to %s, "
-                          "which is not a controller of this PF: left alone",
-                          ns->nsid, c);
-        } else if (ns->att[i] == st->cntlid &&
-                   ns_in_use(ns, use, sizeof(use))) {
+        if (ns->att[i] == st->cntlid && ns_in_use(ns, use, sizeof(use)))
             xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u is in use in this "
                           "domain as %s (%s): it cannot be detached from the "
                           "primary controller; stop using it first", ns->nsid,
                           ns->use.blockdev, use);
-        } else if (xvf_plan_sec_busy(st, ns->att[i], why, sizeof(why))) {
-            xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u cannot be detached: %s",
-                          ns->nsid, why);
-        }
+        else
+            xvf_plan_check_ctrl(pl, ns->nsid, ns->att[i], "detached");
     }
     for (i = 0; i < w->ntarget; i++)
-        if (!xvf_layout_has_id(ns->att, ns->natt, w->target[i]) &&
-            xvf_plan_sec_busy(st, w->target[i], why, sizeof(why)))
-            xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u cannot be attached: %s",
-                          ns->nsid, why);
+        if (!xvf_layout_has_id(ns->att, ns->natt, w->target[i]))
+            xvf_plan_check_ctrl(pl, ns->nsid, w->target[i], "attached");
 }

@@ -87,7 +87,7 @@ static void target_size(struct planner *pl, struct want *w, uint64_t rest)
 {
     const struct xvf_layout_entry *e = w->e;
     uint64_t bs = 1ULL << w->lbads, bytes;
-    char asked[96], c[48], r[48];
+    char asked[96], c[48], r[48], pct[16];
 
     switch (e->size) {
     case XVF_LSIZE_ANY:
@@ -107,12 +107,8 @@ static void target_size(struct planner *pl, struct want *w, uint64_t rest)
     case XVF_LSIZE_PERCENT:
         bytes = pct_of(pl->cap, e->amount);
         xvf_layout_size_str(pl->cap, c, sizeof(c));
-        if (e->amount % 100)
-            snprintf(asked, sizeof(asked), "%" PRIu64 ".%02u%% of %s",
-                     e->amount / 100, (unsigned int)(e->amount % 100), c);
-        else
-            snprintf(asked, sizeof(asked), "%" PRIu64 "%% of %s",
-                     e->amount / 100, c);
+        xvf_layout_pct_str(e->amount, pct, sizeof(pct));
+        snprintf(asked, sizeof(asked), "%s of %s", pct, c);
         break;
     case XVF_LSIZE_REST:
     default:
@@ -213,6 +209,12 @@ int xvf_plan_sizes(struct planner *pl, struct xvf_err *err)
     return 0;
 }
 
+/* Why namespaces cannot be created or deleted here. */
+static const char *mgmt_lack(const struct xvf_layout_state *st)
+{
+    return st->nsmgmt == XVF_NSMGMT_NO ? "not supported" : "not implemented";
+}
+
 static void describe_ns(const struct xvf_layout_ns *ns, char *buf,
                         size_t len)
 {
@@ -242,8 +244,7 @@ void xvf_plan_matches(struct planner *pl)
                 w->skipped = true;
                 xvf_plan_note(pl, XVF_LNOTE_SKIP, "ns%u does not exist and "
                               "cannot be created: Namespace Management is %s",
-                              w->e->nsid, st->nsmgmt == XVF_NSMGMT_NO ?
-                              "not supported" : "not implemented");
+                              w->e->nsid, mgmt_lack(st));
             }
             continue;
         }
@@ -258,8 +259,7 @@ void xvf_plan_matches(struct planner *pl)
                           "%s in %u B blocks, which takes deleting and "
                           "creating it, but Namespace Management is %s: left "
                           "as it is", w->e->nsid, have, want, 1u << w->lbads,
-                          st->nsmgmt == XVF_NSMGMT_NO ? "not supported" :
-                          "not implemented");
+                          mgmt_lack(st));
             continue;
         }
         w->recreate = w->create = true;
@@ -278,9 +278,7 @@ void xvf_plan_matches(struct planner *pl)
         } else {
             xvf_plan_note(pl, XVF_LNOTE_SKIP, "ns%u is not in the layout, "
                           "but cannot be deleted (Namespace Management %s): "
-                          "left as it is", st->ns[i].nsid,
-                          st->nsmgmt == XVF_NSMGMT_NO ? "not supported" :
-                          "not implemented");
+                          "left as it is", st->ns[i].nsid, mgmt_lack(st));
         }
     }
 }

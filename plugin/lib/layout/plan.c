@@ -179,7 +179,7 @@ static void emit_ops(struct planner *pl)
 {
     const struct xvf_layout_state *st = pl->st;
     struct xvf_layout_op *op;
-    char s[48], why[300];
+    char s[48];
     bool primary = false;
     unsigned int i, j;
 
@@ -210,9 +210,8 @@ static void emit_ops(struct planner *pl)
                     "%u B (%s), LBA format %u", w->e->nsid, w->nsze,
                     1u << w->lbads, s, w->fmt);
             for (j = 0; j < w->ntarget; j++) {
-                if (xvf_plan_sec_busy(st, w->target[j], why, sizeof(why)))
-                    xvf_plan_note(pl, XVF_LNOTE_REFUSE, "ns%u cannot be "
-                                  "attached: %s", w->e->nsid, why);
+                xvf_plan_check_ctrl(pl, w->e->nsid, w->target[j],
+                                    "attached");
                 emit_attach(pl, w->e->nsid, w->target[j], true, &primary);
             }
             continue;

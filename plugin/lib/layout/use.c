@@ -154,14 +154,21 @@ static bool in_parts(const struct disk_parts *p, const char *dev,
     return false;
 }
 
+/* A file of /proc under the root (tests give a fake one). */
+static FILE *open_proc(const char *name)
+{
+    char path[PATH_MAX];
+
+    if (xvf_path(path, sizeof(path), "/proc/%s", name))
+        return NULL;
+    return fopen(path, "re");
+}
+
 static void find_mounts(const struct disk_parts *p, struct xvf_layout_use *u)
 {
-    char path[PATH_MAX], line[4096], majmin[32], mnt[PATH_MAX];
-    FILE *f;
+    char line[4096], majmin[32], mnt[PATH_MAX];
+    FILE *f = open_proc("self/mountinfo");
 
-    if (xvf_path(path, sizeof(path), "/proc/self/mountinfo"))
-        return;
-    f = fopen(path, "re");
     if (!f)
         return;
     while (fgets(line, sizeof(line), f)) {
@@ -175,13 +182,10 @@ static void find_mounts(const struct disk_parts *p, struct xvf_layout_use *u)
 
 static void find_swap(const struct disk_parts *p, struct xvf_layout_use *u)
 {
-    char path[PATH_MAX], line[1024], dev[PATH_MAX];
+    char line[1024], dev[PATH_MAX];
+    FILE *f = open_proc("swaps");
     const char *base;
-    FILE *f;
 
-    if (xvf_path(path, sizeof(path), "/proc/swaps"))
-        return;
-    f = fopen(path, "re");
     if (!f)
         return;
     while (fgets(line, sizeof(line), f)) {
