@@ -44,20 +44,37 @@
 
 /* ---- the layout ------------------------------------------------------- */
 
+/**
+ * enum xvf_layout_size - how the size of a layout entry is given
+ * @XVF_LSIZE_ANY:     "any": whatever size it has (the namespace must
+ *                     exist)
+ * @XVF_LSIZE_BYTES:   512MiB, 1G, 1000000000
+ * @XVF_LSIZE_BLOCKS:  1048576blocks: logical blocks of its format
+ * @XVF_LSIZE_PERCENT: 50%: of the controller's total NVM capacity
+ * @XVF_LSIZE_REST:    "rest": what the other namespaces leave
+ */
 enum xvf_layout_size {
-    XVF_LSIZE_ANY,      /* "any": whatever size it has (must exist) */
-    XVF_LSIZE_BYTES,    /* 512MiB, 1G, 1000000000 */
-    XVF_LSIZE_BLOCKS,   /* 1048576blocks: logical blocks of its format */
-    XVF_LSIZE_PERCENT,  /* 50%: of the controller's total NVM capacity */
-    XVF_LSIZE_REST,     /* "rest": what the other namespaces leave */
+    XVF_LSIZE_ANY,
+    XVF_LSIZE_BYTES,
+    XVF_LSIZE_BLOCKS,
+    XVF_LSIZE_PERCENT,
+    XVF_LSIZE_REST,
 };
 
+/**
+ * enum xvf_layout_attach - where a layout entry's namespace is attached
+ * @XVF_LATT_KEEP:      attachments left as they are (none if new)
+ * @XVF_LATT_NONE:      attached to no controller
+ * @XVF_LATT_PRIMARY:   the PF's controller: the driver domain's disk
+ * @XVF_LATT_SECONDARY: the secondary controller of the entry's @scid
+ * @XVF_LATT_AUTO:      a free secondary; kept once chosen
+ */
 enum xvf_layout_attach {
-    XVF_LATT_KEEP,      /* attachments left as they are (none if new) */
-    XVF_LATT_NONE,      /* attached to no controller */
-    XVF_LATT_PRIMARY,   /* the PF's controller: the driver domain's disk */
-    XVF_LATT_SECONDARY, /* secondary controller @scid */
-    XVF_LATT_AUTO,      /* a free secondary; kept once chosen */
+    XVF_LATT_KEEP,
+    XVF_LATT_NONE,
+    XVF_LATT_PRIMARY,
+    XVF_LATT_SECONDARY,
+    XVF_LATT_AUTO,
 };
 
 /**
@@ -85,6 +102,8 @@ struct xvf_layout_entry {
 /**
  * struct xvf_layout - a whole layout: every namespace the controller is to
  * have; namespaces it does not name are to be deleted
+ * @n: number of entries
+ * @e: the entries, ascending NSID, each NSID once
  */
 struct xvf_layout {
     unsigned int n;
@@ -93,14 +112,27 @@ struct xvf_layout {
 
 /**
  * xvf_layout_parse() - parse a layout
- * @text: entries separated by ';' or new lines, '#' starts a comment
+ * @text: entries separated by ';' or new lines, '#' starts a comment; at
+ *        most XVF_LAYOUT_TEXT_MAX bytes
+ * @l:    the layout, set only on success
+ * @err:  why it failed
  *
- * Return: 0 or -EINVAL with a message quoting the bad part.
+ * Only the text is checked here: whether the layout fits a controller is
+ * for xvf_layout_plan().
+ *
+ * Return: 0, -EINVAL with a message quoting the bad part, or -ENOMEM.
  */
 int xvf_layout_parse(const char *text, struct xvf_layout *l,
                      struct xvf_err *err);
 
-/** xvf_layout_format() - canonical one-line text of a layout */
+/**
+ * xvf_layout_format() - the canonical one-line text of a layout
+ * @l:   the layout
+ * @buf: where the text goes; always NUL-terminated, cut when too small
+ * @len: size of @buf
+ *
+ * xvf_layout_parse() of the text gives @l back.
+ */
 void xvf_layout_format(const struct xvf_layout *l, char *buf, size_t len);
 
 /* ---- the state of a controller ---------------------------------------- */
@@ -122,12 +154,18 @@ enum xvf_nsmgmt {
     XVF_NSMGMT_FAKE,
 };
 
-/** enum xvf_data - what is known of a namespace's contents */
+/**
+ * enum xvf_data - what is known of a namespace's contents
+ * @XVF_DATA_UNKNOWN: NUSE > 0 and not readable in the driver domain
+ * @XVF_DATA_NONE:    NUSE is 0: no block was ever written
+ * @XVF_DATA_ZEROS:   NUSE > 0, the first MiB reads as zeros
+ * @XVF_DATA_PRESENT: non-zero bytes in the first MiB
+ */
 enum xvf_data {
-    XVF_DATA_UNKNOWN,   /* NUSE > 0 and not readable in the driver domain */
-    XVF_DATA_NONE,      /* NUSE is 0: no block was ever written */
-    XVF_DATA_ZEROS,     /* NUSE > 0, the first MiB reads as zeros */
-    XVF_DATA_PRESENT,   /* non-zero bytes in the first MiB */
+    XVF_DATA_UNKNOWN,
+    XVF_DATA_NONE,
+    XVF_DATA_ZEROS,
+    XVF_DATA_PRESENT,
 };
 
 /**
@@ -152,11 +190,15 @@ struct xvf_layout_use {
 
 /**
  * struct xvf_layout_ns - an allocated namespace
- * @nsze, @ncap, @nuse: Identify Namespace, in logical blocks
+ * @nsid:   namespace id
+ * @nsze:   size (Identify Namespace), in logical blocks
+ * @ncap:   capacity, in logical blocks
+ * @nuse:   utilization, in logical blocks
  * @flbas:  LBA format index in use
  * @lbads:  log2 of its data size
- * @ms:     metadata bytes per block
  * @nmic:   bit 0: may be attached to several controllers
+ * @ms:     metadata bytes per block
+ * @natt:   number of entries of @att
  * @att:    controllers it is attached to
  * @held:   "" or who holds it through xen-vf ("local: VF 0000:01:00.1")
  * @use:    in the driver domain
@@ -174,8 +216,11 @@ struct xvf_layout_ns {
 
 /**
  * struct xvf_layout_sec - a secondary controller of the PF
+ * @scid:   secondary controller id
+ * @vfn:    its virtual function number (1-based)
+ * @online: the controller is online (has resources assigned)
  * @vf:     its VF's address, "" while the VF is not enabled
- * @driver: the VF's driver, ""
+ * @driver: the VF's driver, "" when none
  * @held:   "" or who holds it through xen-vf
  */
 struct xvf_layout_sec {
@@ -186,7 +231,12 @@ struct xvf_layout_sec {
     char held[64];
 };
 
-/** struct xvf_layout_lbaf - an LBA format */
+/**
+ * struct xvf_layout_lbaf - an LBA format
+ * @ms:    metadata bytes per block
+ * @lbads: log2 of the data size of a block
+ * @rp:    relative performance, 0 (best) to 3
+ */
 struct xvf_layout_lbaf {
     uint16_t ms;
     uint8_t lbads;
@@ -195,19 +245,29 @@ struct xvf_layout_lbaf {
 
 /**
  * struct xvf_layout_state - one controller as the plan sees it
- * @ctrl, @bdf, @serial, @model: naming
- * @cntlid:   the primary controller (0 in QEMU, 0x41 on the guide's SSD)
- * @oacs, @ctratt, @lpa, @nn: Identify Controller
- * @tnvmcap:  total NVM capacity in bytes, 0 = not reported (QEMU)
- * @unvmcap:  unallocated NVM capacity in bytes
- * @nsmgmt:   whether Namespace Management works
- * @nszeg, @ncapg: size and capacity granularity in bytes, 0 = not
- *            reported (CTRATT bit 7 clear)
- * @lbaf:     the LBA formats a new namespace may use, @lbaf_from says
- *            where they were read ("common" from NSID FFFFFFFFh,
- *            "nsN" from a namespace, "" unknown)
- * @ns:       allocated namespaces, ascending NSID
- * @sec:      secondary controllers (none without SR-IOV)
+ * @ctrl:      the kernel's name of the PF's controller ("nvme0")
+ * @bdf:       the PF's PCI address
+ * @serial:    serial number, blanks trimmed
+ * @model:     model number, blanks trimmed
+ * @cntlid:    the primary controller (0 in QEMU, 0x41 on the guide's SSD)
+ * @oacs:      Optional Admin Command Support (Identify Controller)
+ * @ctratt:    Controller Attributes
+ * @nn:        Number of Namespaces: the highest NSID
+ * @lpa:       Log Page Attributes
+ * @tnvmcap:   total NVM capacity in bytes, 0 = not reported (QEMU)
+ * @unvmcap:   unallocated NVM capacity in bytes
+ * @nsmgmt:    whether Namespace Management works
+ * @nszeg:     size granularity in bytes, 0 = not reported (CTRATT bit 7
+ *             clear)
+ * @ncapg:     capacity granularity in bytes, 0 = not reported
+ * @nlbaf:     number of entries of @lbaf
+ * @lbaf:      the LBA formats a new namespace may use
+ * @lbaf_from: where @lbaf was read: "common" from NSID FFFFFFFFh, "nsN"
+ *             from a namespace, "" unknown
+ * @nns:       number of entries of @ns
+ * @ns:        allocated namespaces, ascending NSID
+ * @nsec:      number of entries of @sec
+ * @sec:       secondary controllers (none without SR-IOV)
  */
 struct xvf_layout_state {
     char ctrl[32], bdf[16], serial[24], model[44];
@@ -228,40 +288,69 @@ struct xvf_layout_state {
 
 /**
  * xvf_layout_read() - read the state of the controller @pf
+ * @pf:        the PF
  * @state_dir: the engine's journal, to see which namespaces and
  *             secondaries xen-vf holds; NULL to skip
+ * @st:        the state; zeroed first
+ * @err:       why it failed
  *
  * Only Identify, Get Log Page, sysfs, /proc and reads of the first MiB of
- * the driver domain's block devices: nothing changes.
+ * the driver domain's block devices: nothing changes. What cannot be
+ * learnt about the driver domain's use of a namespace is left empty.
+ *
+ * Return: 0, or -errno when the controller cannot be opened or answers
+ * Identify with an error or nonsense (-EIO).
  */
 int xvf_layout_read(const struct xvf_nvme_pf *pf, const char *state_dir,
                     struct xvf_layout_state *st, struct xvf_err *err);
 
 /**
  * xvf_layout_dump() - the state as text (the --save-dump format,
- * xen-vf-layout(5)); malloc'd, NULL on allocation failure
+ * xen-vf-layout(5))
+ * @st: the state
+ *
+ * Return: the text, malloc'd (the caller frees it), or NULL on
+ * allocation failure.
  */
 char *xvf_layout_dump(const struct xvf_layout_state *st);
 
-/** xvf_layout_undump() - read a dump; -EINVAL names the bad line */
+/**
+ * xvf_layout_undump() - read a dump made by xvf_layout_dump()
+ * @text: the dump
+ * @st:   the state; zeroed first
+ * @err:  why it failed
+ *
+ * Return: 0, -EINVAL naming the bad line and word, or -ENOMEM.
+ */
 int xvf_layout_undump(const char *text, struct xvf_layout_state *st,
                       struct xvf_err *err);
 
 /* ---- the plan --------------------------------------------------------- */
 
+/**
+ * enum xvf_layout_op_kind - what a command of a plan does; a plan runs
+ * them in this order
+ * @XVF_LOP_DETACH: Namespace Attachment, detach
+ * @XVF_LOP_DELETE: Namespace Management, delete
+ * @XVF_LOP_CREATE: Namespace Management, create
+ * @XVF_LOP_ATTACH: Namespace Attachment, attach
+ * @XVF_LOP_RESCAN: rescan_controller of the PF's controller
+ */
 enum xvf_layout_op_kind {
     XVF_LOP_DETACH,
     XVF_LOP_DELETE,
     XVF_LOP_CREATE,
     XVF_LOP_ATTACH,
-    XVF_LOP_RESCAN,     /* rescan_controller of the PF's controller */
+    XVF_LOP_RESCAN,
 };
 
 /**
  * struct xvf_layout_op - one command of a plan
+ * @kind:   what it does
  * @nsid:   the namespace; for CREATE the NSID the controller will choose
- * @cntlid: ATTACH, DETACH
+ * @cntlid: ATTACH, DETACH; RESCAN: the primary controller
  * @nsze:   CREATE, in blocks of format @flbas
+ * @flbas:  CREATE: the LBA format index
  * @what:   the command in words, for the plan listing
  */
 struct xvf_layout_op {
@@ -273,13 +362,24 @@ struct xvf_layout_op {
     char what[160];
 };
 
+/**
+ * enum xvf_layout_note_kind - what a note of a plan means
+ * @XVF_LNOTE_INFO:   rounding, choices made, what stays
+ * @XVF_LNOTE_SKIP:   a part of the layout that cannot be done here (no
+ *                    Namespace Management); the rest runs
+ * @XVF_LNOTE_REFUSE: the plan must not run
+ */
 enum xvf_layout_note_kind {
-    XVF_LNOTE_INFO,     /* rounding, choices made, what stays */
-    XVF_LNOTE_SKIP,     /* a part of the layout that cannot be done here
-                           (no Namespace Management); the rest runs */
-    XVF_LNOTE_REFUSE,   /* the plan must not run */
+    XVF_LNOTE_INFO,
+    XVF_LNOTE_SKIP,
+    XVF_LNOTE_REFUSE,
 };
 
+/**
+ * struct xvf_layout_note - a sentence of a plan for the user
+ * @kind: what it means
+ * @text: the sentence, without a final full stop
+ */
 struct xvf_layout_note {
     enum xvf_layout_note_kind kind;
     char text[XVF_LAYOUT_NOTE_LEN];
@@ -287,6 +387,7 @@ struct xvf_layout_note {
 
 /**
  * struct xvf_layout_opts - what the user allowed
+ * @ndestroy: number of entries of @destroy
  * @destroy:  NSIDs named by --destroy-ns: these may be deleted although
  *            they may hold data (never while in use)
  * @no_nsmgmt: plan as if Namespace Management were missing (set by
@@ -305,7 +406,10 @@ struct xvf_layout_opts {
 
 /**
  * struct xvf_layout_plan - the way from a state to a layout
+ * @nops:     number of entries of @ops
  * @ops:      in execution order
+ * @nnotes:   number of entries of @notes (those past
+ *            XVF_LAYOUT_MAX_NOTES are counted, not kept)
  * @notes:    rounding, choices, skipped parts, refusals
  * @refused:  number of REFUSE notes: the plan must not run
  * @skipped:  number of SKIP notes: running it reaches the layout only in
@@ -321,8 +425,14 @@ struct xvf_layout_plan {
 
 /**
  * xvf_layout_plan() - compute the plan from @st to @l
+ * @st:  the controller as it is
+ * @l:   the layout wanted
+ * @o:   what the user allowed; NULL for nothing
+ * @p:   the plan; zeroed first
+ * @err: why it failed
  *
  * Never fails for a reason the plan can state: those become REFUSE notes.
+ * Nothing is read from the device: a state from a dump plans the same.
  *
  * Return: 0, or -EINVAL when @l cannot apply to this controller at all
  * (an NSID above NN, two "rest" entries, ...), with a message.
@@ -341,7 +451,8 @@ int xvf_layout_plan(const struct xvf_layout_state *st,
  *            Namespace Management; the run went on with the attach part
  * @rescanned: the kernel was asked to rescan the PF's namespaces
  * @reset_needed: the kernel still disagrees with the device after the
- *            rescan; @reset_why says about what, and what to do
+ *            rescan
+ * @reset_why: with @reset_needed: about what, and what to do
  * @plan:     the plan that ran last (after a re-plan, the second)
  */
 struct xvf_layout_result {
@@ -355,17 +466,26 @@ struct xvf_layout_result {
 
 /**
  * typedef xvf_layout_step_fn - called before each command runs
- * @n: 1-based position in the plan
+ * @opaque: as given to xvf_layout_apply()
+ * @n:      1-based position in the plan
+ * @op:     the command
  */
 typedef void (*xvf_layout_step_fn)(void *opaque, unsigned int n,
                                    const struct xvf_layout_op *op);
 
 /**
  * xvf_layout_apply() - take the controller @pf to layout @l
+ * @pf:         the PF
  * @state_dir:  the engine's state directory: its per-PF lock is held for
  *              the whole run, its journal says what xen-vf holds
+ * @l:          the layout wanted
+ * @o:          what the user allowed; NULL for nothing
  * @rescan_ms:  bound on waiting for the kernel to show the primary's
  *              namespaces after the rescan
+ * @step:       called before each command; NULL for none
+ * @opaque:     passed to @step
+ * @res:        what the run did, also on failure; zeroed first
+ * @err:        why it failed
  *
  * Reads the state, plans, refuses (-EPERM, or -EBUSY for namespaces in
  * use, -ENOSPC for capacity; nothing changed) when the plan has REFUSE
@@ -386,16 +506,38 @@ int xvf_layout_apply(const struct xvf_nvme_pf *pf, const char *state_dir,
 
 /* ---- helpers for printing --------------------------------------------- */
 
-/** xvf_layout_size_str() - "512 MiB", "1.5 GiB", "1000 B" */
+/**
+ * xvf_layout_size_str() - a size for people: "512 MiB", "1.50 GiB",
+ * "1000 B"
+ * @bytes: the size
+ * @buf:   where the text goes
+ * @len:   size of @buf
+ */
 void xvf_layout_size_str(uint64_t bytes, char *buf, size_t len);
 
-/** xvf_layout_nsmgmt_str() - one line saying what @st->nsmgmt means */
+/**
+ * xvf_layout_nsmgmt_str() - what @st->nsmgmt means, in one line
+ * @st: the state
+ *
+ * Return: a static string.
+ */
 const char *xvf_layout_nsmgmt_str(const struct xvf_layout_state *st);
 
-/** xvf_layout_data_str() - "none (NUSE 0)", "present", ... */
+/**
+ * xvf_layout_data_str() - what is known of a namespace's contents, in
+ * words ("none (NUSE 0: no block written)", ...)
+ * @data: what is known
+ *
+ * Return: a static string.
+ */
 const char *xvf_layout_data_str(enum xvf_data data);
 
-/** xvf_layout_ns_bytes() - size of @ns in bytes */
+/**
+ * xvf_layout_ns_bytes() - size of a namespace in bytes
+ * @ns: the namespace
+ *
+ * Return: NSZE times the block size (metadata not counted).
+ */
 uint64_t xvf_layout_ns_bytes(const struct xvf_layout_ns *ns);
 
 #endif
