@@ -7,6 +7,7 @@ LIBXENVF := $(BUILD)/libxenvf.a
 
 $(LIBXENVF): $(LIB_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 all: $(LIBXENVF)
