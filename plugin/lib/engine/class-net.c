@@ -598,7 +598,7 @@ out:
     return r;
 }
 
-const struct xvf_provider xvf_provider_net = {
+const struct xvf_class_ops xvf_class_net = {
     .resolve = net_resolve,
     .prepare = net_prepare,
     .undo = net_undo,

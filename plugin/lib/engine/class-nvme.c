@@ -416,7 +416,7 @@ out:
     return r;
 }
 
-const struct xvf_provider xvf_provider_nvme = {
+const struct xvf_class_ops xvf_class_nvme = {
     .resolve = nvme_resolve,
     .prepare = nvme_prepare,
     .undo = nvme_undo,

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * provider.h - what a device class (NVMe, NIC) plugs into the engine
+ * class.h - what a device class (NVMe, NIC) plugs into the engine
  *
  * Internal to libxenvf. The engine (engine.c) owns what is common to all
  * classes: the per-PF lock, the journal, matching a request with what is
  * already prepared, rolling back, and giving the PF back its
  * sriov_drivers_autoprobe and sriov_numvfs once no VF of it is held. A
- * provider checks and performs its class's steps, journaling each one
+ * device class checks and performs its own steps, journaling each one
  * through the xvf_run helpers before it runs.
  */
-#ifndef XVF_PROVIDER_H
-#define XVF_PROVIDER_H
+#ifndef XVF_ENGINE_CLASS_H
+#define XVF_ENGINE_CLASS_H
 
 #include "engine/engine.h"
 #include "engine/journal.h"
@@ -33,7 +33,7 @@ struct xvf_run {
 };
 
 /**
- * struct xvf_provider - a device class
+ * struct xvf_class_ops - a device class: what the engine calls
  * @resolve: find the PF a spec names; fills @pf
  * @prepare: check everything, then run the steps, journaling each with
  *           xvf_run_save() before it runs; on failure call
@@ -41,7 +41,7 @@ struct xvf_run {
  * @undo:    undo the device steps recorded in @e->steps, in reverse,
  *           tolerating steps that never ran or were already undone
  */
-struct xvf_provider {
+struct xvf_class_ops {
     int (*resolve)(const struct xvf_spec *spec, char pf[XVF_BDF_LEN],
                    struct xvf_err *err);
     int (*prepare)(struct xvf_run *run, const struct xvf_spec *spec,
@@ -51,8 +51,8 @@ struct xvf_provider {
                 struct xvf_err *err);
 };
 
-extern const struct xvf_provider xvf_provider_nvme;
-extern const struct xvf_provider xvf_provider_net;
+extern const struct xvf_class_ops xvf_class_nvme;
+extern const struct xvf_class_ops xvf_class_net;
 
 /** xvf_run_step() - report the start of a step to the progress callback */
 void xvf_run_step(const struct xvf_run *run, const char *name,
@@ -75,7 +75,7 @@ int xvf_run_begin(struct xvf_run *run, const struct xvf_entry *e,
 
 /**
  * xvf_run_autoprobe_off() - sriov_drivers_autoprobe = 0 on the PF, so no
- * driver in the driver domain probes a VF before the provider binds it
+ * driver in the driver domain probes a VF before the device class binds it
  */
 int xvf_run_autoprobe_off(struct xvf_run *run, struct xvf_err *err);
 
@@ -103,7 +103,7 @@ int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
                  struct xvf_err *err);
 
 /**
- * xvf_run_finish() - end a provider's prepare of @e
+ * xvf_run_finish() - end a device class's prepare of @e
  * @r: the result of its steps
  *
  * On success marks @e ready and fills @ret; on failure (of the steps or of
@@ -116,7 +116,7 @@ int xvf_run_finish(struct xvf_run *run, struct xvf_entry *e, int r,
                    struct xvf_vf *ret, struct xvf_err *err);
 
 /**
- * xvf_run_rollback() - undo @e: mark it releasing, let its provider undo
+ * xvf_run_rollback() - undo @e: mark it releasing, let its device class undo
  * the device steps, drop the entry, and restore the PF when it was the
  * last. The first failure is reported; later steps are still tried.
  */

@@ -8,13 +8,14 @@
 
 #include "engine/class.h"
 
-static const struct xvf_provider *provider_of(enum xvf_class cls)
+/* The device class that prepares and undoes VFs of class @cls. */
+static const struct xvf_class_ops *class_of(enum xvf_class cls)
 {
     switch (cls) {
     case XVF_CLASS_NVME:
-        return &xvf_provider_nvme;
+        return &xvf_class_nvme;
     case XVF_CLASS_NET:
-        return &xvf_provider_net;
+        return &xvf_class_net;
     }
     return NULL;
 }
@@ -225,18 +226,18 @@ static int finish_pf(struct xvf_run *run, struct xvf_err *err)
 int xvf_run_rollback(struct xvf_run *run, struct xvf_entry *e,
                      struct xvf_err *err)
 {
-    const struct xvf_provider *p = provider_of(e->cls);
+    const struct xvf_class_ops *ops = class_of(e->cls);
     int r;
 
     e->state = XVF_ENTRY_RELEASING;
     r = xvf_run_save(run, e, err);
     if (r)
         return r;
-    if (!p)
+    if (!ops)
         return xvf_err_set(err, -EOPNOTSUPP, "journal entry %s is of a "
                            "device class this version cannot release",
                            e->id);
-    r = p->undo(run, e, err);
+    r = ops->undo(run, e, err);
     if (r)
         return r;
     r = xvf_journal_remove(run->dir, e);
@@ -300,21 +301,21 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
                 const struct xvf_spec *spec, const char *owner,
                 struct xvf_vf *ret, struct xvf_err *err)
 {
-    const struct xvf_provider *p = provider_of(spec->cls);
+    const struct xvf_class_ops *ops = class_of(spec->cls);
     char canonical[XVF_SPEC_MAX + 1], pf[XVF_BDF_LEN];
     struct xvf_run run = { 0 };
     struct xvf_entry *e;
     unsigned int i;
     int lock = -1, r;
 
-    if (!p)
+    if (!ops)
         return xvf_err_set(err, -EOPNOTSUPP, "device class %d is not "
                            "supported by this version of xen-vf",
                            spec->cls);
     r = xvf_spec_format(spec, canonical, sizeof(canonical));
     if (r)
         return xvf_err_set(err, r, "spec too long");
-    r = p->resolve(spec, pf, err);
+    r = ops->resolve(spec, pf, err);
     if (r)
         return r;
     r = run_lock(&run, cfg, pf, &lock, err);
@@ -343,7 +344,7 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
     }
     r = xvf_run_reload(&run, err);
     if (!r)
-        r = p->prepare(&run, spec, canonical, owner, ret, err);
+        r = ops->prepare(&run, spec, canonical, owner, ret, err);
 out:
     run_unlock(&run, lock);
     return r;

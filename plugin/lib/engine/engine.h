@@ -17,7 +17,7 @@
  *   attach the namespace, bind the VF (driver_override + drivers_probe),
  *   Identify on the PF must still complete.
  *
- * NIC prepare order (provider-net.c):
+ * NIC prepare order (class-net.c):
  *   resolve the PF from its netdev or address, check SR-IOV, that the PF
  *   is up (or bring it up when @bring_pf_up) and the VF driver exists,
  *   pick a free VF (enabled, not journaled, unbound) or plan to enable

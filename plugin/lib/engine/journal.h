@@ -43,7 +43,7 @@ enum xvf_entry_state {
  * @spec:   canonical spec
  * @owner:  who holds it ("local", "domain:5")
  * @state:  where the entry is in its life
- * @cls:    NVMe or NIC: which provider undoes the steps
+ * @cls:    NVMe or NIC: which device class undoes the steps
  * @scid:   NVMe secondary controller id
  * @vfn:    VF number (1-based)
  * @steps:  enum xvf_step bits of steps that may have run

@@ -2,7 +2,7 @@
 /*
  * netlink.h - rtnetlink for NIC physical functions, through libmnl
  *
- * What the NIC provider needs from the kernel's network side: a link's
+ * What the NIC device class needs from the kernel's network side: a link's
  * index, flags and operational state, bringing it up, the VF settings the
  * PF's driver keeps (IFLA_VFINFO_LIST), changing them one attribute at a
  * time (IFLA_VF_MAC, IFLA_VF_VLAN, IFLA_VF_RATE, IFLA_VF_SPOOFCHK,

@@ -2,7 +2,7 @@
 /*
  * sriov.h - the PCI SR-IOV and driver-binding layer, through sysfs
  *
- * Device-class neutral: NVMe and NIC providers both use it. All paths come
+ * Device-class neutral: the NVMe and NIC device classes both use it. All paths come
  * from sysfs.h. Addresses are canonical "DDDD:BB:DD.F" strings.
  */
 #ifndef XVF_SRIOV_H
