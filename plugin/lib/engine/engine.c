@@ -100,6 +100,38 @@ int xvf_run_begin(struct xvf_run *run, const struct xvf_entry *e,
     return xvf_run_save(run, e, err);
 }
 
+int xvf_run_sriov_state(struct xvf_run *run, const char *name,
+                        unsigned int *totalvfs, unsigned int *numvfs,
+                        unsigned int *autoprobe, struct xvf_err *err)
+{
+    int r;
+
+    r = xvf_sriov_totalvfs(run->pf, totalvfs);
+    if (r == -EOPNOTSUPP)
+        return xvf_err_set(err, r, "%s has no SR-IOV capability", name);
+    if (!r)
+        r = xvf_sriov_numvfs(run->pf, numvfs);
+    if (!r)
+        r = xvf_sriov_autoprobe(run->pf, autoprobe);
+    if (r)
+        return xvf_err_set(err, r, "cannot read SR-IOV state of %s: %s",
+                           run->pf, strerror(-r));
+    return 0;
+}
+
+void xvf_run_entry_init(const struct xvf_run *run, struct xvf_entry *e,
+                        const struct xvf_spec *spec, const char *canonical,
+                        const char *owner)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->spec, sizeof(e->spec), "%s", canonical);
+    snprintf(e->owner, sizeof(e->owner), "%s", owner);
+    snprintf(e->pf, sizeof(e->pf), "%s", run->pf);
+    snprintf(e->driver, sizeof(e->driver), "%s", spec->driver);
+    e->cls = spec->cls;
+    e->state = XVF_ENTRY_PREPARING;
+}
+
 int xvf_run_autoprobe_off(struct xvf_run *run, struct xvf_err *err)
 {
     unsigned int cur;
@@ -155,8 +187,8 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
                            "which is given to %s", why, run->pf,
                            run->journal[0].vf, run->journal[0].owner);
     for (i = 1; i <= upto; i++)
-        if (!xvf_sriov_virtfn(run->pf, i, vf) &&
-            !xvf_pci_driver(vf, drv, sizeof(drv)) && drv[0])
+        if (!xvf_sriov_vf_driver(run->pf, i, vf, drv, sizeof(drv)) &&
+            drv[0])
             return xvf_err_set(err, -EBUSY, "%s of %s would remove VF %s, "
                                "which is bound to %s", why, run->pf, vf,
                                drv);
@@ -182,6 +214,23 @@ int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
     if (r)
         return xvf_err_set(err, r, "cannot bind %s to %s: %s", e->vf,
                            e->driver, strerror(-r));
+    return 0;
+}
+
+int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,
+                   struct xvf_err *err)
+{
+    int r;
+
+    if (!(e->steps & XVF_STEP_BIND) || !e->vf[0])
+        return 0;
+    xvf_run_step(run, "unbind", "unbind %s and clear driver_override",
+                 e->vf);
+    r = xvf_pci_unbind(e->vf);
+    /* a VF that is gone is not bound either */
+    if (r && r != -ENODEV)
+        return xvf_err_set(err, r, "cannot unbind %s: %s", e->vf,
+                           strerror(-r));
     return 0;
 }
 
