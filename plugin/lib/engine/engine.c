@@ -8,7 +8,6 @@
 
 #include "engine/class.h"
 
-/* The device class that prepares and undoes VFs of class @cls. */
 static const struct xvf_class_ops *class_of(enum xvf_class cls)
 {
     switch (cls) {
