@@ -12,6 +12,7 @@
 
 #include "net/netlink.h"
 #include "engine/class.h"
+#include "util/clock.h"
 #include "util/sysfs.h"
 
 #define PCI_BASE_CLASS_NETWORK 0x02
@@ -101,9 +102,8 @@ static int netdev_pci(const char *ifname, char bdf[XVF_BDF_LEN],
 static int net_resolve(const struct xvf_spec *spec, char pf[XVF_BDF_LEN],
                        struct xvf_err *err)
 {
-    char path[PATH_MAX], bdf[XVF_BDF_LEN], phys[XVF_BDF_LEN];
-    char ifname[XVF_IFNAMSIZ];
-    unsigned long cls;
+    char bdf[XVF_BDF_LEN], phys[XVF_BDF_LEN], ifname[XVF_IFNAMSIZ];
+    unsigned int cls;
     int r;
 
     if (spec->kind == XVF_TARGET_NETDEV) {
@@ -114,15 +114,13 @@ static int net_resolve(const struct xvf_spec *spec, char pf[XVF_BDF_LEN],
         snprintf(bdf, sizeof(bdf), "%.15s", spec->target);
         if (!xvf_pci_exists(bdf))
             return xvf_err_set(err, -ENODEV, "no PCI device %s", bdf);
-        r = xvf_pci_attr(path, sizeof(path), bdf, "class");
-        if (!r)
-            r = xvf_sysfs_read_ulong(path, &cls);
+        r = xvf_pci_attr_read_uint(bdf, "class", &cls);
         if (r)
             return xvf_err_set(err, r, "cannot read the class of %s: %s",
                                bdf, strerror(-r));
         if (cls >> 16 != PCI_BASE_CLASS_NETWORK)
             return xvf_err_set(err, -EOPNOTSUPP, "%s is not a network "
-                               "controller (PCI class 0x%06lx); an NVMe "
+                               "controller (PCI class 0x%06x); an NVMe "
                                "target needs /nsN", bdf, cls);
     }
     if (!xvf_pci_physfn(bdf, phys)) {
@@ -157,25 +155,8 @@ static bool vf_free(const struct xvf_run *run, unsigned int vfn)
 
     if (held_vfn(run, vfn))
         return false;
-    return xvf_sriov_virtfn(run->pf, vfn, vf) ||
-           xvf_pci_driver(vf, drv, sizeof(drv)) || !drv[0];
-}
-
-static bool driver_exists(const char *driver)
-{
-    char path[PATH_MAX];
-    struct stat st;
-
-    return !xvf_path(path, sizeof(path), "/sys/bus/pci/drivers/%s",
-                     driver) && !stat(path, &st);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+    return xvf_sriov_vf_driver(run->pf, vfn, vf, drv, sizeof(drv)) ||
+           !drv[0];
 }
 
 /*
@@ -186,12 +167,12 @@ static int wait_virtfn(struct xvf_run *run, unsigned int vfn,
                        char vf[XVF_BDF_LEN])
 {
     struct timespec pause = { 0, VIRTFN_POLL_MS * 1000000L };
-    long long deadline = now_ms() + run->cfg->bind_timeout_ms;
+    long long deadline = xvf_now_ms() + run->cfg->bind_timeout_ms;
     int r;
 
     for (;;) {
         r = xvf_sriov_virtfn(run->pf, vfn, vf);
-        if (r != -ENOENT || now_ms() >= deadline)
+        if (r != -ENOENT || xvf_now_ms() >= deadline)
             return r == -ENOENT ? -ETIMEDOUT : r;
         nanosleep(&pause, NULL);
     }
@@ -423,16 +404,9 @@ static int net_undo(struct xvf_run *run, const struct xvf_entry *e,
     struct net_run nr = { .run = run };
     char vf[XVF_BDF_LEN];
     struct xvf_spec spec;
-    int r, rc = 0;
+    int r, rc;
 
-    if ((e->steps & XVF_STEP_BIND) && e->vf[0]) {
-        xvf_run_step(run, "unbind", "unbind %s and clear driver_override",
-                     e->vf);
-        r = xvf_pci_unbind(e->vf);
-        if (r && r != -ENODEV)
-            rc = xvf_err_set(err, r, "cannot unbind %s: %s", e->vf,
-                             strerror(-r));
-    }
+    rc = xvf_run_unbind(run, e, err);
     if (!(e->steps & XVF_STEP_VFCONFIG) || !e->vfn)
         return rc;
     /* a VF that is gone took its settings with it */
@@ -536,6 +510,7 @@ static int net_prepare(struct xvf_run *run, const struct xvf_spec *spec,
 {
     struct net_run nr = { .run = run };
     unsigned int totalvfs, numvfs, autoprobe, target = 0, vfn = 0;
+    char name[XVF_IFNAMSIZ + XVF_BDF_LEN + 4];
     struct xvf_entry e;
     int r;
 
@@ -543,21 +518,10 @@ static int net_prepare(struct xvf_run *run, const struct xvf_spec *spec,
                 err);
     if (r)
         goto out;
-    r = xvf_sriov_totalvfs(run->pf, &totalvfs);
-    if (r == -EOPNOTSUPP) {
-        r = xvf_err_set(err, r, "%s (%s) has no SR-IOV capability",
-                        nr.ifname, run->pf);
+    snprintf(name, sizeof(name), "%s (%s)", nr.ifname, run->pf);
+    r = xvf_run_sriov_state(run, name, &totalvfs, &numvfs, &autoprobe, err);
+    if (r)
         goto out;
-    }
-    if (!r)
-        r = xvf_sriov_numvfs(run->pf, &numvfs);
-    if (!r)
-        r = xvf_sriov_autoprobe(run->pf, &autoprobe);
-    if (r) {
-        r = xvf_err_set(err, r, "cannot read SR-IOV state of %s: %s",
-                        run->pf, strerror(-r));
-        goto out;
-    }
     if (!(nr.link->flags & IFF_UP) && !run->cfg->bring_pf_up) {
         r = xvf_err_set(err, -ENETDOWN, "%s (%s) is down, and its VFs do "
                         "not work while it is: bring it up first (ip link "
@@ -565,7 +529,7 @@ static int net_prepare(struct xvf_run *run, const struct xvf_spec *spec,
                         nr.ifname, run->pf, nr.ifname);
         goto out;
     }
-    if (!driver_exists(spec->driver)) {
+    if (!xvf_pci_driver_exists(spec->driver)) {
         r = xvf_err_set(err, -ENODEV, "driver '%s' is not loaded%s",
                         spec->driver, strcmp(spec->driver, "pciback") ? "" :
                         " (modprobe xen-pciback)");
@@ -578,14 +542,8 @@ static int net_prepare(struct xvf_run *run, const struct xvf_spec *spec,
                  run->pf, vfn, target ? ", enable VFs" : "", spec->driver);
 
     /* Checks are over: from here on every change is journaled first. */
-    memset(&e, 0, sizeof(e));
+    xvf_run_entry_init(run, &e, spec, canonical, owner);
     snprintf(e.id, sizeof(e.id), "vf-%s-vf%u", run->pf, vfn);
-    snprintf(e.spec, sizeof(e.spec), "%s", canonical);
-    snprintf(e.owner, sizeof(e.owner), "%s", owner);
-    snprintf(e.pf, sizeof(e.pf), "%s", run->pf);
-    snprintf(e.driver, sizeof(e.driver), "%s", spec->driver);
-    e.cls = XVF_CLASS_NET;
-    e.state = XVF_ENTRY_PREPARING;
     e.vfn = vfn;
 
     r = xvf_run_begin(run, &e, autoprobe, numvfs, err);
@@ -598,7 +556,7 @@ out:
     return r;
 }
 
-const struct xvf_provider xvf_provider_net = {
+const struct xvf_class_ops xvf_class_net = {
     .resolve = net_resolve,
     .prepare = net_prepare,
     .undo = net_undo,

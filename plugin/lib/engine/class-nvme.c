@@ -110,10 +110,8 @@ static bool secondary_free(struct nvme_run *nr,
     if (sec->online || !sec->vfn || sec->vfn > totalvfs ||
         held_scid(nr, sec->scid))
         return false;
-    if (!xvf_sriov_virtfn(nr->pf.bdf, sec->vfn, vf) &&
-        !xvf_pci_driver(vf, drv, sizeof(drv)) && drv[0])
-        return false;
-    return true;
+    return xvf_sriov_vf_driver(nr->pf.bdf, sec->vfn, vf, drv, sizeof(drv))
+           || !drv[0];
 }
 
 static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
@@ -188,16 +186,9 @@ static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
                      struct xvf_err *err)
 {
     struct nvme_run nr = { .run = run, .fd = -1 };
-    int r, rc = 0;
+    int r, rc;
 
-    if ((e->steps & XVF_STEP_BIND) && e->vf[0]) {
-        xvf_run_step(run, "unbind", "unbind %s and clear driver_override",
-                     e->vf);
-        r = xvf_pci_unbind(e->vf);
-        if (r && r != -ENODEV)
-            rc = xvf_err_set(err, r, "cannot unbind %s: %s", e->vf,
-                             strerror(-r));
-    }
+    rc = xvf_run_unbind(run, e, err);
     if (!(e->steps & (XVF_STEP_ATTACH | XVF_STEP_ASSIGN | XVF_STEP_ONLINE)))
         return rc;
     r = xvf_nvme_pf_from_bdf(run->pf, &nr.pf, err);
@@ -318,16 +309,10 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     struct xvf_entry e;
     int r;
 
-    r = xvf_sriov_totalvfs(run->pf, &totalvfs);
-    if (r == -EOPNOTSUPP)
-        return xvf_err_set(err, r, "%s has no SR-IOV capability", run->pf);
-    if (!r)
-        r = xvf_sriov_numvfs(run->pf, &numvfs);
-    if (!r)
-        r = xvf_sriov_autoprobe(run->pf, &autoprobe);
+    r = xvf_run_sriov_state(run, run->pf, &totalvfs, &numvfs, &autoprobe,
+                            err);
     if (r)
-        return xvf_err_set(err, r, "cannot read SR-IOV state of %s: %s",
-                           run->pf, strerror(-r));
+        return r;
 
     r = xvf_nvme_pf_from_bdf(run->pf, &nr.pf, err);
     if (!r)
@@ -391,14 +376,8 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
                  spec->vq, spec->vi, target ? ", enable VFs" : "");
 
     /* Checks are over: from here on every change is journaled first. */
-    memset(&e, 0, sizeof(e));
+    xvf_run_entry_init(run, &e, spec, canonical, owner);
     snprintf(e.id, sizeof(e.id), "vf-%s-%x", run->pf, sec->scid);
-    snprintf(e.spec, sizeof(e.spec), "%s", canonical);
-    snprintf(e.owner, sizeof(e.owner), "%s", owner);
-    snprintf(e.pf, sizeof(e.pf), "%s", run->pf);
-    snprintf(e.driver, sizeof(e.driver), "%s", spec->driver);
-    e.cls = XVF_CLASS_NVME;
-    e.state = XVF_ENTRY_PREPARING;
     e.scid = sec->scid;
     e.vfn = sec->vfn;
     e.nsid = spec->nsid;
@@ -416,7 +395,7 @@ out:
     return r;
 }
 
-const struct xvf_provider xvf_provider_nvme = {
+const struct xvf_class_ops xvf_class_nvme = {
     .resolve = nvme_resolve,
     .prepare = nvme_prepare,
     .undo = nvme_undo,

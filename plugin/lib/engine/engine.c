@@ -8,13 +8,13 @@
 
 #include "engine/class.h"
 
-static const struct xvf_provider *provider_of(enum xvf_class cls)
+static const struct xvf_class_ops *class_of(enum xvf_class cls)
 {
     switch (cls) {
     case XVF_CLASS_NVME:
-        return &xvf_provider_nvme;
+        return &xvf_class_nvme;
     case XVF_CLASS_NET:
-        return &xvf_provider_net;
+        return &xvf_class_net;
     }
     return NULL;
 }
@@ -99,6 +99,38 @@ int xvf_run_begin(struct xvf_run *run, const struct xvf_entry *e,
     return xvf_run_save(run, e, err);
 }
 
+int xvf_run_sriov_state(struct xvf_run *run, const char *name,
+                        unsigned int *totalvfs, unsigned int *numvfs,
+                        unsigned int *autoprobe, struct xvf_err *err)
+{
+    int r;
+
+    r = xvf_sriov_totalvfs(run->pf, totalvfs);
+    if (r == -EOPNOTSUPP)
+        return xvf_err_set(err, r, "%s has no SR-IOV capability", name);
+    if (!r)
+        r = xvf_sriov_numvfs(run->pf, numvfs);
+    if (!r)
+        r = xvf_sriov_autoprobe(run->pf, autoprobe);
+    if (r)
+        return xvf_err_set(err, r, "cannot read SR-IOV state of %s: %s",
+                           run->pf, strerror(-r));
+    return 0;
+}
+
+void xvf_run_entry_init(const struct xvf_run *run, struct xvf_entry *e,
+                        const struct xvf_spec *spec, const char *canonical,
+                        const char *owner)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->spec, sizeof(e->spec), "%s", canonical);
+    snprintf(e->owner, sizeof(e->owner), "%s", owner);
+    snprintf(e->pf, sizeof(e->pf), "%s", run->pf);
+    snprintf(e->driver, sizeof(e->driver), "%s", spec->driver);
+    e->cls = spec->cls;
+    e->state = XVF_ENTRY_PREPARING;
+}
+
 int xvf_run_autoprobe_off(struct xvf_run *run, struct xvf_err *err)
 {
     unsigned int cur;
@@ -154,8 +186,8 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
                            "which is given to %s", why, run->pf,
                            run->journal[0].vf, run->journal[0].owner);
     for (i = 1; i <= upto; i++)
-        if (!xvf_sriov_virtfn(run->pf, i, vf) &&
-            !xvf_pci_driver(vf, drv, sizeof(drv)) && drv[0])
+        if (!xvf_sriov_vf_driver(run->pf, i, vf, drv, sizeof(drv)) &&
+            drv[0])
             return xvf_err_set(err, -EBUSY, "%s of %s would remove VF %s, "
                                "which is bound to %s", why, run->pf, vf,
                                drv);
@@ -181,6 +213,23 @@ int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
     if (r)
         return xvf_err_set(err, r, "cannot bind %s to %s: %s", e->vf,
                            e->driver, strerror(-r));
+    return 0;
+}
+
+int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,
+                   struct xvf_err *err)
+{
+    int r;
+
+    if (!(e->steps & XVF_STEP_BIND) || !e->vf[0])
+        return 0;
+    xvf_run_step(run, "unbind", "unbind %s and clear driver_override",
+                 e->vf);
+    r = xvf_pci_unbind(e->vf);
+    /* a VF that is gone is not bound either */
+    if (r && r != -ENODEV)
+        return xvf_err_set(err, r, "cannot unbind %s: %s", e->vf,
+                           strerror(-r));
     return 0;
 }
 
@@ -225,18 +274,18 @@ static int finish_pf(struct xvf_run *run, struct xvf_err *err)
 int xvf_run_rollback(struct xvf_run *run, struct xvf_entry *e,
                      struct xvf_err *err)
 {
-    const struct xvf_provider *p = provider_of(e->cls);
+    const struct xvf_class_ops *ops = class_of(e->cls);
     int r;
 
     e->state = XVF_ENTRY_RELEASING;
     r = xvf_run_save(run, e, err);
     if (r)
         return r;
-    if (!p)
+    if (!ops)
         return xvf_err_set(err, -EOPNOTSUPP, "journal entry %s is of a "
                            "device class this version cannot release",
                            e->id);
-    r = p->undo(run, e, err);
+    r = ops->undo(run, e, err);
     if (r)
         return r;
     r = xvf_journal_remove(run->dir, e);
@@ -300,21 +349,21 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
                 const struct xvf_spec *spec, const char *owner,
                 struct xvf_vf *ret, struct xvf_err *err)
 {
-    const struct xvf_provider *p = provider_of(spec->cls);
+    const struct xvf_class_ops *ops = class_of(spec->cls);
     char canonical[XVF_SPEC_MAX + 1], pf[XVF_BDF_LEN];
     struct xvf_run run = { 0 };
     struct xvf_entry *e;
     unsigned int i;
     int lock = -1, r;
 
-    if (!p)
+    if (!ops)
         return xvf_err_set(err, -EOPNOTSUPP, "device class %d is not "
                            "supported by this version of xen-vf",
                            spec->cls);
     r = xvf_spec_format(spec, canonical, sizeof(canonical));
     if (r)
         return xvf_err_set(err, r, "spec too long");
-    r = p->resolve(spec, pf, err);
+    r = ops->resolve(spec, pf, err);
     if (r)
         return r;
     r = run_lock(&run, cfg, pf, &lock, err);
@@ -343,7 +392,7 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
     }
     r = xvf_run_reload(&run, err);
     if (!r)
-        r = p->prepare(&run, spec, canonical, owner, ret, err);
+        r = ops->prepare(&run, spec, canonical, owner, ret, err);
 out:
     run_unlock(&run, lock);
     return r;

@@ -9,7 +9,8 @@
  * interrupted at any point can be finished or undone by a later one. Steps
  * on one physical function are serialised by a lock per PF.
  *
- * NVMe prepare order (each step undone in reverse on failure):
+ * NVMe prepare order (class-nvme.c; each step undone in reverse on
+ * failure):
  *   resolve the PF, check SR-IOV and Virtualization Management,
  *   Identify primary capabilities and secondary list, pick a secondary,
  *   check the namespace, sriov_drivers_autoprobe = 0,
@@ -17,7 +18,7 @@
  *   attach the namespace, bind the VF (driver_override + drivers_probe),
  *   Identify on the PF must still complete.
  *
- * NIC prepare order (provider-net.c):
+ * NIC prepare order (class-net.c):
  *   resolve the PF from its netdev or address, check SR-IOV, that the PF
  *   is up (or bring it up when @bring_pf_up) and the VF driver exists,
  *   pick a free VF (enabled, not journaled, unbound) or plan to enable
@@ -36,6 +37,7 @@
 
 /**
  * typedef xvf_step_fn - progress callback, one call per step that starts
+ * @opaque: xvf_engine_config.opaque
  * @step:   short step name ("assign-vq", "online", ...)
  * @detail: what it does, with the concrete numbers
  */
@@ -70,6 +72,7 @@ struct xvf_engine_config {
 
 /**
  * xvf_engine_config_from_env() - settings from the environment
+ * @cfg: settings to update
  *
  * For the daemon's systemd unit (EnvironmentFile=) and the CLI alike:
  * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1 (bring a NIC
@@ -117,17 +120,25 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
 
 /**
  * xvf_release() - undo everything xvf_prepare() did for one VF
- * @what: a canonical spec ("vf:...") or a VF address
+ * @cfg:  engine settings
+ * @what: a spec ("vf:...", compared in canonical form) or a VF address
+ * @err:  why not, on failure
  *
  * Idempotent: releasing a VF whose release was interrupted finishes it.
  *
- * Return: 0, -ENOENT when nothing is prepared for @what, or -errno.
+ * Return: 0; -EINVAL when @what is neither a spec nor a PCI address;
+ * -ENOENT when nothing is prepared for @what; -errno of the first step
+ * that failed.
  */
 int xvf_release(const struct xvf_engine_config *cfg, const char *what,
                 struct xvf_err *err);
 
 /**
  * xvf_release_owner() - release every VF held by @owner
+ * @cfg:   engine settings
+ * @owner: as given to xvf_prepare()
+ * @err:   why not, on failure
+ *
  * Return: number of VFs released, or -errno of the first failure.
  */
 int xvf_release_owner(const struct xvf_engine_config *cfg,
@@ -135,6 +146,8 @@ int xvf_release_owner(const struct xvf_engine_config *cfg,
 
 /**
  * xvf_reconcile() - finish or undo what an interrupted run left behind
+ * @cfg: engine settings
+ * @err: why not, on failure
  *
  * Every journal entry that is not "ready" is rolled back. Entries that are
  * ready are left alone: their owners are checked by the caller (xen-vfd

@@ -19,7 +19,10 @@
 #include "spec/spec.h"
 #include "pci/sriov.h"
 
-/* Steps of a VF, in the order they run; the bit is set before the step. */
+/**
+ * enum xvf_step - steps of a VF, in the order they run; the bit is set
+ * in the journal before the step runs
+ */
 enum xvf_step {
     XVF_STEP_ASSIGN = 1u << 0,  /* virt-mgmt assign VQ and VI */
     XVF_STEP_ONLINE = 1u << 1,
@@ -30,6 +33,12 @@ enum xvf_step {
                                    the PF entry restores it) */
 };
 
+/**
+ * enum xvf_entry_state - where a journal entry is in its life
+ * @XVF_ENTRY_PREPARING: steps are running; a crash leaves it to roll back
+ * @XVF_ENTRY_READY:     prepared and handed to its owner
+ * @XVF_ENTRY_RELEASING: being undone
+ */
 enum xvf_entry_state {
     XVF_ENTRY_PREPARING,
     XVF_ENTRY_READY,
@@ -43,9 +52,15 @@ enum xvf_entry_state {
  * @spec:   canonical spec
  * @owner:  who holds it ("local", "domain:5")
  * @state:  where the entry is in its life
- * @cls:    NVMe or NIC: which provider undoes the steps
+ * @cls:    NVMe or NIC: which device class undoes the steps
+ * @pf:     PF address
+ * @vf:     VF address, once known
  * @scid:   NVMe secondary controller id
  * @vfn:    VF number (1-based)
+ * @nsid:   NVMe namespace attached to the secondary
+ * @vq:     NVMe flexible queue resources assigned
+ * @vi:     NVMe flexible interrupt resources assigned
+ * @driver: driver the VF is bound to
  * @steps:  enum xvf_step bits of steps that may have run
  */
 struct xvf_entry {
@@ -66,6 +81,7 @@ struct xvf_entry {
 
 /**
  * struct xvf_pf_entry - what the engine changed on a PF, to restore it
+ * @pf:             PF address
  * @autoprobe_orig: sriov_drivers_autoprobe before the engine set it to 0
  * @numvfs_orig:    sriov_numvfs before the engine raised it
  * @numvfs_raised:  whether the engine changed sriov_numvfs
@@ -77,41 +93,97 @@ struct xvf_pf_entry {
     bool numvfs_raised;
 };
 
-/** xvf_entry_state_name() - "preparing", "ready" or "releasing" */
+/**
+ * xvf_entry_state_name() - name of an entry state, for people
+ * @state: the state
+ *
+ * Return: "preparing", "ready", "releasing", or "?" for another value.
+ */
 const char *xvf_entry_state_name(enum xvf_entry_state state);
 
-/** xvf_journal_save() - write @e durably under @dir */
+/**
+ * xvf_journal_save() - write @e durably under @dir
+ * @dir: state directory
+ * @e:   the entry; its file is named after @e->id
+ *
+ * Writes a temporary file, fsyncs it and renames it over the old one.
+ *
+ * Return: 0, -ENAMETOOLONG, or -errno of the write (-ENOSPC, -EIO, ...).
+ */
 int xvf_journal_save(const char *dir, const struct xvf_entry *e);
 
-/** xvf_journal_remove() - forget @e; -ENOENT is not an error */
+/**
+ * xvf_journal_remove() - forget @e
+ * @dir: state directory
+ * @e:   the entry
+ *
+ * Return: 0 (also when it was gone already), or -errno of unlink().
+ */
 int xvf_journal_remove(const char *dir, const struct xvf_entry *e);
 
 /**
  * xvf_journal_list() - all VF entries, optionally only those of @pf
+ * @dir: state directory; one that does not exist holds no entries
  * @pf:  NULL for all
  * @ret: malloc()ed array the caller frees
  * @n:   its length
+ *
+ * Return: 0, -ENOMEM, or -errno of reading @dir.
  */
 int xvf_journal_list(const char *dir, const char *pf, struct xvf_entry **ret,
                      unsigned int *n);
 
-/** xvf_journal_pf_load() - -ENOENT when the engine has not touched @pf */
+/**
+ * xvf_journal_pf_load() - what the engine changed on @pf
+ * @dir: state directory
+ * @pf:  PF address
+ * @ret: the PF entry
+ *
+ * Return: 0, -ENOENT when the engine has not touched @pf, or -errno.
+ */
 int xvf_journal_pf_load(const char *dir, const char *pf,
                         struct xvf_pf_entry *ret);
 
+/**
+ * xvf_journal_pf_save() - write PF entry @e durably under @dir
+ * @dir: state directory
+ * @e:   the entry; its file is named after @e->pf
+ *
+ * Return: 0 or -errno, as xvf_journal_save().
+ */
 int xvf_journal_pf_save(const char *dir, const struct xvf_pf_entry *e);
 
+/**
+ * xvf_journal_pf_remove() - forget what the engine changed on @pf
+ * @dir: state directory
+ * @pf:  PF address
+ *
+ * Return: 0 (also when there was no entry), or -errno of unlink().
+ */
 int xvf_journal_pf_remove(const char *dir, const char *pf);
 
 /**
  * xvf_lock_pf() - take the exclusive lock of @pf, waiting for it
- * @fd: the lock; give it to xvf_unlock_pf()
+ * @dir: state directory, created when missing
+ * @pf:  PF address
+ * @fd:  the lock; give it to xvf_unlock_pf()
+ *
+ * Return: 0, -ENAMETOOLONG, or -errno of creating or locking the file.
  */
 int xvf_lock_pf(const char *dir, const char *pf, int *fd);
 
+/**
+ * xvf_unlock_pf() - release a lock from xvf_lock_pf()
+ * @fd: the lock; a negative value is ignored
+ */
 void xvf_unlock_pf(int fd);
 
-/** xvf_state_dir_init() - create the state directory (mode 0700) */
+/**
+ * xvf_state_dir_init() - create the state directory (mode 0700)
+ * @dir: its path; its parent must exist
+ *
+ * Return: 0 (also when it exists), or -errno of mkdir().
+ */
 int xvf_state_dir_init(const char *dir);
 
 #endif

@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 
 #include "net/netlink.h"
+#include "util/clock.h"
 
 /* No kernel answer takes this long; a peer that never answers fails. */
 #define REPLY_TIMEOUT_S 10
@@ -484,20 +485,12 @@ static int notify_cb(const struct nlmsghdr *nlh, void *data)
     return MNL_CB_OK;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 int xvf_nl_wait_running(struct xvf_nl *watch, struct xvf_nl *nl,
                         int ifindex, unsigned int timeout_ms,
                         struct xvf_nl_link *ret)
 {
     struct watch w = { .ifindex = ifindex, .link = ret };
-    long long deadline = now_ms() + timeout_ms, left;
+    long long deadline = xvf_now_ms() + timeout_ms, left;
     struct pollfd pfd;
     ssize_t n;
     int r;
@@ -508,7 +501,7 @@ int xvf_nl_wait_running(struct xvf_nl *watch, struct xvf_nl *nl,
     pfd.fd = mnl_socket_get_fd(watch->sock);
     pfd.events = POLLIN;
     while (!(ret->flags & IFF_RUNNING)) {
-        left = deadline - now_ms();
+        left = deadline - xvf_now_ms();
         if (left <= 0)
             return -ETIMEDOUT;
         r = poll(&pfd, 1, left);

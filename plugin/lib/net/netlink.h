@@ -2,7 +2,7 @@
 /*
  * netlink.h - rtnetlink for NIC physical functions, through libmnl
  *
- * What the NIC provider needs from the kernel's network side: a link's
+ * What the NIC device class needs from the kernel's network side: a link's
  * index, flags and operational state, bringing it up, the VF settings the
  * PF's driver keeps (IFLA_VFINFO_LIST), changing them one attribute at a
  * time (IFLA_VF_MAC, IFLA_VF_VLAN, IFLA_VF_RATE, IFLA_VF_SPOOFCHK,
@@ -101,31 +101,47 @@ struct xvf_nl_vf_set {
     bool on;
 };
 
+/* An open rtnetlink socket with its buffer; opaque. */
 struct xvf_nl;
 
 /**
  * xvf_nl_open() - a NETLINK_ROUTE socket for requests
  * @ret: the handle, for xvf_nl_close()
+ *
+ * Replies are awaited at most 10 s.
+ *
+ * Return: 0, -ENOMEM, or -errno of socket(), setsockopt() or bind().
  */
 int xvf_nl_open(struct xvf_nl **ret);
 
 /**
  * xvf_nl_open_watch() - a NETLINK_ROUTE socket subscribed to link
  * notifications; open it before the change whose effect you wait for
+ * @ret: the handle, for xvf_nl_wait_running() and xvf_nl_close()
+ *
+ * Return: 0, -ENOMEM, or -errno of socket() or bind().
  */
 int xvf_nl_open_watch(struct xvf_nl **ret);
 
-/** xvf_nl_close() - close a handle; NULL is fine */
+/**
+ * xvf_nl_close() - close a handle
+ * @nl: from xvf_nl_open() or xvf_nl_open_watch(); NULL is fine
+ */
 void xvf_nl_close(struct xvf_nl *nl);
 
 /**
  * xvf_nl_ext_msg() - the kernel's extended-ack message for the last
- * refused request, "" when it gave none
+ * refused request
+ * @nl: the handle the request went through
+ *
+ * Return: the message, "" when the kernel gave none; valid until the
+ * next request on @nl.
  */
 const char *xvf_nl_ext_msg(const struct xvf_nl *nl);
 
 /**
  * xvf_nl_get_link() - a link's state and its VFs
+ * @nl:      request handle
  * @ifname:  look up by name, or NULL ...
  * @ifindex: ... by index
  * @ret:     filled (VF list included, statistics not)
@@ -135,13 +151,23 @@ const char *xvf_nl_ext_msg(const struct xvf_nl *nl);
 int xvf_nl_get_link(struct xvf_nl *nl, const char *ifname, int ifindex,
                     struct xvf_nl_link *ret);
 
-/** xvf_nl_set_up() - set IFF_UP on link @ifindex ("ip link set X up") */
+/**
+ * xvf_nl_set_up() - set IFF_UP on link @ifindex ("ip link set X up")
+ * @nl:      request handle
+ * @ifindex: the link
+ *
+ * Return: 0, or the kernel's -errno (-ENODEV for no such link, ...).
+ */
 int xvf_nl_set_up(struct xvf_nl *nl, int ifindex);
 
 /**
  * xvf_nl_set_vf() - change one VF setting on PF link @ifindex
+ * @nl:      request handle
+ * @ifindex: the PF's link
+ * @set:     the setting
  *
- * Return: 0, or the driver's answer: -EOPNOTSUPP when it has no such
+ * Return: 0; -EINVAL when the message cannot be built (see
+ * xvf_nl_build_set_vf()); or the driver's answer: -EOPNOTSUPP when it has no such
  * setting (or no VFs at all), -EINVAL for a VF number or value it
  * refuses, ...
  */
@@ -152,13 +178,14 @@ int xvf_nl_set_vf(struct xvf_nl *nl, int ifindex,
  * xvf_nl_wait_running() - wait until link @ifindex is IFF_RUNNING
  * @watch:      from xvf_nl_open_watch(), opened before the change
  * @nl:         a request socket, to read the current state first
+ * @ifindex:    the link
  * @timeout_ms: bound on the wait
  * @ret:        the link's last known state
  *
  * Sleeps in poll() on the notification socket; never longer than
  * @timeout_ms in all.
  *
- * Return: 0, -ETIMEDOUT, or -errno.
+ * Return: 0, -ETIMEDOUT, -ENODEV when the link goes away, or -errno.
  */
 int xvf_nl_wait_running(struct xvf_nl *watch, struct xvf_nl *nl,
                         int ifindex, unsigned int timeout_ms,
@@ -171,19 +198,33 @@ int xvf_nl_wait_running(struct xvf_nl *watch, struct xvf_nl *nl,
  * @len:     its size
  * @seq:     sequence number
  * @ifname:  IFLA_IFNAME, or NULL to ask by @ifindex
+ * @ifindex: the link, when @ifname is NULL
  *
  * Return: the message length, or 0 when @len is too small.
  */
 size_t xvf_nl_build_getlink(void *buf, size_t len, uint32_t seq,
                             const char *ifname, int ifindex);
 
-/** xvf_nl_build_set_up() - RTM_SETLINK changing IFF_UP to on */
+/**
+ * xvf_nl_build_set_up() - RTM_SETLINK changing IFF_UP to on
+ * @buf:     where to build the message
+ * @len:     its size
+ * @seq:     sequence number
+ * @ifindex: the link
+ *
+ * Return: the message length, or 0 when @len is too small.
+ */
 size_t xvf_nl_build_set_up(void *buf, size_t len, uint32_t seq,
                            int ifindex);
 
 /**
  * xvf_nl_build_set_vf() - RTM_SETLINK with IFLA_VFINFO_LIST holding one
  * IFLA_VF_INFO with the one attribute @set describes
+ * @buf:     where to build the message
+ * @len:     its size
+ * @seq:     sequence number
+ * @ifindex: the PF's link
+ * @set:     the setting
  *
  * Return: the message length, 0 when @len is too small, or 0 for a value
  * out of the attribute's range (VF number, VLAN above 4095, QoS above 7).
@@ -193,6 +234,9 @@ size_t xvf_nl_build_set_vf(void *buf, size_t len, uint32_t seq, int ifindex,
 
 /**
  * xvf_nl_parse_link() - read an RTM_NEWLINK message
+ * @nlh: the message
+ * @ret: filled; at most XVF_NL_MAX_VFS VFs are kept
+ *
  * Return: 0, -EBADMSG for a message that is not one or is malformed.
  */
 int xvf_nl_parse_link(const struct nlmsghdr *nlh, struct xvf_nl_link *ret);

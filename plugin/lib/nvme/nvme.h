@@ -36,6 +36,11 @@ struct xvf_nvme_pf {
 
 /**
  * struct xvf_nvme_secondary - one entry of the Secondary Controller List
+ * @scid:   secondary controller id
+ * @vfn:    the VF it belongs to (1-based), 0 for none
+ * @online: whether it is online (SCS bit 0)
+ * @nvq:    flexible VQ resources assigned to it
+ * @nvi:    flexible VI resources assigned to it
  */
 struct xvf_nvme_secondary {
     uint16_t scid;
@@ -52,7 +57,9 @@ struct xvf_nvme_secondary {
  * @vq_primary: of which allocated to the primary (VQRFAP); what the
  *              secondaries hold (VQRFA) is summed from their entries
  * @vq_max:     most a secondary may get (VQFRSM)
- * @vi_total, @vi_primary, @vi_max: the same for interrupts
+ * @vi_total:   flexible VI resources of the controller (VIFRT)
+ * @vi_primary: of which allocated to the primary (VIRFAP)
+ * @vi_max:     most a secondary may get (VIFRSM)
  */
 struct xvf_nvme_caps {
     uint16_t cntlid;
@@ -62,8 +69,19 @@ struct xvf_nvme_caps {
     uint16_t vi_max;
 };
 
+/*
+ * Functions taking @err describe a failure in it; an NVMe status is
+ * mapped to -EOPNOTSUPP (invalid opcode), -ENODEV (invalid namespace),
+ * -EBUSY, -ENOSPC, -ENOENT (namespace not attached) or -EIO, and kept in
+ * @err->nvme_status. A command that never completed returns the ioctl's
+ * -errno.
+ */
+
 /**
  * xvf_nvme_resolve() - find the PF a spec's target names
+ * @spec: the spec; its target is an NVMe name, PCI address or serial
+ * @pf:   the PF
+ * @err:  why not
  *
  * Return: 0; -ENODEV for an unknown controller, address or serial;
  * -EINVAL when the target is a VF or not an NVMe controller.
@@ -71,27 +89,60 @@ struct xvf_nvme_caps {
 int xvf_nvme_resolve(const struct xvf_spec *spec, struct xvf_nvme_pf *pf,
                      struct xvf_err *err);
 
-/** xvf_nvme_pf_from_bdf() - fill @pf for the NVMe PF at @bdf */
+/**
+ * xvf_nvme_pf_from_bdf() - fill @pf for the NVMe PF at @bdf
+ * @bdf: PCI address
+ * @pf:  the PF
+ * @err: why not
+ *
+ * Return: 0; -ENODEV when there is no such device or no NVMe controller
+ * on it; -EINVAL when @bdf is a VF.
+ */
 int xvf_nvme_pf_from_bdf(const char *bdf, struct xvf_nvme_pf *pf,
                          struct xvf_err *err);
 
-/** xvf_nvme_open() - open the controller's character device */
+/**
+ * xvf_nvme_open() - open the controller's character device
+ * @pf:  the PF
+ * @fd:  the open descriptor, for the caller to close()
+ * @err: why not
+ *
+ * Return: 0 or -errno of open().
+ */
 int xvf_nvme_open(const struct xvf_nvme_pf *pf, int *fd,
                   struct xvf_err *err);
 
 /**
  * xvf_nvme_id_ctrl() - Identify Controller: cntlid and OACS
+ * @fd:     controller
+ * @cntlid: its controller id
+ * @oacs:   Optional Admin Command Support bits
+ * @err:    why not
+ *
+ * Return: 0 or -errno.
  */
 int xvf_nvme_id_ctrl(int fd, uint16_t *cntlid, uint16_t *oacs,
                      struct xvf_err *err);
 
-/** xvf_nvme_caps() - Identify CNS 0x14, Primary Controller Capabilities */
+/**
+ * xvf_nvme_caps() - Identify CNS 0x14, Primary Controller Capabilities
+ * @fd:   controller
+ * @caps: what it can give away
+ * @err:  why not
+ *
+ * Return: 0, -EOPNOTSUPP when it has no such Identify, or -errno.
+ */
 int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err);
 
 /**
  * xvf_nvme_secondaries() - Identify CNS 0x15, Secondary Controller List
- * @list: at least XVF_NVME_MAX_SECONDARIES entries
- * @n:    number of entries filled
+ * @fd:     controller
+ * @cntlid: the primary's id (the list starts at 0 whatever it is)
+ * @list:   at least XVF_NVME_MAX_SECONDARIES entries
+ * @n:      number of entries filled
+ * @err:    why not
+ *
+ * Return: 0 or -errno.
  */
 int xvf_nvme_secondaries(int fd, uint16_t cntlid,
                          struct xvf_nvme_secondary *list, unsigned int *n,
@@ -99,6 +150,12 @@ int xvf_nvme_secondaries(int fd, uint16_t cntlid,
 
 /**
  * xvf_nvme_ns_exists() - whether namespace @nsid is allocated (CNS 0x11)
+ * @fd:     controller
+ * @nsid:   namespace id
+ * @exists: the answer; an invalid NSID is "no", not an error
+ * @err:    why not
+ *
+ * Return: 0 or -errno.
  */
 int xvf_nvme_ns_exists(int fd, uint32_t nsid, bool *exists,
                        struct xvf_err *err);
@@ -106,46 +163,84 @@ int xvf_nvme_ns_exists(int fd, uint32_t nsid, bool *exists,
 /**
  * xvf_nvme_ns_ctrls() - controllers namespace @nsid is attached to
  * (CNS 0x12)
- * @ids: at least NVME_ID_CTRL_LIST_MAX entries
+ * @fd:   controller
+ * @nsid: namespace id
+ * @ids:  at least NVME_ID_CTRL_LIST_MAX entries
+ * @n:    number filled
+ * @err:  why not
+ *
+ * Return: 0 or -errno.
  */
 int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
                       struct xvf_err *err);
 
 /**
  * xvf_nvme_virt_mgmt() - Virtualization Management
- * @act: NVME_VIRT_MGMT_ACT_*
- * @rt:  NVME_VIRT_MGMT_RT_* (ignored by online/offline)
+ * @fd:     controller (the primary)
+ * @act:    NVME_VIRT_MGMT_ACT_*
+ * @rt:     NVME_VIRT_MGMT_RT_* (ignored by online/offline)
+ * @cntlid: the secondary controller
+ * @nr:     number of resources to assign
+ * @err:    why not
+ *
+ * Return: 0; -EBUSY (invalid secondary controller state), -ENOSPC (invalid
+ * resources), -EOPNOTSUPP, or another -errno.
  */
 int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
                        enum nvme_virt_mgmt_rt rt, uint16_t cntlid,
                        uint16_t nr, struct xvf_err *err);
 
-/** xvf_nvme_ns_attach() - attach or detach @nsid to/from @cntlid */
+/**
+ * xvf_nvme_ns_attach() - attach or detach @nsid to/from @cntlid
+ * @fd:     controller
+ * @nsid:   namespace id
+ * @cntlid: controller to attach to or detach from
+ * @attach: true to attach, false to detach
+ * @err:    why not
+ *
+ * Return: 0; -EBUSY (already attached, private), -ENOENT (detach of a
+ * namespace not attached), -ENODEV (no such namespace), or -errno.
+ */
 int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
                        struct xvf_err *err);
 
 /**
  * xvf_nvme_identify_ctrl() - Identify Controller, the whole structure
+ * @fd:  controller
+ * @id:  the structure, as the controller sent it (little endian)
+ * @err: why not
+ *
+ * Return: 0 or -errno.
  */
 int xvf_nvme_identify_ctrl(int fd, struct nvme_id_ctrl *id,
                            struct xvf_err *err);
 
 /**
  * xvf_nvme_identify_ns() - Identify Namespace
+ * @fd:        controller
  * @nsid:      a namespace, or NVME_NSID_ALL for the capabilities common to
  *             all namespaces (only controllers with Namespace Management
  *             answer that)
  * @allocated: CNS 0x11 (any allocated namespace, attached or not) rather
  *             than CNS 0x00 (namespaces attached to this controller)
+ * @ns:        the structure, as the controller sent it
+ * @err:       why not
+ *
+ * Return: 0, -ENODEV for an invalid namespace, or -errno.
  */
 int xvf_nvme_identify_ns(int fd, uint32_t nsid, bool allocated,
                          struct nvme_id_ns *ns, struct xvf_err *err);
 
 /**
  * xvf_nvme_ns_list() - namespace IDs in ascending order
+ * @fd:        controller
  * @allocated: CNS 0x10 (allocated) rather than CNS 0x02 (active)
  * @ids:       at least @max entries
- * @n:         number filled; more than @max namespaces is -E2BIG
+ * @max:       size of @ids
+ * @n:         number filled
+ * @err:       why not
+ *
+ * Return: 0, -E2BIG for more than @max namespaces, or -errno.
  */
 int xvf_nvme_ns_list(int fd, bool allocated, uint32_t *ids,
                      unsigned int max, unsigned int *n,
@@ -154,6 +249,11 @@ int xvf_nvme_ns_list(int fd, bool allocated, uint32_t *ids,
 /**
  * xvf_nvme_ns_granularity() - Identify CNS 0x16, Namespace Granularity
  * List; only valid when CTRATT bit 7 is set
+ * @fd:   controller
+ * @list: the list, as the controller sent it
+ * @err:  why not
+ *
+ * Return: 0 or -errno.
  */
 int xvf_nvme_ns_granularity(int fd,
                             struct nvme_id_ns_granularity_list *list,
@@ -162,23 +262,38 @@ int xvf_nvme_ns_granularity(int fd,
 /**
  * xvf_nvme_cmd_effects() - Get Log Page 05h, Commands Supported and
  * Effects; only valid when LPA bit 1 is set
+ * @fd:  controller
+ * @log: the log page, as the controller sent it
+ * @err: why not
+ *
+ * Return: 0 or -errno.
  */
 int xvf_nvme_cmd_effects(int fd, struct nvme_cmd_effects_log *log,
                          struct xvf_err *err);
 
 /**
  * xvf_nvme_ns_create() - Namespace Management create
+ * @fd:    controller
  * @nsze:  size in logical blocks (NCAP is the same: no thin provisioning)
  * @flbas: LBA format index
  * @nsid:  the NSID the controller chose
+ * @err:   why not
  *
  * Return: 0; -EOPNOTSUPP when the controller answers Invalid Command
- * Opcode (QEMU, although OACS advertises Namespace Management).
+ * Opcode (QEMU, although OACS advertises Namespace Management); -ENOSPC
+ * (insufficient capacity, no NSID free); or -errno.
  */
 int xvf_nvme_ns_create(int fd, uint64_t nsze, uint8_t flbas, uint32_t *nsid,
                        struct xvf_err *err);
 
-/** xvf_nvme_ns_delete() - Namespace Management delete */
+/**
+ * xvf_nvme_ns_delete() - Namespace Management delete
+ * @fd:   controller
+ * @nsid: namespace id
+ * @err:  why not
+ *
+ * Return: 0, -ENODEV for an invalid namespace, or -errno.
+ */
 int xvf_nvme_ns_delete(int fd, uint32_t nsid, struct xvf_err *err);
 
 #endif

@@ -83,42 +83,34 @@ static bool is_nvme_name(const char *s)
     return true;
 }
 
-static bool valid_netdev(const char *s)
+/* 1 to @max characters, each alphanumeric or one of @extra. */
+static bool valid_name(const char *s, size_t max, const char *extra)
 {
     size_t len = strlen(s);
 
-    /* IFNAMSIZ - 1; dev_valid_name() also forbids '/', ':' and spaces */
-    if (!len || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
+    if (!len || len > max)
         return false;
     for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("_.-@", *s))
+        if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
             return false;
     return true;
+}
+
+static bool valid_netdev(const char *s)
+{
+    /* IFNAMSIZ - 1; dev_valid_name() also forbids '/', ':' and spaces */
+    return valid_name(s, 15, "_.-@") && strcmp(s, ".") && strcmp(s, "..");
 }
 
 static bool valid_serial(const char *s)
 {
-    size_t len = strlen(s);
-
     /* NVMe SN is 20 ASCII characters, space padded; we compare trimmed */
-    if (!len || len > 20)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
-            return false;
-    return true;
+    return valid_name(s, 20, "_.-");
 }
 
 static bool valid_driver(const char *s)
 {
-    size_t len = strlen(s);
-
-    if (!len || len >= sizeof(((struct xvf_spec *)0)->driver))
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("_-", *s))
-            return false;
-    return true;
+    return valid_name(s, sizeof(((struct xvf_spec *)0)->driver) - 1, "_-");
 }
 
 static int parse_target(const char *t, struct xvf_spec *s,

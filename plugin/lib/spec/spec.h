@@ -26,6 +26,7 @@
 #define XVF_SPEC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -33,11 +34,17 @@
 #define XVF_SPEC_MAX 64
 #define XVF_SPEC_PREFIX "vf:"
 
+/**
+ * enum xvf_class - the device class of a VF
+ * @XVF_CLASS_NVME: an NVMe secondary controller's VF
+ * @XVF_CLASS_NET:  a NIC's VF
+ */
 enum xvf_class {
     XVF_CLASS_NVME,
     XVF_CLASS_NET,
 };
 
+/** enum xvf_target_kind - how a spec names the physical function */
 enum xvf_target_kind {
     XVF_TARGET_NVME_NAME,   /* "nvme0" */
     XVF_TARGET_PCI,         /* "0000:01:00.0", always stored with domain */
@@ -45,6 +52,7 @@ enum xvf_target_kind {
     XVF_TARGET_NETDEV,      /* "enp1s0f0" */
 };
 
+/** enum xvf_tristate - an on/off option, or not given */
 enum xvf_tristate {
     XVF_UNSET = 0,
     XVF_OFF,
@@ -93,6 +101,9 @@ int xvf_spec_parse(const char *str, struct xvf_spec *spec,
 
 /**
  * xvf_spec_format() - canonical text of a spec
+ * @spec: a parsed spec
+ * @buf:  output, NUL-terminated
+ * @len:  size of @buf; XVF_SPEC_MAX + 1 always suffices for a parsed spec
  *
  * Keys appear in a fixed order and only when they differ from the default,
  * so two spellings of one request compare equal.
@@ -103,7 +114,9 @@ int xvf_spec_format(const struct xvf_spec *spec, char *buf, size_t len);
 
 /**
  * xvf_parse_bdf() - parse "[DDDD:]BB:DD.F" into canonical "DDDD:BB:DD.F"
+ * @str: the address, hex digits, the domain optional
  * @out: at least 13 bytes
+ *
  * Return: 0 or -EINVAL.
  */
 int xvf_parse_bdf(const char *str, char *out);

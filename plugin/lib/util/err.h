@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * xvf-err.h - error reporting of the xen-vf library
+ * err.h - error reporting of the xen-vf library
  *
  * Library functions return 0 or a negative errno and never log. When they
  * fail they also describe the failure, in words a person can act on, in a
@@ -49,7 +49,10 @@ int xvf_err_set(struct xvf_err *err, int code, const char *fmt, ...)
 void xvf_err_append(struct xvf_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/** xvf_err_clear() - forget a recorded failure */
+/**
+ * xvf_err_clear() - forget a recorded failure
+ * @err: as for xvf_err_set()
+ */
 void xvf_err_clear(struct xvf_err *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,46 @@ int xvf_pci_attr(char *buf, size_t len, const char *bdf, const char *attr)
 {
     return xvf_path(buf, len, "/sys/bus/pci/devices/%s%s%s", bdf,
                     *attr ? "/" : "", attr);
+}
+
+int xvf_pci_attr_read_uint(const char *bdf, const char *attr,
+                           unsigned int *ret)
+{
+    char path[PATH_MAX];
+    unsigned long v;
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), bdf, attr);
+    if (r)
+        return r;
+    r = xvf_sysfs_read_ulong(path, &v);
+    if (r)
+        return r;
+    *ret = v;
+    return 0;
+}
+
+int xvf_pci_attr_write(const char *bdf, const char *attr, const char *val)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), bdf, attr);
+    if (r)
+        return r;
+    return xvf_sysfs_write(path, val);
+}
+
+int xvf_pci_attr_link(const char *bdf, const char *attr, char *buf,
+                      size_t len)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), bdf, attr);
+    if (r)
+        return r;
+    return xvf_sysfs_link_name(path, buf, len);
 }
 
 int xvf_sysfs_read(const char *path, char *buf, size_t len)
