@@ -16,6 +16,7 @@
 #include "engine/journal.h"
 #include "net/netlink.h"
 #include "nvme/nvme.h"
+#include "pci/device.h"
 #include "pci/sriov.h"
 #include "util/sysfs.h"
 #include "vfctl.h"
@@ -51,16 +52,6 @@ static void json_str_or_null(const char *s)
         json_str(s);
     else
         printf("null");
-}
-
-/* VF @vfn (1-based) of @pf and its driver; "" for each that is not there */
-static void vf_and_driver(const char *pf, unsigned int vfn,
-                          char vf[XVF_BDF_LEN], char *drv, size_t len)
-{
-    if (xvf_sriov_virtfn(pf, vfn, vf))
-        vf[0] = '\0';
-    if (!vf[0] || xvf_pci_driver(vf, drv, len))
-        drv[0] = '\0';
 }
 
 static void collect_pf(const char *ctrl, struct pf_status *st)
@@ -147,7 +138,7 @@ static void print_pf(const struct pf_status *st, bool json, bool first)
     for (i = 0; i < st->nsec; i++) {
         const struct xvf_nvme_secondary *s = &st->sec[i];
 
-        vf_and_driver(st->pf.bdf, s->vfn, vf, drv, sizeof(drv));
+        xvf_sriov_vf_driver(st->pf.bdf, s->vfn, vf, drv, sizeof(drv));
         if (json) {
             printf("%s{\"scid\":%u,\"vfn\":%u,\"state\":\"%s\","
                    "\"nvq\":%u,\"nvi\":%u,\"vf\":", i ? "," : "", s->scid,
@@ -196,7 +187,7 @@ static void print_nic_vf(const char *pf, const struct xvf_nl_vf *v,
 {
     char vf[XVF_BDF_LEN], drv[64], mac[18];
 
-    vf_and_driver(pf, v->vf + 1, vf, drv, sizeof(drv));
+    xvf_sriov_vf_driver(pf, v->vf + 1, vf, drv, sizeof(drv));
     snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0],
              v->mac[1], v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
     if (json) {

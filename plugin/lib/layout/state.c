@@ -176,11 +176,8 @@ static int read_secondaries(int fd, const struct xvf_nvme_pf *pf,
             s->scid = sec[i].scid;
             s->vfn = sec[i].vfn;
             s->online = sec[i].online;
-            if (xvf_sriov_virtfn(pf->bdf, s->vfn, s->vf))
-                s->vf[0] = '\0';
-            if (!s->vf[0] ||
-                xvf_pci_driver(s->vf, s->driver, sizeof(s->driver)))
-                s->driver[0] = '\0';
+            xvf_sriov_vf_driver(pf->bdf, s->vfn, s->vf, s->driver,
+                                sizeof(s->driver));
         }
         st->nsec = n;
     }

@@ -55,10 +55,16 @@ int xvf_sriov_vf_driver(const char *pf, unsigned int vfn,
 {
     int r;
 
+    drv[0] = '\0';
     r = xvf_sriov_virtfn(pf, vfn, vf);
-    if (r)
+    if (r) {
+        vf[0] = '\0';
         return r;
-    return xvf_pci_driver(vf, drv, len);
+    }
+    r = xvf_pci_driver(vf, drv, len);
+    if (r)
+        drv[0] = '\0';
+    return r;
 }
 
 int xvf_pci_physfn(const char *vf, char pf[XVF_BDF_LEN])

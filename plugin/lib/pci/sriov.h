@@ -87,6 +87,9 @@ int xvf_sriov_virtfn(const char *pf, unsigned int vfn, char vf[XVF_BDF_LEN]);
  * @drv: output: the driver's name, "" when none is bound
  * @len: size of @drv
  *
+ * Both outputs are always set: "" for what could not be read, so a
+ * listing may ignore the return value.
+ *
  * Return: 0, -ENOENT when that VF is not enabled, or another -errno (see
  * xvf_sriov_virtfn() and xvf_pci_driver()).
  */
