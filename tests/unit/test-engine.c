@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -352,6 +353,120 @@ static void test_killed_then_prepared(void)
     fx_teardown(&fx);
 }
 
+/* Whether @pid waits for a lock: /proc/locks shows waiters as "N: -> ..." */
+static bool blocked_on_lock(pid_t pid)
+{
+    char line[256], arrow[8], type[16], adv[16], mode[16];
+    bool found = false;
+    long who;
+    FILE *f;
+
+    f = fopen("/proc/locks", "re");
+    if (!f)
+        return false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = sscanf(line, "%*s %7s %15s %15s %15s %ld", arrow, type, adv,
+                       mode, &who) == 5 &&
+                !strcmp(arrow, "->") && who == pid;
+    fclose(f);
+    return found;
+}
+
+static bool wait_blocked(pid_t pid)
+{
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    unsigned int i;
+
+    for (i = 0; i < 1000; i++) {
+        if (blocked_on_lock(pid))
+            return true;
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+enum race_with { RACE_RECONCILE, RACE_RELEASE_OWNER };
+
+/*
+ * A reconcile or release by owner that read the journal while a run held
+ * the PF's lock decides again on what it reads under the lock: the run
+ * (played by the test) makes the entry ready, or hands it to another
+ * owner, and the waiter must leave it alone.
+ */
+static void lock_race(enum race_with with)
+{
+    const char *what = with == RACE_RECONCILE ? "reconcile" : "release";
+    struct xvf_entry *list = NULL;
+    struct xvf_mock_sec sec;
+    char vf[XVF_BDF_LEN], drv[32];
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf got;
+    unsigned int n = 0;
+    int lock = -1, status, r;
+    pid_t pid;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    REQUIRE_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1",
+                           &got, &err), 0, err.msg);
+    REQUIRE_INT(xvf_journal_list(fx.state, PF, &list, &n), 0, what);
+    REQUIRE_INT(n, 1, what);
+    /* What the waiter reads before it blocks: a run still under way */
+    if (with == RACE_RECONCILE) {
+        list[0].state = XVF_ENTRY_PREPARING;
+        REQUIRE_INT(xvf_journal_save(fx.state, &list[0]), 0, what);
+    }
+    REQUIRE_INT(xvf_lock_pf(fx.state, PF, &lock), 0, what);
+    pid = fork();
+    if (pid == 0) {
+        /* Our copy of the lock's file must not keep it held. */
+        close(lock);
+        xvf_err_clear(&err);
+        r = with == RACE_RECONCILE ? xvf_reconcile(&fx.cfg, &err)
+                                   : xvf_release_owner(&fx.cfg, "domain:1",
+                                                       &err);
+        _exit(r < 0 ? 100 : r);
+    }
+    CHECK(wait_blocked(pid), "%s: child never blocked on the PF lock", what);
+    /* The run ends: the entry is ready, or released and prepared again
+     * for domain:2 on the same secondary (same entry id). */
+    list[0].state = XVF_ENTRY_READY;
+    if (with == RACE_RELEASE_OWNER)
+        snprintf(list[0].owner, sizeof(list[0].owner), "domain:2");
+    CHECK_INT(xvf_journal_save(fx.state, &list[0]), 0, what);
+    xvf_unlock_pf(lock);
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "%s: child rolled back %d entries (status 0x%x)", what,
+          WIFEXITED(status) ? WEXITSTATUS(status) : -1, status);
+    free(list);
+    list = NULL;
+    CHECK_INT(xvf_journal_list(fx.state, PF, &list, &n), 0, what);
+    CHECK(n == 1 && list[0].state == XVF_ENTRY_READY,
+          "%s: the run's entry is gone or not ready", what);
+    CHECK_INT(xvf_mock_secondary(fx.root, PF, 1, &sec), 0, what);
+    CHECK(sec.online, "%s: secondary taken offline", what);
+    CHECK_INT(xvf_sriov_vf_driver(PF, 1, vf, drv, sizeof(drv)), 0, what);
+    CHECK_STR(drv, "nvme", what);
+    free(list);
+
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_release(&fx.cfg, got.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, what);
+    fx_teardown(&fx);
+}
+
+static void test_reconcile_waits_for_run(void)
+{
+    lock_race(RACE_RECONCILE);
+}
+
+static void test_release_owner_waits_for_run(void)
+{
+    lock_race(RACE_RELEASE_OWNER);
+}
+
 int main(void)
 {
     RUN(test_prepare_release);
@@ -363,5 +478,7 @@ int main(void)
     RUN(test_fault_every_step_board);
     RUN(test_killed_then_reconciled);
     RUN(test_killed_then_prepared);
+    RUN(test_reconcile_waits_for_run);
+    RUN(test_release_owner_waits_for_run);
     return harness_done();
 }

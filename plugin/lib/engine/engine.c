@@ -398,44 +398,118 @@ out:
     return r;
 }
 
-/* Rolls back entry @id of @pf under the PF's lock; gone already is fine. */
-static int rollback_id(const struct xvf_engine_config *cfg, const char *pf,
-                       const char *id, struct xvf_err *err)
-{
-    struct xvf_run run = { 0 };
-    unsigned int i;
-    int lock = -1, r;
-
-    r = run_lock(&run, cfg, pf, &lock, err);
-    for (i = 0; !r && i < run.njournal; i++) {
-        if (strcmp(run.journal[i].id, id))
-            continue;
-        {
-            struct xvf_entry e = run.journal[i];
-
-            r = xvf_run_rollback(&run, &e, err);
-        }
-        break;
-    }
-    run_unlock(&run, lock);
-    return r;
-}
-
-enum match {
+enum match_how {
     MATCH_SPEC_OR_VF,
     MATCH_OWNER,
     MATCH_INTERRUPTED,
 };
 
+struct match {
+    enum match_how how;
+    const char *what;
+    char canonical[XVF_SPEC_MAX + 1];
+    char bdf[XVF_BDF_LEN];
+};
+
+static bool entry_matches(const struct match *m, const struct xvf_entry *e)
+{
+    switch (m->how) {
+    case MATCH_INTERRUPTED:
+        return e->state != XVF_ENTRY_READY;
+    case MATCH_OWNER:
+        return !strcmp(e->owner, m->what);
+    case MATCH_SPEC_OR_VF:
+        break;
+    }
+    return m->canonical[0] ? !strcmp(e->spec, m->canonical)
+                           : !strcmp(e->vf, m->bdf);
+}
+
+/*
+ * Rolls back the entries of @pf that match @m, deciding on what is read
+ * under the PF's lock: an unlocked read may predate a run that was still
+ * working on the entry (a "preparing" entry may be ready by now).
+ */
+static int rollback_matching(const struct xvf_engine_config *cfg,
+                             const char *pf, const struct match *m,
+                             unsigned int *done, struct xvf_err *err)
+{
+    struct xvf_run run = { 0 };
+    struct xvf_entry e;
+    unsigned int i;
+    int lock = -1, r;
+
+    r = run_lock(&run, cfg, pf, &lock, err);
+    while (!r) {
+        for (i = 0; i < run.njournal; i++)
+            if (entry_matches(m, &run.journal[i]))
+                break;
+        if (i == run.njournal)
+            break;
+        /* Rollback rereads run.journal: work on a copy. */
+        e = run.journal[i];
+        r = xvf_run_rollback(&run, &e, err);
+        if (!r) {
+            (*done)++;
+            r = xvf_run_reload(&run, err);
+        }
+    }
+    run_unlock(&run, lock);
+    return r;
+}
+
+/* Adds @pf to the set @pfs of @n unless it is there. */
+static int add_pf(char (**pfs)[XVF_BDF_LEN], unsigned int *n, const char *pf)
+{
+    char (*tmp)[XVF_BDF_LEN];
+    unsigned int i;
+
+    for (i = 0; i < *n; i++)
+        if (!strcmp((*pfs)[i], pf))
+            return 0;
+    tmp = realloc(*pfs, (*n + 1) * sizeof(**pfs));
+    if (!tmp)
+        return -ENOMEM;
+    *pfs = tmp;
+    snprintf(tmp[*n], sizeof(tmp[*n]), "%s", pf);
+    (*n)++;
+    return 0;
+}
+
+/*
+ * PFs that may hold an entry matching @m. Read without any lock: a candidate list only, every decision
+ * is made again under the PF's lock.
+ */
+static int candidate_pfs(const char *dir, const struct match *m,
+                         char (**pfs)[XVF_BDF_LEN], unsigned int *npfs,
+                         struct xvf_err *err)
+{
+    struct xvf_entry *list = NULL;
+    unsigned int i, n;
+    int r;
+
+    r = xvf_journal_list(dir, NULL, &list, &n);
+    if (r)
+        return xvf_err_set(err, r, "cannot read the journal in %s: %s", dir,
+                           strerror(-r));
+    for (i = 0; !r && i < n; i++)
+        if (entry_matches(m, &list[i]))
+            r = add_pf(pfs, npfs, list[i].pf);
+    free(list);
+    if (r)
+        return xvf_err_set(err, r, "cannot read the journal in %s: %s", dir,
+                           strerror(-r));
+    return 0;
+}
+
 static int release_matching(const struct xvf_engine_config *cfg,
-                            enum match how, const char *what,
+                            enum match_how how, const char *what,
                             struct xvf_err *err)
 {
-    char canonical[XVF_SPEC_MAX + 1] = "", bdf[XVF_BDF_LEN] = "";
-    struct xvf_entry *list = NULL;
+    struct match m = { .how = how, .what = what };
+    char (*pfs)[XVF_BDF_LEN] = NULL;
+    unsigned int i, npfs = 0, done = 0;
     struct xvf_spec spec;
-    unsigned int i, n, done = 0;
-    bool match;
     int r;
 
     if (how == MATCH_SPEC_OR_VF) {
@@ -443,39 +517,18 @@ static int release_matching(const struct xvf_engine_config *cfg,
             r = xvf_spec_parse(what, &spec, err);
             if (r)
                 return r;
-            r = xvf_spec_format(&spec, canonical, sizeof(canonical));
+            r = xvf_spec_format(&spec, m.canonical, sizeof(m.canonical));
             if (r)
                 return xvf_err_set(err, r, "spec too long");
-        } else if (xvf_parse_bdf(what, bdf)) {
+        } else if (xvf_parse_bdf(what, m.bdf)) {
             return xvf_err_set(err, -EINVAL, "'%s' is neither a vf: spec "
                                "nor a PCI address", what);
         }
     }
-    r = xvf_journal_list(state_dir(cfg), NULL, &list, &n);
-    if (r)
-        return xvf_err_set(err, r, "cannot read the journal in %s: %s",
-                           state_dir(cfg), strerror(-r));
-    for (i = 0; i < n; i++) {
-        switch (how) {
-        case MATCH_INTERRUPTED:
-            match = list[i].state != XVF_ENTRY_READY;
-            break;
-        case MATCH_OWNER:
-            match = !strcmp(list[i].owner, what);
-            break;
-        default:
-            match = canonical[0] ? !strcmp(list[i].spec, canonical)
-                                 : !strcmp(list[i].vf, bdf);
-            break;
-        }
-        if (!match)
-            continue;
-        r = rollback_id(cfg, list[i].pf, list[i].id, err);
-        if (r)
-            break;
-        done++;
-    }
-    free(list);
+    r = candidate_pfs(state_dir(cfg), &m, &pfs, &npfs, err);
+    for (i = 0; !r && i < npfs; i++)
+        r = rollback_matching(cfg, pfs[i], &m, &done, err);
+    free(pfs);
     if (r)
         return r;
     if (!done && how == MATCH_SPEC_OR_VF)
