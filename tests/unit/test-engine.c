@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -467,6 +470,48 @@ static void test_release_owner_waits_for_run(void)
     lock_race(RACE_RELEASE_OWNER);
 }
 
+/*
+ * A write the file system cuts short (here by RLIMIT_FSIZE) fails with
+ * its errno and leaves neither the entry nor a temporary file behind.
+ */
+static void test_journal_short_write(void)
+{
+    struct rlimit lim = { 16, 16 };
+    struct xvf_entry e = { .id = "vf-" PF "-1", .pf = PF,
+                           .spec = "vf:nvme0/ns2", .owner = "domain:1" };
+    struct fixture fx;
+    struct dirent *de;
+    unsigned int files = 0;
+    int status;
+    pid_t pid;
+    DIR *d;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    REQUIRE_INT(xvf_state_dir_init(fx.state), 0, "state dir");
+    pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &lim))
+            _exit(99);
+        _exit(-xvf_journal_save(fx.state, &e));
+    }
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == EFBIG,
+          "short write: exit status 0x%x, expected errno %d", status, EFBIG);
+    d = opendir(fx.state);
+    REQUIRE(d, "cannot open %s", fx.state);
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            files++;
+    closedir(d);
+    CHECK_INT(files, 0, "nothing left in the state directory");
+    /* ... and without the limit the same entry is written */
+    CHECK_INT(xvf_journal_save(fx.state, &e), 0, "save");
+    CHECK_INT(fx_journal_count(&fx), 1, "entry written");
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_prepare_release);
@@ -480,5 +525,6 @@ int main(void)
     RUN(test_killed_then_prepared);
     RUN(test_reconcile_waits_for_run);
     RUN(test_release_owner_waits_for_run);
+    RUN(test_journal_short_write);
     return harness_done();
 }

@@ -30,11 +30,43 @@ int xvf_state_dir_init(const char *dir)
     return 0;
 }
 
+/* Makes a rename or unlink in @dir survive a power cut. */
+static int sync_dir(const char *dir)
+{
+    int fd, r = 0;
+
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd))
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+static int write_all(int fd, const char *text, size_t len)
+{
+    ssize_t n;
+
+    while (len) {
+        n = write(fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        /* write() returning 0 for a regular file means no space left. */
+        if (n == 0)
+            return -ENOSPC;
+        text += n;
+        len -= n;
+    }
+    return 0;
+}
+
 static int write_file(const char *dir, const char *name, const char *text)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
-    size_t len = strlen(text);
-    int fd, r = 0;
+    int fd, r;
 
     if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= PATH_MAX ||
         snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= PATH_MAX)
@@ -42,15 +74,18 @@ static int write_file(const char *dir, const char *name, const char *text)
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    if (write(fd, text, len) != (ssize_t)len || fsync(fd))
-        r = errno ? -errno : -EIO;
+    r = write_all(fd, text, strlen(text));
+    if (!r && fsync(fd))
+        r = -errno;
     if (close(fd) && !r)
         r = -errno;
     if (!r && rename(tmp, path))
         r = -errno;
-    if (r)
+    if (r) {
         unlink(tmp);
-    return r;
+        return r;
+    }
+    return sync_dir(dir);
 }
 
 static int remove_file(const char *dir, const char *name)
@@ -59,9 +94,12 @@ static int remove_file(const char *dir, const char *name)
 
     if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= PATH_MAX)
         return -ENAMETOOLONG;
-    if (unlink(path) && errno != ENOENT)
+    if (unlink(path)) {
+        if (errno == ENOENT)
+            return 0;
         return -errno;
-    return 0;
+    }
+    return sync_dir(dir);
 }
 
 static int read_file(const char *dir, const char *name, char *buf,

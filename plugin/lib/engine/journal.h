@@ -3,8 +3,8 @@
  * journal.h - what the engine has done to which device, on disk
  *
  * One file per prepared VF, one per physical function the engine changed,
- * in the state directory. Each is rewritten (write, fsync, rename) before
- * the step it announces runs, so after a crash the journal lists every
+ * in the state directory. Each is rewritten (write, fsync, rename, fsync
+ * of the directory) before the step it announces runs, so after a crash the journal lists every
  * step that may have happened. Files are "key=value" lines.
  *
  * A lock file per PF serialises the engine's work on it (flock, released
@@ -106,7 +106,8 @@ const char *xvf_entry_state_name(enum xvf_entry_state state);
  * @dir: state directory
  * @e:   the entry; its file is named after @e->id
  *
- * Writes a temporary file, fsyncs it and renames it over the old one.
+ * Writes a temporary file, fsyncs it, renames it over the old one and
+ * fsyncs @dir; on failure the temporary file is removed.
  *
  * Return: 0, -ENAMETOOLONG, or -errno of the write (-ENOSPC, -EIO, ...).
  */
@@ -117,7 +118,10 @@ int xvf_journal_save(const char *dir, const struct xvf_entry *e);
  * @dir: state directory
  * @e:   the entry
  *
- * Return: 0 (also when it was gone already), or -errno of unlink().
+ * Fsyncs @dir after the unlink so that the removal is durable.
+ *
+ * Return: 0 (also when it was gone already), or -errno of unlink() or of
+ * the fsync of @dir.
  */
 int xvf_journal_remove(const char *dir, const struct xvf_entry *e);
 
@@ -158,7 +162,10 @@ int xvf_journal_pf_save(const char *dir, const struct xvf_pf_entry *e);
  * @dir: state directory
  * @pf:  PF address
  *
- * Return: 0 (also when there was no entry), or -errno of unlink().
+ * Fsyncs @dir after the unlink, as xvf_journal_remove().
+ *
+ * Return: 0 (also when there was no entry), or -errno of unlink() or of
+ * the fsync of @dir.
  */
 int xvf_journal_pf_remove(const char *dir, const char *pf);
 
