@@ -512,6 +512,47 @@ static void test_journal_short_write(void)
     fx_teardown(&fx);
 }
 
+/*
+ * A crash after the last VF entry of a PF went but before the PF was
+ * restored leaves only the PF entry: reconcile restores sriov_numvfs and
+ * autoprobe and removes it. A PF entry with a ready VF is left alone.
+ */
+static void test_reconcile_finishes_pf(void)
+{
+    struct xvf_pf_entry pfe = { .pf = PF, .numvfs_raised = true };
+    unsigned int numvfs, autoprobe;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    /* With a ready VF the PF entry stays */
+    REQUIRE_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+                err.msg);
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_reconcile(&fx.cfg, &err), 0, err.msg);
+    CHECK_INT(xvf_journal_pf_load(fx.state, PF, &pfe), 0, "PF entry kept");
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "after release");
+
+    /* The PF as a crash would leave it */
+    REQUIRE_INT(xvf_sriov_numvfs(PF, &numvfs), 0, "numvfs");
+    REQUIRE_INT(xvf_sriov_autoprobe(PF, &autoprobe), 0, "autoprobe");
+    pfe.numvfs_orig = numvfs;
+    pfe.autoprobe_orig = autoprobe;
+    pfe.numvfs_raised = true;
+    REQUIRE_INT(xvf_journal_pf_save(fx.state, &pfe), 0, "PF entry");
+    REQUIRE_INT(xvf_sriov_set_autoprobe(PF, !autoprobe), 0, "autoprobe");
+    REQUIRE_INT(xvf_sriov_set_numvfs(PF, numvfs + 2), 0, "numvfs");
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_reconcile(&fx.cfg, &err), 0, err.msg);
+    CHECK_INT(xvf_sriov_numvfs(PF, &numvfs), 0, "numvfs");
+    CHECK_INT(numvfs, pfe.numvfs_orig, "numvfs restored");
+    fx_unchanged(&fx, "after reconcile");
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_prepare_release);
@@ -526,5 +567,6 @@ int main(void)
     RUN(test_reconcile_waits_for_run);
     RUN(test_release_owner_waits_for_run);
     RUN(test_journal_short_write);
+    RUN(test_reconcile_finishes_pf);
     return harness_done();
 }

@@ -444,8 +444,13 @@ static int rollback_matching(const struct xvf_engine_config *cfg,
         for (i = 0; i < run.njournal; i++)
             if (entry_matches(m, &run.journal[i]))
                 break;
-        if (i == run.njournal)
+        if (i == run.njournal) {
+            /* A crash may have come between the last entry's removal
+             * and the PF's restore. */
+            if (m->how == MATCH_INTERRUPTED)
+                r = finish_pf(&run, err);
             break;
+        }
         /* Rollback rereads run.journal: work on a copy. */
         e = run.journal[i];
         r = xvf_run_rollback(&run, &e, err);
@@ -477,15 +482,17 @@ static int add_pf(char (**pfs)[XVF_BDF_LEN], unsigned int *n, const char *pf)
 }
 
 /*
- * PFs that may hold an entry matching @m. Read without any lock: a candidate list only, every decision
+ * PFs that may hold an entry matching @m and, for reconcile, those with
+ * a PF entry. Read without any lock: a candidate list only, every decision
  * is made again under the PF's lock.
  */
 static int candidate_pfs(const char *dir, const struct match *m,
                          char (**pfs)[XVF_BDF_LEN], unsigned int *npfs,
                          struct xvf_err *err)
 {
+    char (*pflist)[XVF_BDF_LEN] = NULL, bdf[XVF_BDF_LEN];
     struct xvf_entry *list = NULL;
-    unsigned int i, n;
+    unsigned int i, n, npf = 0;
     int r;
 
     r = xvf_journal_list(dir, NULL, &list, &n);
@@ -496,6 +503,12 @@ static int candidate_pfs(const char *dir, const struct match *m,
         if (entry_matches(m, &list[i]))
             r = add_pf(pfs, npfs, list[i].pf);
     free(list);
+    if (!r && m->how == MATCH_INTERRUPTED)
+        r = xvf_journal_pf_list(dir, &pflist, &npf);
+    for (i = 0; !r && i < npf; i++)
+        if (!xvf_parse_bdf(pflist[i], bdf))
+            r = add_pf(pfs, npfs, bdf);
+    free(pflist);
     if (r)
         return xvf_err_set(err, r, "cannot read the journal in %s: %s", dir,
                            strerror(-r));

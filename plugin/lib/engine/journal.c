@@ -293,6 +293,42 @@ int xvf_journal_pf_remove(const char *dir, const char *pf)
     return remove_file(dir, name);
 }
 
+int xvf_journal_pf_list(const char *dir, char (**ret)[XVF_BDF_LEN],
+                        unsigned int *n)
+{
+    char (*list)[XVF_BDF_LEN] = NULL, (*tmp)[XVF_BDF_LEN];
+    unsigned int count = 0;
+    struct dirent *de;
+    DIR *d;
+    int r = 0;
+
+    *ret = NULL;
+    *n = 0;
+    d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "pf-", 3) ||
+            strlen(de->d_name + 3) >= XVF_BDF_LEN)
+            continue;
+        tmp = realloc(list, (count + 1) * sizeof(*list));
+        if (!tmp) {
+            r = -ENOMEM;
+            break;
+        }
+        list = tmp;
+        strcpy(list[count++], de->d_name + 3);
+    }
+    closedir(d);
+    if (r) {
+        free(list);
+        return r;
+    }
+    *ret = list;
+    *n = count;
+    return 0;
+}
+
 int xvf_lock_pf(const char *dir, const char *pf, int *fd)
 {
     char path[PATH_MAX];

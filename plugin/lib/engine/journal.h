@@ -170,6 +170,17 @@ int xvf_journal_pf_save(const char *dir, const struct xvf_pf_entry *e);
 int xvf_journal_pf_remove(const char *dir, const char *pf);
 
 /**
+ * xvf_journal_pf_list() - the PFs that have a PF entry
+ * @dir: state directory; one that does not exist holds no entries
+ * @ret: malloc()ed array of PF addresses the caller frees
+ * @n:   its length
+ *
+ * Return: 0, -ENOMEM, or -errno of reading @dir.
+ */
+int xvf_journal_pf_list(const char *dir, char (**ret)[XVF_BDF_LEN],
+                        unsigned int *n);
+
+/**
  * xvf_lock_pf() - take the exclusive lock of @pf, waiting for it
  * @dir: state directory, created when missing
  * @pf:  PF address
