@@ -246,7 +246,8 @@ static int release_matching(struct vfd *d, const char *label,
         xvf_proto_request_path(xbpath, sizeof(xbpath), d->domd, domid, devid,
                                NULL);
         vfd_hook_remove(d, label, &list[i], domid, xbpath);
-        rc = xvf_release(&cfg, what, err);
+        /* Checks the owner again under the PF's lock. */
+        rc = xvf_release_held(&cfg, what, list[i].owner, err);
         if (rc && rc != -ENOENT)
             break;
         rc = 0;

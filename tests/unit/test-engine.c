@@ -388,7 +388,7 @@ static bool wait_blocked(pid_t pid)
     return false;
 }
 
-enum race_with { RACE_RECONCILE, RACE_RELEASE_OWNER };
+enum race_with { RACE_RECONCILE, RACE_RELEASE_OWNER, RACE_RELEASE_HELD };
 
 /*
  * A reconcile or release by owner that read the journal while a run held
@@ -398,7 +398,9 @@ enum race_with { RACE_RECONCILE, RACE_RELEASE_OWNER };
  */
 static void lock_race(enum race_with with)
 {
-    const char *what = with == RACE_RECONCILE ? "reconcile" : "release";
+    const char *what = with == RACE_RECONCILE ? "reconcile" :
+                       with == RACE_RELEASE_OWNER ? "release owner" :
+                       "release held";
     struct xvf_entry *list = NULL;
     struct xvf_mock_sec sec;
     char vf[XVF_BDF_LEN], drv[32];
@@ -426,16 +428,21 @@ static void lock_race(enum race_with with)
         /* Our copy of the lock's file must not keep it held. */
         close(lock);
         xvf_err_clear(&err);
-        r = with == RACE_RECONCILE ? xvf_reconcile(&fx.cfg, &err)
-                                   : xvf_release_owner(&fx.cfg, "domain:1",
-                                                       &err);
+        if (with == RACE_RECONCILE)
+            r = xvf_reconcile(&fx.cfg, &err);
+        else if (with == RACE_RELEASE_OWNER)
+            r = xvf_release_owner(&fx.cfg, "domain:1", &err);
+        else
+            r = xvf_release_held(&fx.cfg, got.vf, "domain:1", &err);
+        if (with == RACE_RELEASE_HELD)
+            r = r == -ENOENT ? 0 : r ? r : 1;
         _exit(r < 0 ? 100 : r);
     }
     CHECK(wait_blocked(pid), "%s: child never blocked on the PF lock", what);
     /* The run ends: the entry is ready, or released and prepared again
      * for domain:2 on the same secondary (same entry id). */
     list[0].state = XVF_ENTRY_READY;
-    if (with == RACE_RELEASE_OWNER)
+    if (with != RACE_RECONCILE)
         snprintf(list[0].owner, sizeof(list[0].owner), "domain:2");
     CHECK_INT(xvf_journal_save(fx.state, &list[0]), 0, what);
     xvf_unlock_pf(lock);
@@ -468,6 +475,11 @@ static void test_reconcile_waits_for_run(void)
 static void test_release_owner_waits_for_run(void)
 {
     lock_race(RACE_RELEASE_OWNER);
+}
+
+static void test_release_held_waits_for_run(void)
+{
+    lock_race(RACE_RELEASE_HELD);
 }
 
 /*
@@ -566,6 +578,7 @@ int main(void)
     RUN(test_killed_then_prepared);
     RUN(test_reconcile_waits_for_run);
     RUN(test_release_owner_waits_for_run);
+    RUN(test_release_held_waits_for_run);
     RUN(test_journal_short_write);
     RUN(test_reconcile_finishes_pf);
     return harness_done();

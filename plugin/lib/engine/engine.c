@@ -407,6 +407,7 @@ enum match_how {
 struct match {
     enum match_how how;
     const char *what;
+    const char *owner;      /* for MATCH_SPEC_OR_VF: only this owner's */
     char canonical[XVF_SPEC_MAX + 1];
     char bdf[XVF_BDF_LEN];
 };
@@ -421,6 +422,8 @@ static bool entry_matches(const struct match *m, const struct xvf_entry *e)
     case MATCH_SPEC_OR_VF:
         break;
     }
+    if (m->owner && strcmp(e->owner, m->owner))
+        return false;
     return m->canonical[0] ? !strcmp(e->spec, m->canonical)
                            : !strcmp(e->vf, m->bdf);
 }
@@ -517,9 +520,9 @@ static int candidate_pfs(const char *dir, const struct match *m,
 
 static int release_matching(const struct xvf_engine_config *cfg,
                             enum match_how how, const char *what,
-                            struct xvf_err *err)
+                            const char *owner, struct xvf_err *err)
 {
-    struct match m = { .how = how, .what = what };
+    struct match m = { .how = how, .what = what, .owner = owner };
     char (*pfs)[XVF_BDF_LEN] = NULL;
     unsigned int i, npfs = 0, done = 0;
     struct xvf_spec spec;
@@ -552,7 +555,15 @@ static int release_matching(const struct xvf_engine_config *cfg,
 int xvf_release(const struct xvf_engine_config *cfg, const char *what,
                 struct xvf_err *err)
 {
-    int r = release_matching(cfg, MATCH_SPEC_OR_VF, what, err);
+    int r = release_matching(cfg, MATCH_SPEC_OR_VF, what, NULL, err);
+
+    return r < 0 ? r : 0;
+}
+
+int xvf_release_held(const struct xvf_engine_config *cfg, const char *what,
+                     const char *owner, struct xvf_err *err)
+{
+    int r = release_matching(cfg, MATCH_SPEC_OR_VF, what, owner, err);
 
     return r < 0 ? r : 0;
 }
@@ -560,10 +571,10 @@ int xvf_release(const struct xvf_engine_config *cfg, const char *what,
 int xvf_release_owner(const struct xvf_engine_config *cfg,
                       const char *owner, struct xvf_err *err)
 {
-    return release_matching(cfg, MATCH_OWNER, owner, err);
+    return release_matching(cfg, MATCH_OWNER, owner, NULL, err);
 }
 
 int xvf_reconcile(const struct xvf_engine_config *cfg, struct xvf_err *err)
 {
-    return release_matching(cfg, MATCH_INTERRUPTED, NULL, err);
+    return release_matching(cfg, MATCH_INTERRUPTED, NULL, NULL, err);
 }

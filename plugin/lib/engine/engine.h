@@ -134,6 +134,22 @@ int xvf_release(const struct xvf_engine_config *cfg, const char *what,
                 struct xvf_err *err);
 
 /**
+ * xvf_release_held() - xvf_release(), only if @owner holds the VF
+ * @cfg:   engine settings
+ * @what:  as for xvf_release()
+ * @owner: as given to xvf_prepare()
+ * @err:   why not, on failure
+ *
+ * The owner is checked under the PF's lock, so a VF released and
+ * prepared for another owner since the caller looked is left alone.
+ *
+ * Return: as xvf_release(); -ENOENT also when the VF is held by another
+ * owner.
+ */
+int xvf_release_held(const struct xvf_engine_config *cfg, const char *what,
+                     const char *owner, struct xvf_err *err);
+
+/**
  * xvf_release_owner() - release every VF held by @owner
  * @cfg:   engine settings
  * @owner: as given to xvf_prepare()
