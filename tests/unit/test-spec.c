@@ -110,6 +110,9 @@ static const struct bad {
     { "vf:eth0,rate=fast", "rate='fast'" },
     { "vf:nvme0/ns2,driver=nvme,vq=4,vi=2,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
       "at most 64" },
+    /* 62 as written, 66 in canonical form ("0" -> "off") */
+    { "vf:enp1s0f0,mac=02:16:3e:00:00:01,vlan=1000,trust=0,spoofchk=0",
+      "canonical form" },
 };
 
 static void test_good(void)

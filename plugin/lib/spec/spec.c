@@ -324,6 +324,13 @@ int xvf_spec_parse(const char *str, struct xvf_spec *spec,
     }
     if (s.qos >= 0 && s.vlan < 0)
         return xvf_err_set(err, -EINVAL, "qos= needs vlan=");
+    /* DomD and the journal work on the canonical form ("0" is "off"):
+     * what is accepted here must be a spec they accept too. */
+    if (xvf_spec_format(&s, buf, sizeof(buf)))
+        return xvf_err_set(err, -EINVAL, "the canonical form of '%s' is "
+                           "over %d characters (on/off and defaults "
+                           "spelled out): drop default options",
+                           str, XVF_SPEC_MAX);
 
     *spec = s;
     return 0;
