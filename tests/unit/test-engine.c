@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -356,12 +357,16 @@ static void test_killed_then_prepared(void)
     fx_teardown(&fx);
 }
 
-/* Whether @pid waits for a lock: /proc/locks shows waiters as "N: -> ..." */
+/*
+ * Whether @pid waits for a lock: /proc/locks shows a blocked flock() as
+ * "N: -> ...", and the engine's bounded wait (xvf_lock_pf_timed) sleeps
+ * between attempts, which /proc/PID/syscall shows.
+ */
 static bool blocked_on_lock(pid_t pid)
 {
     char line[256], arrow[8], type[16], adv[16], mode[16];
     bool found = false;
-    long who;
+    long who, nr;
     FILE *f;
 
     f = fopen("/proc/locks", "re");
@@ -371,6 +376,17 @@ static bool blocked_on_lock(pid_t pid)
         found = sscanf(line, "%*s %7s %15s %15s %15s %ld", arrow, type, adv,
                        mode, &who) == 5 &&
                 !strcmp(arrow, "->") && who == pid;
+    fclose(f);
+    if (found)
+        return true;
+    snprintf(line, sizeof(line), "/proc/%ld/syscall", (long)pid);
+    f = fopen(line, "re");
+    if (!f)
+        return false;
+    found = fscanf(f, "%ld", &nr) == 1 && nr == SYS_clock_nanosleep;
+#ifdef SYS_nanosleep
+    found = found || nr == SYS_nanosleep;
+#endif
     fclose(f);
     return found;
 }
@@ -565,6 +581,107 @@ static void test_reconcile_finishes_pf(void)
     fx_teardown(&fx);
 }
 
+/* A child that holds the PF's lock until told to go (its pipe closes). */
+static pid_t hold_lock(struct fixture *fx, int *release)
+{
+    int ready[2], go[2], lock = -1;
+    char c;
+    pid_t pid;
+
+    if (pipe(ready) || pipe(go))
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        close(ready[0]);
+        close(go[1]);
+        if (xvf_lock_pf(fx->state, PF, &lock))
+            _exit(1);
+        if (write(ready[1], "L", 1) != 1)
+            _exit(1);
+        while (read(go[0], &c, 1) < 0)
+            ;
+        _exit(0);
+    }
+    close(ready[1]);
+    close(go[0]);
+    if (pid < 0 || read(ready[0], &c, 1) != 1) {
+        close(ready[0]);
+        close(go[1]);
+        return -1;
+    }
+    close(ready[0]);
+    *release = go[1];
+    return pid;
+}
+
+static void let_go(pid_t pid, int release)
+{
+    int status;
+
+    close(release);
+    waitpid(pid, &status, 0);
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 +
+           (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * A PF whose lock another process keeps (a long nvme-layout --apply, a
+ * stuck run) fails a prepare or release after lock_timeout_ms, naming the
+ * holder, and changes nothing; once the holder is gone both work.
+ */
+static void test_lock_timeout(void)
+{
+    char pidtext[32];
+    struct timespec t0;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    int release;
+    long ms;
+    pid_t pid;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    fx.cfg.lock_timeout_ms = 300;
+    pid = hold_lock(&fx, &release);
+    REQUIRE(pid > 0, "child taking the lock");
+    snprintf(pidtext, sizeof(pidtext), "pid %ld (", (long)pid);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err),
+              -ETIMEDOUT, err.msg);
+    ms = elapsed_ms(&t0);
+    CHECK(ms >= 300 && ms < 3000, "prepare gave up after %ld ms", ms);
+    CHECK_HAS(err.msg, PF, "message names the PF");
+    CHECK_HAS(err.msg, pidtext, "message names the holder");
+    CHECK_HAS(err.msg, "(test-engine)", "message names its command");
+    fx_unchanged(&fx, "after a prepare that timed out");
+    let_go(pid, release);
+
+    REQUIRE_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+                err.msg);
+    pid = hold_lock(&fx, &release);
+    REQUIRE(pid > 0, "child taking the lock");
+    xvf_err_clear(&err);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), -ETIMEDOUT, err.msg);
+    ms = elapsed_ms(&t0);
+    CHECK(ms >= 300 && ms < 3000, "release gave up after %ld ms", ms);
+    CHECK_HAS(err.msg, "busy", "release says why");
+    CHECK_INT(fx_journal_count(&fx), 1, "the VF is still held");
+    let_go(pid, release);
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "after release");
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_prepare_release);
@@ -581,5 +698,6 @@ int main(void)
     RUN(test_release_held_waits_for_run);
     RUN(test_journal_short_write);
     RUN(test_reconcile_finishes_pf);
+    RUN(test_lock_timeout);
     return harness_done();
 }

@@ -37,6 +37,9 @@ void xvf_engine_config_from_env(struct xvf_engine_config *cfg)
     v = getenv("XEN_VF_NET_NUMVFS");
     if (v && *v)
         cfg->net_numvfs = strtoul(v, NULL, 10);
+    v = getenv("XEN_VF_LOCK_TIMEOUT_MS");
+    if (v && *v)
+        cfg->lock_timeout_ms = strtoul(v, NULL, 10);
 }
 
 void xvf_run_step(const struct xvf_run *run, const char *name,
@@ -325,13 +328,26 @@ int xvf_run_finish(struct xvf_run *run, struct xvf_entry *e, int r,
 static int run_lock(struct xvf_run *run, const struct xvf_engine_config *cfg,
                     const char *pf, int *lock, struct xvf_err *err)
 {
+    unsigned int ms = cfg->lock_timeout_ms ? cfg->lock_timeout_ms :
+                      XVF_LOCK_TIMEOUT_DEFAULT_MS;
+    char comm[32];
+    long pid;
     int r;
 
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
     run->dir = state_dir(cfg);
     snprintf(run->pf, sizeof(run->pf), "%s", pf);
-    r = xvf_lock_pf(run->dir, pf, lock);
+    r = xvf_lock_pf_timed(run->dir, pf, ms, lock);
+    if (r == -ETIMEDOUT) {
+        if (xvf_lock_pf_holder(run->dir, pf, &pid, comm, sizeof(comm)))
+            return xvf_err_set(err, r, "PF %s is busy: another process "
+                               "held its lock (%s/lock-%s) for %u ms", pf,
+                               run->dir, pf, ms);
+        return xvf_err_set(err, r, "PF %s is busy: pid %ld (%s) held its "
+                           "lock (%s/lock-%s) for %u ms", pf, pid,
+                           comm[0] ? comm : "?", run->dir, pf, ms);
+    }
     if (r)
         return xvf_err_set(err, r, "cannot lock %s in %s: %s", pf, run->dir,
                            strerror(-r));

@@ -58,6 +58,11 @@ typedef void (*xvf_step_fn)(void *opaque, const char *step,
  *                   0 = XVF_NET_NUMVFS_DEFAULT, capped at sriov_totalvfs.
  *                   sriov_numvfs cannot grow while a VF is in use, so this
  *                   is how many NIC VFs of one PF can be held at once.
+ * @lock_timeout_ms: how long a prepare or release waits for the PF's lock
+ *                   while another process (a second prepare, xen-vfctl
+ *                   nvme-layout --apply) holds it; 0 =
+ *                   XVF_LOCK_TIMEOUT_DEFAULT_MS. It then fails with
+ *                   -ETIMEDOUT, naming the holder.
  */
 struct xvf_engine_config {
     const char *state_dir;
@@ -66,9 +71,16 @@ struct xvf_engine_config {
     unsigned int bind_timeout_ms;
     bool bring_pf_up;
     unsigned int net_numvfs;
+    unsigned int lock_timeout_ms;
 };
 
 #define XVF_NET_NUMVFS_DEFAULT 8
+
+/*
+ * Well inside libxl's wait for a prepare (60 s by default, the provider's
+ * "timeout"), which also has to cover the prepare and the hotplug script.
+ */
+#define XVF_LOCK_TIMEOUT_DEFAULT_MS 20000
 
 /**
  * xvf_engine_config_from_env() - settings from the environment
@@ -76,7 +88,8 @@ struct xvf_engine_config {
  *
  * For the daemon's systemd unit (EnvironmentFile=) and the CLI alike:
  * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1 (bring a NIC
- * PF that is down up) and XEN_VF_NET_NUMVFS=N (VFs to enable on a NIC PF).
+ * PF that is down up), XEN_VF_NET_NUMVFS=N (VFs to enable on a NIC PF) and
+ * XEN_VF_LOCK_TIMEOUT_MS=N (wait for a PF's lock).
  * Settings not in the environment are left as they are.
  */
 void xvf_engine_config_from_env(struct xvf_engine_config *cfg);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/journal.h"
@@ -329,19 +331,29 @@ int xvf_journal_pf_list(const char *dir, char (**ret)[XVF_BDF_LEN],
     return 0;
 }
 
-int xvf_lock_pf(const char *dir, const char *pf, int *fd)
+static int lock_open(const char *dir, const char *pf, char *path, int *fd)
 {
-    char path[PATH_MAX];
     int r;
 
     r = xvf_state_dir_init(dir);
     if (r)
         return r;
-    if (snprintf(path, sizeof(path), "%s/lock-%s", dir, pf) >= PATH_MAX)
+    if (snprintf(path, PATH_MAX, "%s/lock-%s", dir, pf) >= PATH_MAX)
         return -ENAMETOOLONG;
     *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (*fd < 0)
         return -errno;
+    return 0;
+}
+
+int xvf_lock_pf(const char *dir, const char *pf, int *fd)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = lock_open(dir, pf, path, fd);
+    if (r)
+        return r;
     while (flock(*fd, LOCK_EX)) {
         if (errno == EINTR)
             continue;
@@ -349,6 +361,111 @@ int xvf_lock_pf(const char *dir, const char *pf, int *fd)
         close(*fd);
         *fd = -1;
         return r;
+    }
+    return 0;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * flock() has no timed form, and interrupting a blocking one needs a
+ * signal handler, which a library must not install behind its caller's
+ * back (xen-vfd takes its signals through a signalfd). So: non-blocking
+ * attempts, 1 ms apart at first, doubling up to 50 ms, until the
+ * deadline. A release is seen within 50 ms; the waiter costs a few
+ * wake-ups a second.
+ */
+int xvf_lock_pf_timed(const char *dir, const char *pf,
+                      unsigned int timeout_ms, int *fd)
+{
+    uint64_t deadline, now;
+    unsigned int nap_ms = 1;
+    char path[PATH_MAX];
+    struct timespec ts;
+    int r;
+
+    r = lock_open(dir, pf, path, fd);
+    if (r)
+        return r;
+    deadline = now_ms() + timeout_ms;
+    for (;;) {
+        if (!flock(*fd, LOCK_EX | LOCK_NB))
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            r = -errno;
+            break;
+        }
+        now = now_ms();
+        if (now >= deadline) {
+            r = -ETIMEDOUT;
+            break;
+        }
+        if (nap_ms > deadline - now)
+            nap_ms = deadline - now;
+        ts.tv_sec = nap_ms / 1000;
+        ts.tv_nsec = (long)(nap_ms % 1000) * 1000000;
+        nanosleep(&ts, NULL);
+        nap_ms = nap_ms * 2 > 50 ? 50 : nap_ms * 2;
+    }
+    close(*fd);
+    *fd = -1;
+    return r;
+}
+
+/*
+ * The holder as the kernel lists it: "N: FLOCK ADVISORY WRITE PID
+ * MAJ:MIN:INO 0 EOF", waiters as "N: -> FLOCK ...". The real /proc, not
+ * XEN_VF_ROOT's: the lock is a real one. The device is matched when it
+ * agrees (overlayfs may report another one for a file), the inode always.
+ */
+int xvf_lock_pf_holder(const char *dir, const char *pf, long *pid,
+                       char *comm, size_t len)
+{
+    char path[PATH_MAX], line[256], type[16];
+    unsigned int maj, min;
+    unsigned long ino;
+    long who, found = -1;
+    struct stat sb;
+    ssize_t n;
+    FILE *f;
+    int fd;
+
+    if (snprintf(path, sizeof(path), "%s/lock-%s", dir, pf) >= PATH_MAX)
+        return -ENAMETOOLONG;
+    if (stat(path, &sb))
+        return -errno;
+    f = fopen("/proc/locks", "re");
+    if (!f)
+        return -errno;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%*s %15s %*s %*s %ld %x:%x:%lu", type, &who, &maj,
+                   &min, &ino) != 5 || strcmp(type, "FLOCK") ||
+            ino != (unsigned long)sb.st_ino || who <= 0)
+            continue;
+        found = who;
+        if (maj == major(sb.st_dev) && min == minor(sb.st_dev))
+            break;
+    }
+    fclose(f);
+    if (found < 0)
+        return -ENOENT;
+    *pid = found;
+    if (!len)
+        return 0;
+    comm[0] = '\0';
+    snprintf(path, sizeof(path), "/proc/%ld/comm", found);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, comm, len - 1);
+        comm[n > 0 ? n : 0] = '\0';
+        comm[strcspn(comm, "\n")] = '\0';
+        close(fd);
     }
     return 0;
 }

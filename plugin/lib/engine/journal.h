@@ -14,6 +14,7 @@
 #define XVF_JOURNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "spec/spec.h"
@@ -189,6 +190,35 @@ int xvf_journal_pf_list(const char *dir, char (**ret)[XVF_BDF_LEN],
  * Return: 0, -ENAMETOOLONG, or -errno of creating or locking the file.
  */
 int xvf_lock_pf(const char *dir, const char *pf, int *fd);
+
+/**
+ * xvf_lock_pf_timed() - take the exclusive lock of @pf, waiting at most
+ * @timeout_ms for it
+ * @dir:        state directory, created when missing
+ * @pf:         PF address
+ * @timeout_ms: how long another holder may keep it
+ * @fd:         the lock; give it to xvf_unlock_pf()
+ *
+ * Return: 0, -ETIMEDOUT (another process held it all that time; see
+ * xvf_lock_pf_holder()), -ENAMETOOLONG, or -errno of creating or locking
+ * the file.
+ */
+int xvf_lock_pf_timed(const char *dir, const char *pf,
+                      unsigned int timeout_ms, int *fd);
+
+/**
+ * xvf_lock_pf_holder() - who holds the lock of @pf, as /proc/locks says
+ * @dir:  state directory
+ * @pf:   PF address
+ * @pid:  set to the holder's process id
+ * @comm: receives its command name (/proc/PID/comm), "" when unknown
+ * @len:  size of @comm
+ *
+ * Return: 0, -ENOENT when no holder is listed (it may have just let go,
+ * or live in another pid namespace), or -errno of reading /proc/locks.
+ */
+int xvf_lock_pf_holder(const char *dir, const char *pf, long *pid,
+                       char *comm, size_t len);
 
 /**
  * xvf_unlock_pf() - release a lock from xvf_lock_pf()
