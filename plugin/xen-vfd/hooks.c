@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,44 +15,100 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xen/xs.h"
 #include "vfd-priv.h"
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Returns 1 once @pid has exited (reaped into @status), 0 if not yet. */
+static int reap(pid_t pid, int flags, int *status)
+{
+    pid_t r;
+
+    while ((r = waitpid(pid, status, flags)) < 0) {
+        if (errno != EINTR)
+            return -errno;
+    }
+    return r == pid;
+}
+
 static int wait_child(pid_t pid, unsigned int timeout_s, int *status)
 {
+    uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000, now;
+    unsigned int nap_ms = 5;
     struct pollfd pfd;
+    struct timespec ts;
     int fd, r;
 
     /* A pidfd gives the wait a bound without a SIGCHLD handler. */
     fd = syscall(SYS_pidfd_open, pid, 0);
-    if (fd >= 0) {
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        do {
-            r = poll(&pfd, 1, timeout_s * 1000);
-        } while (r < 0 && errno == EINTR);
-        close(fd);
-        if (r == 0) {
+    for (;;) {
+        r = reap(pid, WNOHANG, status);
+        if (r)
+            break;
+        now = now_ms();
+        if (now >= deadline) {
+            /* The whole process group: what the script started too. */
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
-            waitpid(pid, status, 0);
-            return -ETIMEDOUT;
+            reap(pid, 0, status);
+            r = -ETIMEDOUT;
+            break;
         }
+        if (fd >= 0) {
+            pfd.fd = fd;
+            pfd.events = POLLIN;
+            poll(&pfd, 1, (int)(deadline - now));
+            continue;
+        }
+        /*
+         * No pidfd (kernels before 5.3): look again after a sleep that
+         * grows to 100 ms, so a quick script costs little and a slow one
+         * a few wake-ups a second.
+         */
+        if (nap_ms > deadline - now)
+            nap_ms = deadline - now;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)nap_ms * 1000000;
+        nanosleep(&ts, NULL);
+        nap_ms = nap_ms * 2 > 100 ? 100 : nap_ms * 2;
     }
-    while (waitpid(pid, status, 0) < 0) {
-        if (errno != EINTR)
-            return -errno;
-    }
+    if (fd >= 0)
+        close(fd);
+    return r < 0 ? r : 0;
+}
+
+/* One "NAME=value" of the script's environment; a value is never cut. */
+static int env_set(char *buf, size_t len, struct xvf_err *err,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len)
+        return xvf_err_set(err, -E2BIG, "hotplug script environment: "
+                           "%.40s... is over %zu bytes", buf, len - 1);
     return 0;
 }
 
 /*
  * Run the hotplug script (Xen's protocol: "add" must end with
  * hotplug-status = connected under XENBUS_PATH, or leave hotplug-error).
- * No script installed is fine; a failing "remove" is only logged by the
- * caller.
+ * The default script not installed is fine, one given with -S that is
+ * missing is not: a site's policy is never skipped silently. A failing
+ * "remove" is only logged by the caller.
  */
 int vfd_run_script(struct vfd *d, const char *label, const char *cmd,
                    const char *xbpath, const struct vfd_hook_vf *h,
@@ -60,24 +118,41 @@ int vfd_run_script(struct vfd *d, const char *label, const char *cmd,
     char path[XVF_PROTO_PATH_MAX + 32], *st, *msg;
     sigset_t all;
     struct stat sb;
-    int status = 0, rc, i = 0;
+    int status = 0, rc = 0, i = 0;
     pid_t pid;
 
     if (!d->script || !d->script[0])
         return 0;
-    if (stat(d->script, &sb) && errno == ENOENT)
-        return 0;
+    if (stat(d->script, &sb)) {
+        if (errno == ENOENT && !d->script_required)
+            return 0;
+        return xvf_err_set(err, -errno, "hotplug script %s: %s", d->script,
+                           strerror(errno));
+    }
+    if (!S_ISREG(sb.st_mode) || access(d->script, X_OK))
+        return xvf_err_set(err, -EACCES, "hotplug script %s is not an "
+                           "executable file", d->script);
 
-    snprintf(env[i++], sizeof(env[0]), "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
-    snprintf(env[i++], sizeof(env[0]), "XENBUS_PATH=%s", xbpath);
-    snprintf(env[i++], sizeof(env[0]), "XVF_CLASS=%s",
-             h->cls == XVF_CLASS_NET ? "net" : "nvme");
-    snprintf(env[i++], sizeof(env[0]), "XVF_SPEC=%s", h->spec);
-    snprintf(env[i++], sizeof(env[0]), "XVF_PF=%s", h->pf);
-    snprintf(env[i++], sizeof(env[0]), "XVF_VF=%s", h->vf);
-    snprintf(env[i++], sizeof(env[0]), "XVF_DOMID=%u", h->domid);
-    snprintf(env[i++], sizeof(env[0]), "XVF_SCID=%u", h->scid);
-    snprintf(env[i++], sizeof(env[0]), "XVF_NSID=%u", h->nsid);
+    rc = env_set(env[i++], sizeof(env[0]), err,
+                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XENBUS_PATH=%s",
+                           xbpath);
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XVF_CLASS=%s",
+                           h->cls == XVF_CLASS_NET ? "net" : "nvme");
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XVF_SPEC=%s",
+                           h->spec);
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XVF_PF=%s",
+                           h->pf);
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XVF_VF=%s",
+                           h->vf);
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XVF_DOMID=%u",
+                           h->domid);
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XVF_SCID=%u",
+                           h->scid);
+    rc = rc ? rc : env_set(env[i++], sizeof(env[0]), err, "XVF_NSID=%u",
+                           h->nsid);
+    if (rc)
+        return rc;
     for (rc = 0; rc < i; rc++)
         envp[rc] = env[rc];
     envp[i] = NULL;

@@ -62,9 +62,12 @@ struct vfd_hook_vf {
  * Follows Xen's hotplug protocol: "add" succeeds only when the script
  * exits 0 and leaves hotplug-status = connected under @xbpath; its
  * hotplug-error is the message otherwise. No script installed is
- * success.
+ * success, unless d->script_required; a script that is there but not an
+ * executable file is always an error.
  *
- * Return: 0, -ETIMEDOUT (the script was killed), -EIO, or -errno.
+ * Return: 0, -ETIMEDOUT (the script and its process group were killed),
+ * -EIO, -ENOENT or -EACCES (the script), -E2BIG (a value too long for
+ * its environment), or -errno.
  */
 int vfd_run_script(struct vfd *d, const char *label, const char *cmd,
                    const char *xbpath, const struct vfd_hook_vf *h,

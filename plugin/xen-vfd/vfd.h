@@ -30,6 +30,8 @@
  * @script:         hotplug script run around prepare and release (see
  *                  hotplug-scripts/xen-vf), NULL or "" for none
  * @script_timeout: seconds the script may take before it is killed
+ * @script_required: @script was configured (-S), so its absence fails
+ *                  the request instead of meaning "no script installed"
  */
 struct vfd {
     struct xs_handle *xsh;
@@ -38,6 +40,7 @@ struct vfd {
     struct xvf_engine_config cfg;
     const char *script;
     unsigned int script_timeout;
+    bool script_required;
 };
 
 /**

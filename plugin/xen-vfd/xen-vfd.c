@@ -63,8 +63,9 @@ static void usage(FILE *f)
         "  -d, --domid N        this domain's id (default: xenstore's "
         "\"domid\")\n"
         "  -S, --script PATH    hotplug script run after prepare (add) and\n"
-        "                       before release (remove); \"\" for none\n"
-        "                       (default %s/xen-vf)\n"
+        "                       before release (remove), which must exist;\n"
+        "                       \"\" for none (default %s/xen-vf, if\n"
+        "                       installed)\n"
         "  -v, --verbose        also log every engine step\n"
         "\n"
         "Without -F, %s returns once it is ready (or has failed).\n",
@@ -251,6 +252,7 @@ int main(int argc, char **argv)
             break;
         case 'S':
             d.script = optarg;
+            d.script_required = optarg[0] != '\0';
             break;
         case 'v':
             log_max = LOG_INFO;

@@ -13,16 +13,24 @@
  * root, with domains 5 and 6 alive.
  */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "xenstore/fake-xs.h"
-#include "vfd.h"
+#include "vfd-priv.h"
 
 #define AREA "/local/domain/0/backend/vf"
 
@@ -319,6 +327,221 @@ static void test_restart(void)
     down();
 }
 
+/* A script in the test's root: @body after "#!/bin/sh", mode @mode. */
+static void script(char *path, size_t len, const char *name,
+                   const char *body, mode_t mode)
+{
+    FILE *f;
+
+    snprintf(path, len, "%s/%s", root, name);
+    f = fopen(path, "we");
+    if (!f || fprintf(f, "#!/bin/sh\n%s\n", body) < 0 || fclose(f) ||
+        chmod(path, mode))
+        FAIL("cannot write %s", path);
+}
+
+static const struct vfd_hook_vf hook_vf = {
+    .cls = XVF_CLASS_NVME, .spec = "vf:nvme0/ns2", .pf = "0000:01:00.0",
+    .vf = "0000:01:00.1", .domid = 5, .scid = 1, .nsid = 2,
+};
+
+static long since_ms(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 +
+           (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Whether @pid is gone (or a zombie nobody reaped yet), within 2 s. */
+static bool gone(pid_t pid)
+{
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    char p[64], buf[256], *c;
+    unsigned int i;
+    FILE *f;
+
+    snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+    for (i = 0; i < 100; i++) {
+        f = fopen(p, "re");
+        if (!f)
+            return true;
+        c = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+        fclose(f);
+        if (c && (c[2] == 'Z' || c[2] == 'X'))
+            return true;
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/*
+ * A script that outlives its budget is killed with what it started (its
+ * process group) and the run fails with a message; @what says how the
+ * wait ran. Returns the failed check's number, 0 when all passed, for
+ * the seccomp'd child.
+ */
+static int timed_out_script(const char *what)
+{
+    char path[256], pidfile[256], body[600], buf[32];
+    struct xvf_err err;
+    struct timespec t0;
+    long ms, bg = 0;
+    FILE *f;
+    int rc;
+
+    snprintf(pidfile, sizeof(pidfile), "%s/bg.pid", root);
+    unlink(pidfile);
+    snprintf(body, sizeof(body), "sleep 30 &\necho $! >%s\nwait", pidfile);
+    script(path, sizeof(path), "slow-hook", body, 0755);
+    d.script = path;
+    d.script_timeout = 1;
+    xvf_err_clear(&err);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf, &err);
+    ms = since_ms(&t0);
+    if (!CHECK_INT(rc, -ETIMEDOUT, what))
+        return 1;
+    if (!CHECK(ms >= 1000 && ms < 5000, "%s: killed after %ld ms", what, ms))
+        return 2;
+    if (!CHECK_HAS(err.msg, "did not finish within 1 s", what))
+        return 3;
+    f = fopen(pidfile, "re");
+    if (f) {
+        if (fgets(buf, sizeof(buf), f))
+            bg = strtol(buf, NULL, 10);
+        fclose(f);
+    }
+    if (!CHECK(bg > 0, "%s: the script's child wrote no pid", what))
+        return 4;
+    if (!CHECK(gone(bg), "%s: the script's child %ld outlived it", what, bg))
+        return 5;
+    return 0;
+}
+
+/* A hook that sleeps past the timeout is killed and reported. */
+static void test_hook_timeout(void)
+{
+    fresh();
+    timed_out_script("with pidfd");
+    down();
+}
+
+/*
+ * The same where pidfd_open() fails (kernels before 5.3): a forked child
+ * makes it return ENOSYS with a seccomp filter, so the script's wait takes
+ * the fallback. Before the fallback existed, the wait had no bound there.
+ */
+static void test_hook_timeout_without_pidfd(void)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {
+        .len = sizeof(filter) / sizeof(filter[0]), .filter = filter,
+    };
+    int status;
+    pid_t pid;
+
+    fresh();
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+            _exit(100);
+        if (syscall(SYS_pidfd_open, getpid(), 0) >= 0 || errno != ENOSYS)
+            _exit(101);
+        _exit(timed_out_script("without pidfd"));
+    }
+    if (!CHECK(pid > 0, "fork")) {
+        down();
+        return;
+    }
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 100) {
+        down();
+        SKIP("no seccomp filters here");
+    }
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "child: status 0x%x (101: pidfd_open not refused; 1-5: the "
+          "check that failed, printed above)", status);
+    down();
+}
+
+/*
+ * A script given with -S that is missing fails the run; the default one
+ * missing means none is installed. One that is there but cannot run
+ * fails either way.
+ */
+static void test_hook_missing(void)
+{
+    char path[256];
+    struct xvf_err err;
+
+    fresh();
+    snprintf(path, sizeof(path), "%s/no-such-script", root);
+    d.script = path;
+    xvf_err_clear(&err);
+    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
+              0, "default script not installed");
+    d.script_required = true;
+    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
+              -ENOENT, "configured script missing");
+    CHECK_HAS(err.msg, path, "message names the script");
+    script(path, sizeof(path), "not-executable", "exit 0", 0644);
+    d.script = path;
+    d.script_required = false;
+    xvf_err_clear(&err);
+    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
+              -EACCES, "script not executable");
+    CHECK_HAS(err.msg, "not an executable", err.msg);
+    down();
+}
+
+/* Every value reaches the script whole: the longest path and spec. */
+static void test_hook_environment(void)
+{
+    char path[256], out[256], body[600], xb[XVF_PROTO_PATH_MAX];
+    char spec[XVF_SPEC_MAX + 1], line[512];
+    struct vfd_hook_vf vf = hook_vf;
+    struct xvf_err err;
+    bool xb_ok = false, spec_ok = false;
+    FILE *f;
+
+    fresh();
+    snprintf(out, sizeof(out), "%s/env.out", root);
+    snprintf(body, sizeof(body), "env >%s", out);
+    script(path, sizeof(path), "env-hook", body, 0755);
+    d.script = path;
+    memset(xb, 'x', sizeof(xb) - 1);
+    xb[sizeof(xb) - 1] = '\0';
+    memcpy(xb, "/local/", 7);
+    memset(spec, 's', sizeof(spec) - 1);
+    spec[sizeof(spec) - 1] = '\0';
+    vf.spec = spec;
+    xvf_err_clear(&err);
+    CHECK_INT(vfd_run_script(&d, "test", "remove", xb, &vf, &err), 0,
+              err.msg);
+    f = fopen(out, "re");
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        xb_ok = xb_ok || (!strncmp(line, "XENBUS_PATH=", 12) &&
+                          !strcmp(line + 12, xb));
+        spec_ok = spec_ok || (!strncmp(line, "XVF_SPEC=", 9) &&
+                              !strcmp(line + 9, spec));
+    }
+    if (f)
+        fclose(f);
+    CHECK(xb_ok, "XENBUS_PATH of %zu bytes whole", strlen(xb));
+    CHECK(spec_ok, "XVF_SPEC of %zu bytes whole", strlen(spec));
+    down();
+}
+
 static const struct harness_case cases[] = {
     { "start_and_status", test_start_and_status },
     { "unknown_controller", test_unknown_controller },
@@ -328,6 +551,10 @@ static const struct harness_case cases[] = {
     { "dead_domain", test_dead_domain },
     { "release_domain", test_release_domain },
     { "restart", test_restart },
+    { "hook_timeout", test_hook_timeout },
+    { "hook_timeout_without_pidfd", test_hook_timeout_without_pidfd },
+    { "hook_missing", test_hook_missing },
+    { "hook_environment", test_hook_environment },
 };
 
 int main(int argc, char **argv)
