@@ -542,6 +542,111 @@ static void test_hook_environment(void)
     down();
 }
 
+/* A file with @text, mode @mode. */
+static void put_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "we");
+
+    if (!f || fputs(text, f) < 0 || fclose(f) || chmod(path, mode))
+        FAIL("cannot write %s", path);
+}
+
+/*
+ * The shipped hotplug-scripts/xen-vf (found from the top of the tree, where
+ * tests/unit/run.sh runs) with a stub of Xen's xen-hotplug-common.sh: a
+ * site hook that cannot run is fatal, not skipped.
+ */
+static void test_hotplug_script_hooks(void)
+{
+    static const char common[] =
+        "fatal() { echo \"$*\" >>\"$dir/fatal\"; exit 1; }\n"
+        "log() { :; }\n"
+        "claim_lock() { :; }\n"
+        "release_lock() { :; }\n"
+        "success() { :; }\n"
+        "call_hooks() {\n"     /* Xen's, which skips what it cannot run */
+        "    for f in \"$dir/$1-$2.d\"/*.hook; do\n"
+        "        if [ -x \"$f\" ]; then . \"$f\"; fi\n"
+        "    done\n"
+        "}\n";
+    char dir[100], hooks[200], script_path[200], path[300], text[600];
+    struct xvf_err err;
+    FILE *f;
+
+    if (access("hotplug-scripts/xen-vf", R_OK))
+        SKIP("hotplug-scripts/xen-vf not found: run from the tree's top");
+    fresh();
+    snprintf(dir, sizeof(dir), "%s/scripts", root);
+    snprintf(hooks, sizeof(hooks), "%s/xen-vf-nvme-remove.d", dir);
+    if (mkdir(dir, 0755) || mkdir(hooks, 0755)) {
+        FAIL("mkdir %s", hooks);
+        down();
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/xen-hotplug-common.sh", dir);
+    put_file(path, common, 0644);
+    snprintf(script_path, sizeof(script_path), "%s/xen-vf", dir);
+    f = fopen("hotplug-scripts/xen-vf", "re");
+    text[0] = '\0';
+    if (f) {
+        FILE *o = fopen(script_path, "we");
+        size_t n;
+
+        while (o && (n = fread(text, 1, sizeof(text), f)) > 0)
+            fwrite(text, 1, n, o);
+        if (o)
+            fclose(o);
+        fclose(f);
+    }
+    chmod(script_path, 0755);
+    d.script = script_path;
+    d.script_timeout = 10;
+
+    snprintf(path, sizeof(path), "%s/10-ran.hook", hooks);
+    snprintf(text, sizeof(text), "touch \"%s/ran\"\n", dir);
+    put_file(path, text, 0755);
+    xvf_err_clear(&err);
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), 0, err.msg);
+    snprintf(path, sizeof(path), "%s/ran", dir);
+    CHECK(!access(path, F_OK), "the executable hook ran");
+
+    snprintf(path, sizeof(path), "%s/20-lost-x.hook", hooks);
+    put_file(path, "exit 0\n", 0644);
+    xvf_err_clear(&err);
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), -EIO, "a hook without its x bit");
+    snprintf(path, sizeof(path), "%s/fatal", dir);
+    f = fopen(path, "re");
+    text[0] = '\0';
+    if (f) {
+        if (!fgets(text, sizeof(text), f))
+            text[0] = '\0';
+        fclose(f);
+    }
+    CHECK_HAS(text, "20-lost-x.hook is not executable", "hotplug-error");
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/20-lost-x.hook", hooks);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/30-dangling.hook", hooks);
+    if (symlink("/nonexistent/hook", path))
+        FAIL("symlink %s", path);
+    xvf_err_clear(&err);
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), -EIO, "a dangling hook");
+    snprintf(path, sizeof(path), "%s/fatal", dir);
+    f = fopen(path, "re");
+    text[0] = '\0';
+    if (f) {
+        if (!fgets(text, sizeof(text), f))
+            text[0] = '\0';
+        fclose(f);
+    }
+    CHECK_HAS(text, "30-dangling.hook is a broken symlink", "hotplug-error");
+    down();
+}
+
 static const struct harness_case cases[] = {
     { "start_and_status", test_start_and_status },
     { "unknown_controller", test_unknown_controller },
@@ -555,6 +660,7 @@ static const struct harness_case cases[] = {
     { "hook_timeout_without_pidfd", test_hook_timeout_without_pidfd },
     { "hook_missing", test_hook_missing },
     { "hook_environment", test_hook_environment },
+    { "hotplug_script_hooks", test_hotplug_script_hooks },
 };
 
 int main(int argc, char **argv)
