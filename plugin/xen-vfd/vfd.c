@@ -85,6 +85,11 @@ int vfd_set_status(struct vfd *d, const char *status)
     return 0;
 }
 
+int vfd_stop(struct vfd *d)
+{
+    return vfd_set_status(d, XVF_PROTO_STATUS_DEAD);
+}
+
 void vfd_event(struct vfd *d, const char *path, const char *token)
 {
     static const char *const ours[] = {

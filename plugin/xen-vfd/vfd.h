@@ -86,6 +86,19 @@ int vfd_start(struct vfd *d);
 int vfd_set_status(struct vfd *d, const char *status);
 
 /**
+ * vfd_stop() - say that this domain's xen-vfd is not serving
+ * @d: set up by vfd_init()
+ *
+ * Writes drivers/xen-vf/status = "dead", so Dom0 stops sending requests:
+ * when xen-vfd stops, before it starts serving (a "ready" left by one
+ * that was killed must not stand while this one reconciles), and from the
+ * unit's ExecStopPost= (xen-vfd --mark-dead) after any exit, a crash too.
+ *
+ * Return: 0 or -errno.
+ */
+int vfd_stop(struct vfd *d);
+
+/**
  * vfd_event() - handle one watch event
  * @d:     the daemon
  * @path:  the path that fired

@@ -67,6 +67,8 @@ static void usage(FILE *f)
         "                       \"\" for none (default %s/xen-vf, if\n"
         "                       installed)\n"
         "  -v, --verbose        also log every engine step\n"
+        "      --mark-dead      only write drivers/xen-vf/status = dead and\n"
+        "                       exit (the unit's ExecStopPost=)\n"
         "\n"
         "Without -F, %s returns once it is ready (or has failed).\n",
         prog, XVF_STATE_DIR, XVF_SCRIPT_DIR, prog);
@@ -218,13 +220,14 @@ int main(int argc, char **argv)
         { "domid", required_argument, NULL, 'd' },
         { "script", required_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },
+        { "mark-dead", no_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *pidfile = NULL, *domid_arg = NULL;
     struct xs_handle *xsh = NULL;
     struct vfd d;
-    bool foreground = false;
+    bool foreground = false, mark_dead = false;
     int c, rc = 1, pid_fd = -1, ready_fd = -1, sfd = -1, r;
     unsigned int domid = 0;
     sigset_t set;
@@ -256,6 +259,10 @@ int main(int argc, char **argv)
             break;
         case 'v':
             log_max = LOG_INFO;
+            break;
+        case 'D':
+            mark_dead = true;
+            foreground = true;
             break;
         case 'h':
             usage(stdout);
@@ -313,7 +320,18 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (vfd_init(&d, xsh, domid) || vfd_start(&d))
+    if (vfd_init(&d, xsh, domid))
+        goto out;
+    /* Whatever an earlier xen-vfd (killed, crashed) left: not yet ready. */
+    r = vfd_stop(&d);
+    if (mark_dead) {
+        if (r)
+            vfd_log(LOG_ERR, "cannot write drivers/xen-vf/status: %s",
+                    strerror(-r));
+        rc = r ? 1 : 0;
+        goto out;
+    }
+    if (vfd_start(&d))
         goto out;
     r = vfd_set_status(&d, XVF_PROTO_STATUS_READY);
     if (r) {
@@ -335,7 +353,7 @@ int main(int argc, char **argv)
 
     r = loop(&d, sfd);
     sd_notify(0, "STOPPING=1");
-    if (vfd_set_status(&d, XVF_PROTO_STATUS_DEAD))
+    if (vfd_stop(&d))
         vfd_log(LOG_WARNING, "cannot write drivers/xen-vf/status");
     rc = r ? 1 : 0;
 

@@ -647,6 +647,32 @@ static void test_hotplug_script_hooks(void)
     down();
 }
 
+/*
+ * What xen-vfd writes when it stops, before it serves and from the unit's
+ * ExecStopPost= (vfd_stop()): a "ready" never outlives the daemon.
+ */
+static void test_stop_status(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
+    CHECK_INT(vfd_set_status(&d, XVF_PROTO_STATUS_READY), 0, "ready");
+    CHECK_INT(vfd_stop(&d), 0, "stop");
+    CHECK_STR(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead",
+              "status after stop");
+    fake_xs_close(h);
+    /* A fresh xenstore (as after a crash, nothing written yet). */
+    fresh();
+    CHECK_INT(vfd_init(&d, h, 0), 0, "init");
+    CHECK_INT(vfd_stop(&d), 0, "mark dead");
+    CHECK_STR(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead",
+              "status written by --mark-dead");
+    CHECK_STR(get(h, "/local/domain/0/drivers/xen-vf/protocol"), "1",
+              "protocol with it");
+    down();
+}
+
 static const struct harness_case cases[] = {
     { "start_and_status", test_start_and_status },
     { "unknown_controller", test_unknown_controller },
@@ -661,6 +687,7 @@ static const struct harness_case cases[] = {
     { "hook_missing", test_hook_missing },
     { "hook_environment", test_hook_environment },
     { "hotplug_script_hooks", test_hotplug_script_hooks },
+    { "stop_status", test_stop_status },
 };
 
 int main(int argc, char **argv)
