@@ -124,10 +124,13 @@ int vfd_run_script(struct vfd *d, const char *label, const char *cmd,
     if (!d->script || !d->script[0])
         return 0;
     if (stat(d->script, &sb)) {
-        if (errno == ENOENT && !d->script_required)
+        rc = -errno;
+        /* Not installed, unless a symlink is there that points nowhere. */
+        if (rc == -ENOENT && !d->script_required && lstat(d->script, &sb))
             return 0;
-        return xvf_err_set(err, -errno, "hotplug script %s: %s", d->script,
-                           strerror(errno));
+        return xvf_err_set(err, rc, "hotplug script %s: %s", d->script,
+                           rc == -ENOENT && !lstat(d->script, &sb) ?
+                           "a broken symlink" : strerror(-rc));
     }
     if (!S_ISREG(sb.st_mode) || access(d->script, X_OK))
         return xvf_err_set(err, -EACCES, "hotplug script %s is not an "

@@ -493,6 +493,14 @@ static void test_hook_missing(void)
     CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
               -ENOENT, "configured script missing");
     CHECK_HAS(err.msg, path, "message names the script");
+    d.script_required = false;
+    snprintf(path, sizeof(path), "%s/dangling-script", root);
+    if (symlink("/nonexistent/xen-vf", path))
+        FAIL("symlink %s", path);
+    xvf_err_clear(&err);
+    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
+              -ENOENT, "default script a dangling symlink");
+    CHECK_HAS(err.msg, "broken symlink", err.msg);
     script(path, sizeof(path), "not-executable", "exit 0", 0644);
     d.script = path;
     d.script_required = false;
