@@ -343,30 +343,91 @@ static int sibling(char *buf, size_t len, const char *path, const char *node)
     return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
-static char *read_sibling(struct xs_handle *xsh, const char *path,
-                          const char *node)
-{
-    char p[XVF_PROTO_PATH_MAX + 8];
+struct answer_ctx {
+    const char *path;           /* the state node */
+    unsigned int domd;
+    char *val[3];               /* state, bdf, error; NULL when absent */
+    char bad[XVF_PROTO_PATH_MAX + 8];
+    int who;
+};
 
-    if (sibling(p, sizeof(p), path, node))
-        return NULL;
-    return xvf_xs_read(xsh, XBT_NULL, p);
+static void answer_free(struct answer_ctx *a)
+{
+    unsigned int i;
+
+    for (i = 0; i < 3; i++) {
+        free(a->val[i]);
+        a->val[i] = NULL;
+    }
+}
+
+/*
+ * The answer nodes and who can have written them, at one instant.
+ * Committed, not aborted, so that a conflict makes xvf_xs_txn() read
+ * again. -EPERM with a->bad and a->who for a node another domain may
+ * have written.
+ */
+static int read_answer_txn(struct xs_handle *xsh, xs_transaction_t t,
+                           void *opaque)
+{
+    static const char *const nodes[] = {
+        XVF_PROTO_STATE, XVF_PROTO_BDF, XVF_PROTO_ERROR,
+    };
+    struct answer_ctx *a = opaque;
+    unsigned int i;
+    int rc;
+
+    answer_free(a);
+    for (i = 0; i < 3; i++) {
+        rc = sibling(a->bad, sizeof(a->bad), a->path, nodes[i]);
+        if (rc)
+            return rc;
+        a->val[i] = xvf_xs_read(xsh, t, a->bad);
+        if (!a->val[i] && errno != ENOENT)
+            return -errno;
+        if (!a->val[i] && !i)
+            return 0;
+        if (!a->val[i])
+            continue;
+        rc = check_writers(xsh, t, a->bad, a->domd, &a->who);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 static int vf_answer(libxl_pci_provider_call *call)
 {
+    struct answer_ctx a = { .path = call->path };
     struct xvf_proto_answer ans;
     struct xvf_err err;
-    char *state, *bdf = NULL, *error = NULL;
-    unsigned int dom, bus, dev, fn;
+    unsigned int dom, bus, dev, fn, domid, devid;
+    char *state, *bdf, *error;
     int rc;
 
     xvf_err_clear(&err);
-    state = xvf_xs_read(call->xsh, XBT_NULL, call->path);
-    if (state) {
-        bdf = read_sibling(call->xsh, call->path, XVF_PROTO_BDF);
-        error = read_sibling(call->xsh, call->path, XVF_PROTO_ERROR);
+    if (xvf_proto_parse_path(call->path, &a.domd, &domid, &devid, NULL)) {
+        seterr(call, "bad request path '%s'", call->path);
+        return -EINVAL;
     }
+    rc = xvf_xs_txn(call->xsh, read_answer_txn, &a);
+    if (rc == -EPERM && a.who < 0) {
+        seterr(call, "refused the answer: every domain may write %s",
+               a.bad);
+    } else if (rc == -EPERM) {
+        seterr(call, "refused the answer: %s was written by domain %d, "
+               "not by driver domain %u", a.bad, a.who, a.domd);
+    } else if (rc) {
+        seterr(call, "cannot read the answer in %s: %s", call->path,
+               strerror(-rc));
+    }
+    if (rc) {
+        answer_free(&a);
+        return rc;
+    }
+    state = a.val[0];
+    bdf = a.val[1];
+    error = a.val[2];
     rc = xvf_proto_decode_answer(state, bdf, error, &ans, &err);
     free(state);
     free(bdf);
@@ -418,14 +479,14 @@ static bool released(struct xs_handle *xsh, unsigned int domd,
 
 /*
  * Request directory, on driver domain @domd, of domain call->domid whose
- * bdf is call's BDF.
+ * bdf is call's BDF and was written by @domd or Dom0.
  */
 static int find_request(struct xs_handle *xsh, unsigned int domd,
                         libxl_pci_provider_call *call, char *buf, size_t len)
 {
     char want[16], path[XVF_PROTO_PATH_MAX], **ids, *bdf;
     unsigned int j, nids, devid;
-    int rc = -ENOENT;
+    int rc = -ENOENT, who;
 
     snprintf(want, sizeof(want), "%04x:%02x:%02x.%x", call->domain & 0xffff,
              call->bus & 0xff, call->dev & 0x1f, call->func & 7);
@@ -440,6 +501,7 @@ static int find_request(struct xs_handle *xsh, unsigned int domd,
         bdf = xvf_xs_read(xsh, XBT_NULL, path);
         /* An older request for the same VF may still be going. */
         if (bdf && !strcmp(bdf, want) &&
+            !check_writers(xsh, XBT_NULL, path, domd, &who) &&
             !released(xsh, domd, call->domid, devid)) {
             xvf_proto_request_path(buf, len, domd, call->domid, devid,
                                    XVF_PROTO_STATE);

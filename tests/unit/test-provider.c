@@ -469,6 +469,85 @@ static void test_domd_name(void)
     fake_xs_close(h);
 }
 
+/* Only Dom0 and DomD can have written an answer that is taken. */
+static void test_answer_owner(void)
+{
+    struct xs_handle *h;
+    libxl_pci_provider_call c, r;
+    int rc;
+
+    NEED_OPS();
+    h = board();
+    set_conf(DOMD_CONF);
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == 0, "request: %s", c.error);
+    fake_xs_put(h, RQ "/bdf", "0000:01:00.2");
+    fake_xs_put(h, RQ "/state", "ready");
+
+    /* Written by DomD into a node it created itself. */
+    set_perms(h, RQ "/state", 1, 0, 0);
+    rc = ops->answer(&c);
+    CHECK(rc == 0 && c.bdf_valid, "DomD's answer: %d %s", rc, c.error);
+
+    set_perms(h, RQ "/bdf", 5, 0, 0);
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    snprintf(c.path, sizeof(c.path), "%s", RQ "/state");
+    rc = ops->answer(&c);
+    CHECK(rc == -EPERM && !c.bdf_valid, "guest's bdf taken: %d", rc);
+    CHECK_HAS(c.error, RQ "/bdf was written by domain 5", "guest bdf msg");
+
+    set_perms(h, RQ "/bdf", 0, 1, XS_PERM_READ | XS_PERM_WRITE);
+    set_perms(h, RQ "/state", 0, 3, XS_PERM_WRITE);
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    snprintf(c.path, sizeof(c.path), "%s", RQ "/state");
+    CHECK(ops->answer(&c) == -EPERM, "state writable by domain 3");
+    CHECK_HAS(c.error, "domain 3", "writable state msg");
+
+    set_perms(h, RQ "/state", 0, 1, XS_PERM_READ | XS_PERM_WRITE);
+    fake_xs_put(h, RQ "/state", "error");
+    fake_xs_put(h, RQ "/error", "nothing");
+    {
+        struct xs_permissions any = { .id = 0, .perms = XS_PERM_WRITE };
+
+        xs_set_permissions(h, XBT_NULL, RQ "/error", &any, 1);
+    }
+    CHECK(ops->answer(&c) == -EPERM, "error writable by everyone");
+    CHECK_HAS(c.error, "every domain may write " RQ "/error",
+              "writable error msg");
+
+    /* Release by BDF passes over a bdf a guest wrote. */
+    set_perms(h, RQ "/error", 0, 1, XS_PERM_READ | XS_PERM_WRITE);
+    fake_xs_put(h, RQ "/state", "ready");
+    fake_xs_put(h, RQ "/bdf", "0000:01:00.1");
+    set_perms(h, RQ "/bdf", 5, 0, 0);
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/bdf", "0000:01:00.1");
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/op", "prepare");
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/state", "ready");
+    call_init(&r, h, 5, "vf:nvme0/ns2");
+    r.bus = 1;
+    r.func = 1;
+    r.bdf_valid = 1;
+    CHECK(ops->release(&r) == 0, "release: %s", r.error);
+    CHECK_STR(fake_xs_get(h, "/local/domain/1/backend/vf/5/3/op"),
+              "release", "DomD's request released");
+    CHECK_STR(fake_xs_get(h, RQ "/op"), "prepare", "guest's bdf followed");
+
+    /* Dom0 is DomD: Dom0 owns the answer. */
+    fake_xs_close(h);
+    h = fake_xs_open();
+    set_conf("");
+    fake_xs_put(h, "/local/domain/0/drivers/xen-vf/status", "ready");
+    call_init(&c, h, 2, "vf:nvme0/ns1");
+    CHECK(ops->request(&c) == 0, "request: %s", c.error);
+    fake_xs_put(h, "/local/domain/0/backend/vf/2/0/bdf", "0000:01:00.4");
+    fake_xs_put(h, "/local/domain/0/backend/vf/2/0/state", "ready");
+    CHECK(ops->answer(&c) == 0 && c.func == 4, "Dom0's answer: %s", c.error);
+    set_perms(h, "/local/domain/0/backend/vf/2/0/state", 2, 0, 0);
+    CHECK(ops->answer(&c) == -EPERM, "guest's answer to Dom0 taken");
+    CHECK_HAS(c.error, "not by driver domain 0", "Dom0 answer msg");
+    fake_xs_close(h);
+}
+
 static void test_transactions(void)
 {
     struct xs_handle *h;
@@ -604,6 +683,7 @@ static const struct harness_case cases[] = {
     { "dom0_is_domd", test_dom0_is_domd },
     { "guest_says_ready", test_guest_says_ready },
     { "domd_name", test_domd_name },
+    { "answer_owner", test_answer_owner },
     { "transactions", test_transactions },
     { "codec", test_codec },
     { "config", test_config },
