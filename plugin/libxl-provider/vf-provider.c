@@ -31,111 +31,151 @@ static void seterr(libxl_pci_provider_call *call, const char *fmt, ...)
     va_end(ap);
 }
 
+/*
+ * Whether a domain other than Dom0 and @domd may have written the node:
+ * its owner, a domain given write access, or everyone when the default
+ * (first) entry allows writing. *@who is that domain, -1 for everyone.
+ */
+static bool foreign_writer(const struct xs_permissions *perms,
+                           unsigned int num, unsigned int domd, int *who)
+{
+    unsigned int i;
+
+    if (perms[0].id != 0 && perms[0].id != domd) {
+        *who = perms[0].id;
+        return true;
+    }
+    if (perms[0].perms & XS_PERM_WRITE) {
+        *who = -1;
+        return true;
+    }
+    for (i = 1; i < num; i++) {
+        if ((perms[i].perms & XS_PERM_WRITE) && perms[i].id != 0 &&
+            perms[i].id != domd) {
+            *who = perms[i].id;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * 0 when only Dom0 and @domd can have written @path; -EPERM with *@who
+ * (see foreign_writer()) when another domain can; -errno.
+ */
+static int check_writers(struct xs_handle *xsh, xs_transaction_t t,
+                         const char *path, unsigned int domd, int *who)
+{
+    struct xs_permissions *perms;
+    unsigned int num;
+    int rc = 0;
+
+    perms = xs_get_permissions(xsh, t, path, &num);
+    if (!perms)
+        return errno ? -errno : -EIO;
+    if (!num || foreign_writer(perms, num, domd, who))
+        rc = -EPERM;
+    if (!num)
+        *who = -1;
+    free(perms);
+    return rc;
+}
+
+/*
+ * /local/domain/ID/name is the toolstack's; a name node some other
+ * domain can write (a guest's own, say) is not evidence of anything.
+ */
 static int domd_by_name(struct xs_handle *xsh, const char *name,
                         unsigned int *domd)
 {
     char path[XVF_PROTO_PATH_MAX], **doms, *n;
-    unsigned int i, num, id;
-    int rc = -ENOENT;
+    unsigned int i, num, id, found = 0;
+    int who;
 
     doms = xs_directory(xsh, XBT_NULL, "/local/domain", &num);
     if (!doms)
         return errno ? -errno : -EIO;
-    for (i = 0; i < num && rc; i++) {
+    for (i = 0; i < num; i++) {
         if (xvf_proto_parse_domid(doms[i], &id))
             continue;
         snprintf(path, sizeof(path), "/local/domain/%u/name", id);
         n = xvf_xs_read(xsh, XBT_NULL, path);
-        if (n && !strcmp(n, name)) {
-            *domd = id;
-            rc = 0;
+        if (n && !strcmp(n, name) &&
+            !check_writers(xsh, XBT_NULL, path, 0, &who)) {
+            if (!found++)
+                *domd = id;
         }
         free(n);
     }
     free(doms);
-    return rc;
+    if (!found)
+        return -ENOENT;
+    return found > 1 ? -ENOTUNIQ : 0;
 }
 
-static bool domd_ready(struct xs_handle *xsh, unsigned int domd)
+/*
+ * The driver domain is Dom0's choice: domd in the configuration, else
+ * Dom0 itself. Never a domain's own word: libxl gives every guest a
+ * writable /local/domain/ID/drivers, so any guest can say "ready".
+ */
+static int resolve_domd(struct xs_handle *xsh, const struct vf_config *cfg,
+                        unsigned int *domd)
 {
-    char path[XVF_PROTO_PATH_MAX], *st;
-    bool ready;
-
-    xvf_proto_status_path(path, sizeof(path), domd);
-    st = xvf_xs_read(xsh, XBT_NULL, path);
-    ready = st && !strcmp(st, XVF_PROTO_STATUS_READY);
-    free(st);
-    return ready;
+    if (!cfg->domd[0]) {
+        *domd = 0;
+        return 0;
+    }
+    if (!xvf_proto_parse_domid(cfg->domd, domd))
+        return 0;
+    return domd_by_name(xsh, cfg->domd, domd);
 }
 
-static int check_version(struct xs_handle *xsh, unsigned int domd,
-                         libxl_pci_provider_call *call)
+/*
+ * The readiness signal of the one driver domain: 0, -EHOSTDOWN, or
+ * -EPROTO with the version it speaks in @ver.
+ */
+static int domd_ready(struct xs_handle *xsh, unsigned int domd, char *ver,
+                      size_t len)
 {
     char path[XVF_PROTO_PATH_MAX], *v;
     int rc = 0;
 
+    xvf_proto_status_path(path, sizeof(path), domd);
+    v = xvf_xs_read(xsh, XBT_NULL, path);
+    if (!v || strcmp(v, XVF_PROTO_STATUS_READY))
+        rc = -EHOSTDOWN;
+    free(v);
+    if (rc)
+        return rc;
+
     xvf_proto_version_path(path, sizeof(path), domd);
     v = xvf_xs_read(xsh, XBT_NULL, path);
     if (v && strcmp(v, "1")) {
-        seterr(call, "driver domain %u speaks xen-vf protocol %.16s, "
-               "this provider protocol %d", domd, v, XVF_PROTO_VERSION);
+        snprintf(ver, len, "%s", v);
         rc = -EPROTO;
     }
     free(v);
     return rc;
 }
 
-/* The driver domain to ask: configured, or the one that says ready. */
-static int find_domd(struct xs_handle *xsh, const struct vf_config *cfg,
-                     unsigned int *domd, libxl_pci_provider_call *call)
+/* Message for resolve_domd()'s failure @rc. */
+static void domd_error(libxl_pci_provider_call *call,
+                       const struct vf_config *cfg, int rc)
 {
-    char **doms, found[64] = "";
-    unsigned int i, num, id, nready = 0;
-    size_t len;
-
-    if (cfg->domd[0]) {
-        if (xvf_proto_parse_domid(cfg->domd, &id) &&
-            domd_by_name(xsh, cfg->domd, &id)) {
-            seterr(call, "driver domain '%s' (domd in %s) does not exist",
-                   cfg->domd, cfg->file);
-            return -ENOENT;
-        }
-        if (!domd_ready(xsh, id)) {
-            seterr(call, "xen-vfd is not running in driver domain %u "
-                   "(drivers/xen-vf/status is not ready)", id);
-            return -EHOSTDOWN;
-        }
-        *domd = id;
-        return check_version(xsh, id, call);
+    switch (rc) {
+    case -ENOENT:
+        seterr(call, "driver domain '%s' (domd in %s) does not exist",
+               cfg->domd, cfg->file);
+        break;
+    case -ENOTUNIQ:
+        seterr(call, "several domains are named '%s' (domd in %s): set "
+               "domd to the driver domain's id", cfg->domd, cfg->file);
+        break;
+    default:
+        seterr(call, "cannot look up driver domain '%s': %s", cfg->domd,
+               strerror(-rc));
+        break;
     }
-
-    doms = xs_directory(xsh, XBT_NULL, "/local/domain", &num);
-    if (!doms) {
-        seterr(call, "cannot list /local/domain: %s", strerror(errno));
-        return -errno;
-    }
-    for (i = 0; i < num; i++) {
-        if (xvf_proto_parse_domid(doms[i], &id) || !domd_ready(xsh, id))
-            continue;
-        if (!nready++)
-            *domd = id;
-        len = strlen(found);
-        snprintf(found + len, sizeof(found) - len, "%s%u",
-                 len ? ", " : "", id);
-    }
-    free(doms);
-
-    if (!nready) {
-        seterr(call, "no driver domain runs xen-vfd (no "
-               "/local/domain/*/drivers/xen-vf/status is ready)");
-        return -EHOSTDOWN;
-    }
-    if (nready > 1) {
-        seterr(call, "several driver domains run xen-vfd (%s): set domd "
-               "in %s", found, cfg->file);
-        return -ENOTUNIQ;
-    }
-    return check_version(xsh, *domd, call);
 }
 
 static bool xs_put(struct xs_handle *xsh, xs_transaction_t t,
@@ -246,6 +286,7 @@ static int vf_request(libxl_pci_provider_call *call)
 {
     struct vf_config cfg;
     struct request_ctx ctx = { .call = call };
+    char ver[17];
     int rc;
 
     rc = vf_check(call);
@@ -254,9 +295,29 @@ static int vf_request(libxl_pci_provider_call *call)
     rc = vf_config_read(&cfg, call->error, sizeof(call->error));
     if (rc)
         return rc;
-    rc = find_domd(call->xsh, &cfg, &ctx.domd, call);
-    if (rc)
+    rc = resolve_domd(call->xsh, &cfg, &ctx.domd);
+    if (rc) {
+        domd_error(call, &cfg, rc);
         return rc;
+    }
+    rc = domd_ready(call->xsh, ctx.domd, ver, sizeof(ver));
+    if (rc == -EHOSTDOWN && !cfg.domd[0]) {
+        seterr(call, "xen-vfd is not running in Dom0 and no driver domain "
+               "is configured: set domd= in %s", cfg.file);
+        return rc;
+    }
+    if (rc == -EHOSTDOWN) {
+        seterr(call, "xen-vfd is not running in driver domain %u (domd = "
+               "%s in %s): its drivers/xen-vf/status is not ready",
+               ctx.domd, cfg.domd, cfg.file);
+        return rc;
+    }
+    if (rc) {
+        seterr(call, "driver domain %u speaks xen-vf protocol %.16s, "
+               "this provider protocol %d", ctx.domd, ver,
+               XVF_PROTO_VERSION);
+        return rc;
+    }
 
     rc = xvf_xs_txn(call->xsh, write_request, &ctx);
     if (rc) {
@@ -282,30 +343,91 @@ static int sibling(char *buf, size_t len, const char *path, const char *node)
     return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
-static char *read_sibling(struct xs_handle *xsh, const char *path,
-                          const char *node)
-{
-    char p[XVF_PROTO_PATH_MAX + 8];
+struct answer_ctx {
+    const char *path;           /* the state node */
+    unsigned int domd;
+    char *val[3];               /* state, bdf, error; NULL when absent */
+    char bad[XVF_PROTO_PATH_MAX + 8];
+    int who;
+};
 
-    if (sibling(p, sizeof(p), path, node))
-        return NULL;
-    return xvf_xs_read(xsh, XBT_NULL, p);
+static void answer_free(struct answer_ctx *a)
+{
+    unsigned int i;
+
+    for (i = 0; i < 3; i++) {
+        free(a->val[i]);
+        a->val[i] = NULL;
+    }
+}
+
+/*
+ * The answer nodes and who can have written them, at one instant.
+ * Committed, not aborted, so that a conflict makes xvf_xs_txn() read
+ * again. -EPERM with a->bad and a->who for a node another domain may
+ * have written.
+ */
+static int read_answer_txn(struct xs_handle *xsh, xs_transaction_t t,
+                           void *opaque)
+{
+    static const char *const nodes[] = {
+        XVF_PROTO_STATE, XVF_PROTO_BDF, XVF_PROTO_ERROR,
+    };
+    struct answer_ctx *a = opaque;
+    unsigned int i;
+    int rc;
+
+    answer_free(a);
+    for (i = 0; i < 3; i++) {
+        rc = sibling(a->bad, sizeof(a->bad), a->path, nodes[i]);
+        if (rc)
+            return rc;
+        a->val[i] = xvf_xs_read(xsh, t, a->bad);
+        if (!a->val[i] && errno != ENOENT)
+            return -errno;
+        if (!a->val[i] && !i)
+            return 0;
+        if (!a->val[i])
+            continue;
+        rc = check_writers(xsh, t, a->bad, a->domd, &a->who);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 static int vf_answer(libxl_pci_provider_call *call)
 {
+    struct answer_ctx a = { .path = call->path };
     struct xvf_proto_answer ans;
     struct xvf_err err;
-    char *state, *bdf = NULL, *error = NULL;
-    unsigned int dom, bus, dev, fn;
+    unsigned int dom, bus, dev, fn, domid, devid;
+    char *state, *bdf, *error;
     int rc;
 
     xvf_err_clear(&err);
-    state = xvf_xs_read(call->xsh, XBT_NULL, call->path);
-    if (state) {
-        bdf = read_sibling(call->xsh, call->path, XVF_PROTO_BDF);
-        error = read_sibling(call->xsh, call->path, XVF_PROTO_ERROR);
+    if (xvf_proto_parse_path(call->path, &a.domd, &domid, &devid, NULL)) {
+        seterr(call, "bad request path '%s'", call->path);
+        return -EINVAL;
     }
+    rc = xvf_xs_txn(call->xsh, read_answer_txn, &a);
+    if (rc == -EPERM && a.who < 0) {
+        seterr(call, "refused the answer: every domain may write %s",
+               a.bad);
+    } else if (rc == -EPERM) {
+        seterr(call, "refused the answer: %s was written by domain %d, "
+               "not by driver domain %u", a.bad, a.who, a.domd);
+    } else if (rc) {
+        seterr(call, "cannot read the answer in %s: %s", call->path,
+               strerror(-rc));
+    }
+    if (rc) {
+        answer_free(&a);
+        return rc;
+    }
+    state = a.val[0];
+    bdf = a.val[1];
+    error = a.val[2];
     rc = xvf_proto_decode_answer(state, bdf, error, &ans, &err);
     free(state);
     free(bdf);
@@ -355,43 +477,39 @@ static bool released(struct xs_handle *xsh, unsigned int domd,
     return rel;
 }
 
-/* Request directory of domain call->domid whose bdf is call's BDF. */
-static int find_request(struct xs_handle *xsh,
+/*
+ * Request directory, on driver domain @domd, of domain call->domid whose
+ * bdf is call's BDF and was written by @domd or Dom0.
+ */
+static int find_request(struct xs_handle *xsh, unsigned int domd,
                         libxl_pci_provider_call *call, char *buf, size_t len)
 {
-    char want[16], path[XVF_PROTO_PATH_MAX], **doms, **ids, *bdf;
-    unsigned int i, j, ndoms, nids, domd, devid;
-    int rc = -ENOENT;
+    char want[16], path[XVF_PROTO_PATH_MAX], **ids, *bdf;
+    unsigned int j, nids, devid;
+    int rc = -ENOENT, who;
 
     snprintf(want, sizeof(want), "%04x:%02x:%02x.%x", call->domain & 0xffff,
              call->bus & 0xff, call->dev & 0x1f, call->func & 7);
 
-    doms = xs_directory(xsh, XBT_NULL, "/local/domain", &ndoms);
-    if (!doms)
-        return -errno;
-    for (i = 0; i < ndoms && rc; i++) {
-        if (xvf_proto_parse_domid(doms[i], &domd))
+    xvf_proto_guest_path(path, sizeof(path), domd, call->domid);
+    ids = xs_directory(xsh, XBT_NULL, path, &nids);
+    for (j = 0; ids && j < nids && rc; j++) {
+        if (xvf_proto_parse_devid(ids[j], &devid))
             continue;
-        xvf_proto_guest_path(path, sizeof(path), domd, call->domid);
-        ids = xs_directory(xsh, XBT_NULL, path, &nids);
-        for (j = 0; ids && j < nids && rc; j++) {
-            if (xvf_proto_parse_devid(ids[j], &devid))
-                continue;
-            xvf_proto_request_path(path, sizeof(path), domd, call->domid,
-                                   devid, XVF_PROTO_BDF);
-            bdf = xvf_xs_read(xsh, XBT_NULL, path);
-            /* An older request for the same VF may still be going. */
-            if (bdf && !strcmp(bdf, want) &&
-                !released(xsh, domd, call->domid, devid)) {
-                xvf_proto_request_path(buf, len, domd, call->domid, devid,
-                                       XVF_PROTO_STATE);
-                rc = 0;
-            }
-            free(bdf);
+        xvf_proto_request_path(path, sizeof(path), domd, call->domid,
+                               devid, XVF_PROTO_BDF);
+        bdf = xvf_xs_read(xsh, XBT_NULL, path);
+        /* An older request for the same VF may still be going. */
+        if (bdf && !strcmp(bdf, want) &&
+            !check_writers(xsh, XBT_NULL, path, domd, &who) &&
+            !released(xsh, domd, call->domid, devid)) {
+            xvf_proto_request_path(buf, len, domd, call->domid, devid,
+                                   XVF_PROTO_STATE);
+            rc = 0;
         }
-        free(ids);
+        free(bdf);
     }
-    free(doms);
+    free(ids);
     return rc;
 }
 
@@ -419,16 +537,28 @@ static int vf_release(libxl_pci_provider_call *call)
 {
     char state_path[sizeof(call->path)], op_path[sizeof(call->path) + 8];
     struct release_ctx ctx = { .state_path = state_path, .op_path = op_path };
+    struct vf_config cfg;
+    unsigned int domd;
     int rc = 0;
 
     if (call->path[0]) {
         snprintf(state_path, sizeof(state_path), "%s", call->path);
     } else {
-        rc = find_request(call->xsh, call, state_path, sizeof(state_path));
+        /* Not whether it is ready: a stopped xen-vfd releases on start. */
+        rc = vf_config_read(&cfg, call->error, sizeof(call->error));
+        if (rc)
+            return rc;
+        rc = resolve_domd(call->xsh, &cfg, &domd);
+        if (rc) {
+            domd_error(call, &cfg, rc);
+            return rc;
+        }
+        rc = find_request(call->xsh, domd, call, state_path,
+                          sizeof(state_path));
         if (rc) {
             seterr(call, "no xen-vf request of domain %u has BDF "
-                   "%04x:%02x:%02x.%x", call->domid, call->domain,
-                   call->bus, call->dev, call->func);
+                   "%04x:%02x:%02x.%x on driver domain %u", call->domid,
+                   call->domain, call->bus, call->dev, call->func, domd);
             return rc;
         }
     }

@@ -7,8 +7,10 @@
  * /etc/xen/xen-vf-provider.conf; XEN_VF_PROVIDER_CONF overrides it), is
  * optional and holds "KEY = VALUE" lines and "#" comments:
  *
- *   domd = NAME|DOMID   the driver domain to ask; by default the one
- *                       domain whose drivers/xen-vf/status is "ready"
+ *   domd = NAME|DOMID   the driver domain to ask; by default Dom0. A
+ *                       NAME counts only in a /local/domain/ID/name
+ *                       that Dom0 alone can write, and only if one
+ *                       domain has it
  *   timeout = SECONDS   how long libxl waits for the driver domain to
  *                       prepare a VF, 1 to 3600; by default libxl's 60
  */
@@ -24,7 +26,7 @@
 
 /**
  * struct vf_config - the provider's configuration
- * @domd:      domain name or id; "" to use the one that is ready
+ * @domd:      domain name or id; "" for Dom0
  * @timeout_s: seconds, 0 for libxl's default
  * @file:      where it came from, for messages
  */

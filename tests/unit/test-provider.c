@@ -19,6 +19,7 @@
 #include "vf-provider.h"
 
 #define RQ "/local/domain/1/backend/vf/5/0"
+#define DOMD_CONF "domd = DomD\n"
 
 libxl_pci_provider_init_fn libxl_pci_provider_init;
 
@@ -40,6 +41,20 @@ static void call_init(libxl_pci_provider_call *c, struct xs_handle *h,
     c->xsh = h;
     c->domid = domid;
     c->name = name;
+}
+
+/* Make @path's permissions "n@owner", or "n@owner" plus @other with @perm. */
+static void set_perms(struct xs_handle *h, const char *path,
+                      unsigned int owner, unsigned int other,
+                      unsigned int perm)
+{
+    struct xs_permissions p[2] = {
+        { .id = owner, .perms = XS_PERM_NONE },
+        { .id = other, .perms = perm },
+    };
+
+    if (!xs_set_permissions(h, XBT_NULL, path, p, perm ? 2 : 1))
+        FAIL("cannot set the permissions of %s", path);
 }
 
 static struct xs_handle *board(void)
@@ -99,7 +114,7 @@ static void test_request(void)
 
     NEED_OPS();
     h = board();
-    set_conf("");
+    set_conf(DOMD_CONF);
     call_init(&c, h, 5, "vf:nvme0/ns2,vq=4");
     rc = ops->request(&c);
     CHECK(rc == 0, "request: %d %s", rc, c.error);
@@ -148,7 +163,7 @@ static void test_answer(void)
 
     NEED_OPS();
     h = board();
-    set_conf("");
+    set_conf(DOMD_CONF);
     call_init(&c, h, 5, "vf:nvme0/ns2");
     CHECK(ops->request(&c) == 0, "request: %s", c.error);
 
@@ -215,7 +230,7 @@ static void test_release(void)
 
     NEED_OPS();
     h = board();
-    set_conf("");
+    set_conf(DOMD_CONF);
     /* Cancel: libxl still has the path from the request. */
     call_init(&c, h, 5, "vf:nvme0/ns2");
     CHECK(ops->request(&c) == 0, "request: %s", c.error);
@@ -286,19 +301,28 @@ static void test_domd(void)
     call_init(&c, h, 5, "vf:nvme0/ns2");
     fake_xs_put(h, "/local/domain/0/name", "Domain-0");
     CHECK(ops->request(&c) == -EHOSTDOWN, "no DomD");
-    CHECK_HAS(c.error, "no driver domain runs xen-vfd", "no DomD msg");
+    CHECK_HAS(c.error, "xen-vfd is not running in Dom0 and no driver "
+              "domain is configured: set domd= in ", "no DomD msg");
+    CHECK_HAS(c.error, conf_path, "no DomD msg names the file");
 
-    fake_xs_put(h, "/local/domain/1/drivers/xen-vf/status", "dead");
-    call_init(&c, h, 5, "vf:nvme0/ns2");
-    CHECK(ops->request(&c) == -EHOSTDOWN, "dead DomD");
-
+    /* Without domd, domains that say ready are not driver domains. */
+    fake_xs_put(h, "/local/domain/1/name", "DomD");
     fake_xs_put(h, "/local/domain/1/drivers/xen-vf/status", "ready");
     fake_xs_put(h, "/local/domain/3/drivers/xen-vf/status", "ready");
     fake_xs_put(h, "/local/domain/3/name", "nic-domd");
     call_init(&c, h, 5, "vf:nvme0/ns2");
-    CHECK(ops->request(&c) == -ENOTUNIQ, "two DomDs");
-    CHECK_HAS(c.error, "several driver domains run xen-vfd (1, 3)",
-              "two DomDs msg");
+    CHECK(ops->request(&c) == -EHOSTDOWN, "ready domains discovered");
+    CHECK_HAS(c.error, "set domd= in", "ready domains msg");
+    CHECK(!fake_xs_exists(h, "/local/domain/1/backend") &&
+          !fake_xs_exists(h, "/local/domain/3/backend"),
+          "a request went to a domain that says ready");
+
+    set_conf("domd = 1\n");
+    fake_xs_put(h, "/local/domain/1/drivers/xen-vf/status", "dead");
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == -EHOSTDOWN, "dead DomD");
+    CHECK_HAS(c.error, "not running in driver domain 1", "dead DomD msg");
+    fake_xs_put(h, "/local/domain/1/drivers/xen-vf/status", "ready");
 
     set_conf("# pick one\ndomd = nic-domd\ntimeout = 120\n");
     call_init(&c, h, 5, "vf:nvme0/ns2");
@@ -360,6 +384,170 @@ static void test_dom0_is_domd(void)
     fake_xs_close(h);
 }
 
+/*
+ * libxl makes every guest's /local/domain/ID/drivers writable by that
+ * guest: its "ready" must neither stop requests nor receive them.
+ */
+static void test_guest_says_ready(void)
+{
+    struct xs_handle *h;
+    libxl_pci_provider_call c;
+    const char *gst = "/local/domain/5/drivers/xen-vf/status";
+
+    NEED_OPS();
+    h = fake_xs_open();
+    fake_xs_put(h, "/local/domain/0/name", "Domain-0");
+    fake_xs_put(h, "/local/domain/0/drivers/xen-vf/status", "ready");
+    fake_xs_put(h, "/local/domain/5/name", "guest");
+    fake_xs_put(h, gst, "ready");
+    set_perms(h, gst, 5, 0, 0);
+
+    /* Dom0 is DomD: the request goes to Dom0. */
+    set_conf("");
+    call_init(&c, h, 7, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == 0, "guest's ready broke Dom0: %s", c.error);
+    CHECK_STR(c.path, "/local/domain/0/backend/vf/7/0/state", "to Dom0");
+
+    /* xen-vfd is down: fail closed, nothing reaches the guest. */
+    fake_xs_put(h, "/local/domain/0/drivers/xen-vf/status", "dead");
+    call_init(&c, h, 7, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == -EHOSTDOWN, "xen-vfd down: %s", c.error);
+    CHECK_HAS(c.error, "set domd= in", "xen-vfd down msg");
+    CHECK(!fake_xs_exists(h, "/local/domain/5/backend"),
+          "the request went to the guest");
+
+    /* A configured DomD is asked, whatever the guest says. */
+    fake_xs_put(h, "/local/domain/1/name", "DomD");
+    fake_xs_put(h, "/local/domain/1/drivers/xen-vf/status", "ready");
+    set_conf("domd = DomD\n");
+    call_init(&c, h, 7, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == 0, "configured DomD: %s", c.error);
+    CHECK_STR(c.path, "/local/domain/1/backend/vf/7/0/state", "to DomD");
+    CHECK(!fake_xs_exists(h, "/local/domain/5/backend"),
+          "the request went to the guest");
+    fake_xs_close(h);
+}
+
+/* A domain name counts only in a node no one but Dom0 can write. */
+static void test_domd_name(void)
+{
+    struct xs_handle *h;
+    libxl_pci_provider_call c;
+
+    NEED_OPS();
+    h = fake_xs_open();
+    fake_xs_put(h, "/local/domain/0/name", "Domain-0");
+    fake_xs_put(h, "/local/domain/4/name", "DomD");
+    set_perms(h, "/local/domain/4/name", 4, 0, 0);
+    fake_xs_put(h, "/local/domain/4/drivers/xen-vf/status", "ready");
+    fake_xs_put(h, "/local/domain/6/name", "DomD");
+    set_perms(h, "/local/domain/6/name", 0, 6, XS_PERM_WRITE);
+    fake_xs_put(h, "/local/domain/6/drivers/xen-vf/status", "ready");
+
+    set_conf("domd = DomD\n");
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == -ENOENT, "guest-written name: %s", c.error);
+    CHECK_HAS(c.error, "'DomD'", "guest-written name msg");
+    CHECK(!fake_xs_exists(h, "/local/domain/4/backend") &&
+          !fake_xs_exists(h, "/local/domain/6/backend"),
+          "a request went to a guest");
+
+    fake_xs_put(h, "/local/domain/9/name", "DomD");
+    set_perms(h, "/local/domain/9/name", 0, 9, XS_PERM_READ);
+    fake_xs_put(h, "/local/domain/9/drivers/xen-vf/status", "ready");
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == 0, "toolstack's name: %s", c.error);
+    CHECK_STR(c.path, "/local/domain/9/backend/vf/5/0/state", "to DomD 9");
+
+    /* Two domains of that name: refuse to guess. */
+    fake_xs_put(h, "/local/domain/2/name", "DomD");
+    call_init(&c, h, 5, "vf:nvme0/ns3");
+    CHECK(ops->request(&c) == -ENOTUNIQ, "ambiguous name: %s", c.error);
+    CHECK_HAS(c.error, "several domains are named 'DomD'", "ambiguous msg");
+    CHECK(!fake_xs_exists(h, "/local/domain/2/backend"),
+          "an ambiguous name got a request");
+    fake_xs_close(h);
+}
+
+/* Only Dom0 and DomD can have written an answer that is taken. */
+static void test_answer_owner(void)
+{
+    struct xs_handle *h;
+    libxl_pci_provider_call c, r;
+    int rc;
+
+    NEED_OPS();
+    h = board();
+    set_conf(DOMD_CONF);
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == 0, "request: %s", c.error);
+    fake_xs_put(h, RQ "/bdf", "0000:01:00.2");
+    fake_xs_put(h, RQ "/state", "ready");
+
+    /* Written by DomD into a node it created itself. */
+    set_perms(h, RQ "/state", 1, 0, 0);
+    rc = ops->answer(&c);
+    CHECK(rc == 0 && c.bdf_valid, "DomD's answer: %d %s", rc, c.error);
+
+    set_perms(h, RQ "/bdf", 5, 0, 0);
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    snprintf(c.path, sizeof(c.path), "%s", RQ "/state");
+    rc = ops->answer(&c);
+    CHECK(rc == -EPERM && !c.bdf_valid, "guest's bdf taken: %d", rc);
+    CHECK_HAS(c.error, RQ "/bdf was written by domain 5", "guest bdf msg");
+
+    set_perms(h, RQ "/bdf", 0, 1, XS_PERM_READ | XS_PERM_WRITE);
+    set_perms(h, RQ "/state", 0, 3, XS_PERM_WRITE);
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    snprintf(c.path, sizeof(c.path), "%s", RQ "/state");
+    CHECK(ops->answer(&c) == -EPERM, "state writable by domain 3");
+    CHECK_HAS(c.error, "domain 3", "writable state msg");
+
+    set_perms(h, RQ "/state", 0, 1, XS_PERM_READ | XS_PERM_WRITE);
+    fake_xs_put(h, RQ "/state", "error");
+    fake_xs_put(h, RQ "/error", "nothing");
+    {
+        struct xs_permissions any = { .id = 0, .perms = XS_PERM_WRITE };
+
+        xs_set_permissions(h, XBT_NULL, RQ "/error", &any, 1);
+    }
+    CHECK(ops->answer(&c) == -EPERM, "error writable by everyone");
+    CHECK_HAS(c.error, "every domain may write " RQ "/error",
+              "writable error msg");
+
+    /* Release by BDF passes over a bdf a guest wrote. */
+    set_perms(h, RQ "/error", 0, 1, XS_PERM_READ | XS_PERM_WRITE);
+    fake_xs_put(h, RQ "/state", "ready");
+    fake_xs_put(h, RQ "/bdf", "0000:01:00.1");
+    set_perms(h, RQ "/bdf", 5, 0, 0);
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/bdf", "0000:01:00.1");
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/op", "prepare");
+    fake_xs_put(h, "/local/domain/1/backend/vf/5/3/state", "ready");
+    call_init(&r, h, 5, "vf:nvme0/ns2");
+    r.bus = 1;
+    r.func = 1;
+    r.bdf_valid = 1;
+    CHECK(ops->release(&r) == 0, "release: %s", r.error);
+    CHECK_STR(fake_xs_get(h, "/local/domain/1/backend/vf/5/3/op"),
+              "release", "DomD's request released");
+    CHECK_STR(fake_xs_get(h, RQ "/op"), "prepare", "guest's bdf followed");
+
+    /* Dom0 is DomD: Dom0 owns the answer. */
+    fake_xs_close(h);
+    h = fake_xs_open();
+    set_conf("");
+    fake_xs_put(h, "/local/domain/0/drivers/xen-vf/status", "ready");
+    call_init(&c, h, 2, "vf:nvme0/ns1");
+    CHECK(ops->request(&c) == 0, "request: %s", c.error);
+    fake_xs_put(h, "/local/domain/0/backend/vf/2/0/bdf", "0000:01:00.4");
+    fake_xs_put(h, "/local/domain/0/backend/vf/2/0/state", "ready");
+    CHECK(ops->answer(&c) == 0 && c.func == 4, "Dom0's answer: %s", c.error);
+    set_perms(h, "/local/domain/0/backend/vf/2/0/state", 2, 0, 0);
+    CHECK(ops->answer(&c) == -EPERM, "guest's answer to Dom0 taken");
+    CHECK_HAS(c.error, "not by driver domain 0", "Dom0 answer msg");
+    fake_xs_close(h);
+}
+
 static void test_transactions(void)
 {
     struct xs_handle *h;
@@ -367,7 +555,7 @@ static void test_transactions(void)
 
     NEED_OPS();
     h = board();
-    set_conf("");
+    set_conf(DOMD_CONF);
     fake_xs_fail_commits(h, 3);
     call_init(&c, h, 5, "vf:nvme0/ns2");
     CHECK(ops->request(&c) == 0, "request after conflicts: %s", c.error);
@@ -493,6 +681,9 @@ static const struct harness_case cases[] = {
     { "release", test_release },
     { "domd", test_domd },
     { "dom0_is_domd", test_dom0_is_domd },
+    { "guest_says_ready", test_guest_says_ready },
+    { "domd_name", test_domd_name },
+    { "answer_owner", test_answer_owner },
     { "transactions", test_transactions },
     { "codec", test_codec },
     { "config", test_config },

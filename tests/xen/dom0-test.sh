@@ -15,8 +15,10 @@
 #          request area; xl pci-detach and pci-attach by name; the domU
 #          powers off; xen-vfd releases; leak check
 #   neg    through xl create: malformed spec, unknown controller, ns1 (in
-#          use by DomD), the same namespace for a second guest; a request
-#          not created by Dom0; SIGKILL of xen-vfd in the middle of the
+#          use by DomD); a guest that says drivers/xen-vf/status = ready
+#          neither gets requests nor stops them, also while xen-vfd is
+#          down (DomD identity); the same namespace for a second guest; a
+#          request not created by Dom0; SIGKILL of xen-vfd in the middle of the
 #          engine and during the add hook, each followed by a restart that
 #          must converge; a site hook that refuses; xl destroy of one of
 #          two guests; xl destroy releases; leak check
@@ -476,6 +478,86 @@ t_neg_foreign() {
     step_detail "request owned by domain $id ignored; Dom0's answered"
 }
 
+# --- neg, DomD identity: a guest cannot make itself the driver domain
+# (issue #15). libxl gives every guest a writable /local/domain/ID/drivers,
+# so a guest can say drivers/xen-vf/status = ready; dom0 writes that for
+# the guest and gives the node to it (owner = the guest, as if the guest
+# had written it). With no xen-vf-provider.conf the driver domain is Dom0.
+
+# An xl create with a vf: name still works while a guest claims to be
+# DomD, and its request goes to Dom0 only.
+t_neg_domd_claim() {
+    local g id rc=0
+    write_cfg claim "" "" 96
+    xl create -p "$RUN/claim.cfg" ||
+        { fail "xl create -p claim failed"; return 1; }
+    g=$(xl domid claim) || { fail "claim not listed"; return 1; }
+    echo "$g" >"$RUN/claim.id"
+    xenstore-write "/local/domain/$g/drivers/xen-vf/status" ready || return 1
+    xenstore-chmod "/local/domain/$g/drivers/xen-vf/status" "n$g" ||
+        return 1
+    xenstore-ls -p "/local/domain/$g/drivers"
+    write_cfg dc1 '"vf:nvme0/ns2"' "" 96
+    xl create -p "$RUN/dc1.cfg" >"$RUN/dc1.out" 2>&1 || rc=$?
+    cat "$RUN/dc1.out"
+    [ $rc = 0 ] ||
+        { fail "xl create failed while domain $g says ready"; return 1; }
+    id=$(xl domid dc1) || { fail "dc1 not listed"; return 1; }
+    [ "$(xenstore-read "$XS_AREA/$id/0/state")" = ready ] ||
+        { fail "no ready request of dc1 under $XS_AREA"; return 1; }
+    if xenstore-ls "/local/domain/$g/backend/vf" 2>/dev/null; then
+        fail "a request reached domain $g"
+        return 1
+    fi
+    xl destroy dc1 || { fail "xl destroy dc1 failed"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id" sh -c \
+        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
+         ! xenstore-list $XS_AREA/$id" ||
+        { fail "VF of dc1 not released"; return 1; }
+    step_detail "domain $g says drivers/xen-vf/status=ready; dc1" \
+        "(domain $id) got vf:nvme0/ns2 from Dom0's xen-vfd"
+}
+
+# xen-vfd is down (restart, upgrade) while the guest claims to be DomD:
+# xl create fails at once saying what to configure; nothing reaches the
+# guest, nothing is seized. xen-vfd is started again in any case.
+t_neg_domd_down() {
+    local g old pf n0 n1 drv t0 secs rc=0
+    g=$(cat "$RUN/claim.id")
+    old=$(cat "$VFD_PID")
+    pf=$(cat "$RUN/pf")
+    n0=$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")
+    kill "$old"
+    wait_for 20 "xen-vfd $old to stop" sh -c "! kill -0 $old" ||
+        { fail "xen-vfd $old did not stop"; return 1; }
+    log "Dom0 status: $(xenstore-read /local/domain/0/drivers/xen-vf/status)"
+    [ "$(xenstore-read "/local/domain/$g/drivers/xen-vf/status")" = ready ] ||
+        { fail "domain $g no longer says ready"; rc=1; }
+    t0=$SECONDS
+    xl_refused dd1 '"vf:nvme0/ns2"' 'set domd= in' || rc=1
+    secs=$((SECONDS - t0))
+    log "xl create failed after ${secs}s"
+    [ $secs -le 30 ] || { fail "xl create took ${secs}s to fail"; rc=1; }
+    if xenstore-ls "/local/domain/$g/backend/vf" 2>/dev/null; then
+        fail "a request reached domain $g"
+        rc=1
+    fi
+    drv=$(readlink "/sys/bus/pci/devices/$pf/driver")
+    n1=$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")
+    log "PF $pf: driver ${drv##*/}, sriov_numvfs $n0 -> $n1"
+    [ "${drv##*/}" = nvme ] || { fail "PF bound to '${drv##*/}'"; rc=1; }
+    [ "$n1" = "$n0" ] || { fail "sriov_numvfs $n0 -> $n1"; rc=1; }
+    restart_vfd "$old" || return 1
+    wait_for 20 "xen-vfd to be ready" sh -c \
+        "[ \"\$(xenstore-read /local/domain/0/drivers/xen-vf/status)\" = ready ]" ||
+        { fail "xen-vfd not ready after the restart"; return 1; }
+    xl destroy claim || { fail "xl destroy claim failed"; return 1; }
+    [ $rc = 0 ] || return 1
+    step_detail "xen-vfd down, domain $g says ready: xl create failed in" \
+        "${secs}s ($(grep -o 'set domd=.*' "$RUN/dd1.out" | head -n 1));" \
+        "PF still nvme, numvfs $n1"
+}
+
 # kill_when_preparing PID SECS: SIGKILL PID as soon as a journal entry
 # says "preparing", that is while the engine is in the middle of a
 # prepare. Bash builtins only (no fork per check): a prepare takes a few
@@ -790,6 +872,10 @@ if has_job neg; then
     step --needs $n --timeout 60 neg-malformed -- t_neg_malformed
     step --needs $n --timeout 60 neg-unknown-ctrl -- t_neg_unknown
     step --needs $n --timeout 60 neg-ns1 -- t_neg_ns1
+    # DomD identity
+    step --needs $n --timeout 150 neg-domd-claim -- t_neg_domd_claim
+    step --needs neg-domd-claim --timeout 120 neg-domd-down -- \
+        t_neg_domd_down
     step --needs $n --timeout 60 neg-hold -- t_neg_hold
     step --needs neg-hold --timeout 60 neg-same-ns -- t_neg_same_ns
     step --needs neg-hold --timeout 60 neg-foreign-request -- t_neg_foreign
