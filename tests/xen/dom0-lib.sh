@@ -92,8 +92,8 @@ domd_snapshot() {
 }
 
 # write_cfg NAME PCI-ENTRIES EXTRA-ARGS [MEMORY_MB]
-# (the paused domains of the neg section never boot: 32 MB is plenty and
-# makes building and destroying them cheaper under TCG)
+# (the paused domains of the neg section never boot: 96 MB, the least the
+# domU kernel loads into, keeps building and destroying them cheap under TCG)
 write_cfg() {
     cat >"$RUN/$1.cfg" <<EOF
 name = "$1"
