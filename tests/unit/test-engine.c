@@ -55,11 +55,13 @@ static void test_prepare_release(void)
     /* ... for another owner it is refused */
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:7", &vf,
                       &err), -EBUSY, "other owner");
-    CHECK(strstr(err.msg, "already prepared for local"), "%s", err.msg);
+    CHECK_STR(err.msg, "namespace 2 of nvme0 is held by 'local': VF "
+              "0000:01:00.1", "holder named");
     /* ... and so is another spelling of a request for that namespace */
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:7", &vf, &err), -EBUSY,
               "namespace held");
-    CHECK(strstr(err.msg, "already given to local"), "%s", err.msg);
+    CHECK(strstr(err.msg, "namespace 2 of nvme0 is held by 'local'"), "%s",
+          err.msg);
 
     xvf_err_clear(&err);
     CHECK_INT(xvf_release(&fx.cfg, "vf:nvme0/ns2,driver=nvme", &err), 0,
