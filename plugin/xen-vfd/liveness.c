@@ -12,19 +12,6 @@
 #include "xen/xs.h"
 #include "vfd-priv.h"
 
-void vfd_owner_name(char *buf, size_t len, unsigned int domid)
-{
-    snprintf(buf, len, "domain:%u", domid);
-}
-
-bool vfd_owner_domid(const char *owner, unsigned int *domid)
-{
-    static const char pfx[] = "domain:";
-
-    return !strncmp(owner, pfx, sizeof(pfx) - 1) &&
-        !xvf_proto_parse_domid(owner + sizeof(pfx) - 1, domid);
-}
-
 /*
  * A domain is gone when xenstored no longer knows it and the toolstack
  * has removed its /local/domain/N. Either alone is not enough: only a
@@ -50,8 +37,9 @@ bool vfd_domain_alive(struct vfd *d, unsigned int domid)
 void vfd_release_gone(struct vfd *d)
 {
     struct xvf_entry *list = NULL;
-    char owner[32], label[32], path[XVF_PROTO_PATH_MAX], **ids;
-    unsigned int i, j, n = 0, nids, domid;
+    char label[32], path[XVF_PROTO_PATH_MAX], **ids;
+    unsigned int i, j, n = 0, nids, domid, devid;
+    const char *owner;
     struct xvf_err err;
     int rc;
 
@@ -59,15 +47,17 @@ void vfd_release_gone(struct vfd *d)
     if (rc)
         vfd_log(LOG_ERR, "cannot read the journal in %s: %s",
                 d->cfg.state_dir, strerror(-rc));
+    /* One owner per request of the domain, and maybe an old "domain:N". */
     for (i = 0; i < n; i++) {
-        if (!vfd_owner_domid(list[i].owner, &domid) || vfd_domain_alive(d, domid))
+        owner = list[i].owner;
+        if (!xvf_owner_parse(owner, &domid, &devid) ||
+            vfd_domain_alive(d, domid))
             continue;
         for (j = 0; j < i; j++)
-            if (!strcmp(list[j].owner, list[i].owner))
+            if (!strcmp(list[j].owner, owner))
                 break;
         if (j < i)
             continue;   /* this owner was done already */
-        vfd_owner_name(owner, sizeof(owner), domid);
         snprintf(label, sizeof(label), "domain %u", domid);
         xvf_proto_guest_path(path, sizeof(path), d->domd, domid);
         for (j = i; j < n; j++)
@@ -76,11 +66,11 @@ void vfd_release_gone(struct vfd *d)
         xvf_err_clear(&err);
         rc = xvf_release_owner(&d->cfg, owner, &err);
         if (rc < 0)
-            vfd_log(LOG_ERR, "domain %u is gone; releasing its VFs: %s",
-                    domid, err.msg);
+            vfd_log(LOG_ERR, "domain %u is gone; releasing the VFs of %s: "
+                    "%s", domid, owner, err.msg);
         else
-            vfd_log(LOG_NOTICE, "domain %u is gone; released %d VF(s)",
-                    domid, rc);
+            vfd_log(LOG_NOTICE, "domain %u is gone; released %d VF(s) of "
+                    "%s", domid, rc, owner);
     }
     free(list);
 

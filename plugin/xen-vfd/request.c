@@ -161,7 +161,7 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
 
     vfd_log(LOG_INFO, "%s: prepare %s for domain %u", label, req->text,
             domid);
-    vfd_owner_name(owner, sizeof(owner), domid);
+    xvf_owner_request(owner, sizeof(owner), domid, devid);
     cfg.step_cb = log_step;
     cfg.opaque = &ctx;
     rc = xvf_prepare(&cfg, &req->spec, owner, &vf, &err);
@@ -189,7 +189,7 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
         /* Released before the answer, like any failed prepare. */
         vfd_log(LOG_ERR, "%s: %s; releasing %s", label, err.msg, vf.vf);
         xvf_err_clear(&rerr);
-        if (xvf_release(&cfg, vf.vf, &rerr) < 0)
+        if (xvf_release_held(&cfg, vf.vf, owner, &rerr) < 0)
             vfd_log(LOG_ERR, "%s: release %s: %s", label, vf.vf, rerr.msg);
         answer(d, domid, devid, XVF_PS_ERROR, NULL, err.msg);
         return;
@@ -205,26 +205,26 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
     vfd_log(LOG_WARNING, "%s: request gone before the answer (%s); "
             "releasing %s", label, strerror(-rc), vf.vf);
     xvf_err_clear(&err);
-    rc = xvf_release(&cfg, vf.vf, &err);
+    rc = xvf_release_held(&cfg, vf.vf, owner, &err);
     if (rc && rc != -ENOENT)
         vfd_log(LOG_ERR, "%s: release %s: %s", label, vf.vf, err.msg);
 }
 
 /*
- * Release what the journal holds for @domid that matches the request:
- * its VF when the request was answered, else its spec. Only entries of
- * that domain are touched, whatever the request says.
+ * Release what the journal holds for the request DOMID/DEVID: the
+ * entries it owns, and an entry of the old per-domain owner only if it is
+ * the VF the request was answered (@bdf). Nothing another request holds
+ * is touched, whatever the request says.
  */
 static int release_matching(struct vfd *d, const char *label,
                             unsigned int domid, unsigned int devid,
-                            const char *canonical, const char *bdf,
-                            struct xvf_err *err)
+                            const char *bdf, struct xvf_err *err)
 {
     char xbpath[XVF_PROTO_PATH_MAX];
     struct step_ctx ctx = { .req = label };
     struct xvf_engine_config cfg = d->cfg;
     struct xvf_entry *list = NULL;
-    unsigned int i, n = 0, id;
+    unsigned int i, n = 0, id, slot;
     const char *what;
     int rc, released = 0;
 
@@ -235,10 +235,10 @@ static int release_matching(struct vfd *d, const char *label,
         return xvf_err_set(err, rc, "cannot read the journal in %s: %s",
                            cfg.state_dir, strerror(-rc));
     for (i = 0; i < n; i++) {
-        if (!vfd_owner_domid(list[i].owner, &id) || id != domid)
+        if (!xvf_owner_parse(list[i].owner, &id, &slot) || id != domid)
             continue;
-        if (bdf && bdf[0] ? strcmp(list[i].vf, bdf)
-                          : strcmp(list[i].spec, canonical))
+        if (slot == XVF_OWNER_ANY_DEVID ?
+            !bdf || !bdf[0] || strcmp(list[i].vf, bdf) : slot != devid)
             continue;
         what = list[i].vf[0] ? list[i].vf : list[i].spec;
         vfd_log(LOG_INFO, "%s: release %s (%s) of domain %u", label, what,
@@ -261,15 +261,14 @@ static void do_release(struct vfd *d, const char *label, unsigned int domid,
                        unsigned int devid, const struct xvf_proto_request *req,
                        const char *bdf)
 {
-    char canonical[XVF_SPEC_MAX + 1], msg[XVF_ERR_MSG_MAX + 32];
+    char msg[XVF_ERR_MSG_MAX + 32];
     struct xvf_err err;
     int rc;
 
     xvf_err_clear(&err);
     if (answer(d, domid, devid, XVF_PS_RELEASING, NULL, NULL))
         return;
-    xvf_spec_format(&req->spec, canonical, sizeof(canonical));
-    rc = release_matching(d, label, domid, devid, canonical, bdf, &err);
+    rc = release_matching(d, label, domid, devid, bdf, &err);
     if (rc < 0) {
         vfd_log(LOG_ERR, "%s: release %s of domain %u: %s", label,
                 req->text, domid, err.msg);

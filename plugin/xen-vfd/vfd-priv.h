@@ -88,23 +88,6 @@ void vfd_hook_remove(struct vfd *d, const char *label,
                      const char *xbpath);
 
 /**
- * vfd_owner_name() - the journal's owner for the VFs of @domid
- * @buf:   receives "domain:DOMID"
- * @len:   size of @buf
- * @domid: the guest
- */
-void vfd_owner_name(char *buf, size_t len, unsigned int domid);
-
-/**
- * vfd_owner_domid() - the guest a journal owner names
- * @owner: an owner as vfd_owner_name() writes it
- * @domid: set when it is one
- *
- * Return: true when @owner is "domain:DOMID" with a valid domain id.
- */
-bool vfd_owner_domid(const char *owner, unsigned int *domid);
-
-/**
  * vfd_domain_alive() - whether domain @domid may still exist
  * @d:     the daemon
  * @domid: the domain

@@ -56,11 +56,13 @@ static void test_prepare_release(void)
     /* ... for another owner it is refused */
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:7", &vf,
                       &err), -EBUSY, "other owner");
-    CHECK(strstr(err.msg, "already prepared for local"), "%s", err.msg);
+    CHECK_STR(err.msg, "namespace 2 of nvme0 is held by 'local': VF "
+              "0000:01:00.1", "holder named");
     /* ... and so is another spelling of a request for that namespace */
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:7", &vf, &err), -EBUSY,
               "namespace held");
-    CHECK(strstr(err.msg, "already given to local"), "%s", err.msg);
+    CHECK(strstr(err.msg, "namespace 2 of nvme0 is held by 'local'"), "%s",
+          err.msg);
 
     xvf_err_clear(&err);
     CHECK_INT(xvf_release(&fx.cfg, "vf:nvme0/ns2,driver=nvme", &err), 0,
@@ -682,6 +684,80 @@ static void test_lock_timeout(void)
     fx_teardown(&fx);
 }
 
+/*
+ * A request owns exactly its VF: the same request again gets it back; a
+ * second request for the namespace (a second attach to the same guest)
+ * is refused with the holder named, and neither that nor its release
+ * touches the VF.
+ */
+static void test_request_identity(void)
+{
+    struct xvf_mock_sec sec;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf, again;
+    char buf[64];
+
+    if (!setup(&fx, "qemu"))
+        return;
+    REQUIRE_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:5/0", &vf, &err), 0,
+                err.msg);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:5/0", &again, &err), 0,
+              err.msg);
+    CHECK_STR(again.vf, vf.vf, "same request: same VF");
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:5/1", &again, &err),
+              -EBUSY, "second request of the same domain");
+    CHECK_STR(err.msg, "namespace 2 of nvme0 is held by domain 5 (device "
+              "0): VF 0000:01:00.1", "holder named");
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:6/0", &again, &err),
+              -EBUSY, "request of another domain");
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,vq=4", "domain:5/1", &again,
+                         &err), -EBUSY, "another spelling");
+    CHECK(strstr(err.msg, "namespace 2 of nvme0 is held by domain 5 (device "
+                 "0): VF 0000:01:00.1, secondary 0x1"), "%s", err.msg);
+    CHECK_INT(xvf_release_held(&fx.cfg, "vf:nvme0/ns2", "domain:5/1", &err),
+              -ENOENT, "the refused request holds nothing");
+    CHECK_INT(xvf_release_held(&fx.cfg, vf.vf, "domain:5/1", &err), -ENOENT,
+              "not even by the VF's address");
+    CHECK_INT(xvf_release_owner(&fx.cfg, "domain:5", &err), 0,
+              "\"domain:5\" is not the request's owner");
+    CHECK_INT(fx_journal_count(&fx), 1, "still journaled");
+    CHECK_INT(xvf_mock_secondary(fx.root, PF, 1, &sec), 0, "secondary");
+    CHECK(sec.online, "the VF's secondary is still online");
+    snprintf(buf, sizeof(buf), "%s/sys/bus/pci/devices/%s/driver", fx.root,
+             vf.vf);
+    CHECK(access(buf, F_OK) == 0, "the VF is still bound");
+    CHECK_INT(xvf_release_held(&fx.cfg, vf.vf, "domain:5/0", &err), 0,
+              err.msg);
+    fx_unchanged(&fx, "after the request's release");
+    fx_teardown(&fx);
+}
+
+static void test_owner_names(void)
+{
+    unsigned int domid = 1, devid = 1;
+    char buf[64];
+
+    xvf_owner_request(buf, sizeof(buf), 32751, 7);
+    CHECK_STR(buf, "domain:32751/7", "request owner");
+    CHECK(xvf_owner_parse(buf, &domid, &devid) && domid == 32751 &&
+          devid == 7, "parsed back: %u/%u", domid, devid);
+    CHECK(xvf_owner_parse("domain:5", &domid, &devid) && domid == 5 &&
+          devid == XVF_OWNER_ANY_DEVID, "old owner: any request");
+    CHECK(!xvf_owner_parse("domain:32752/0", &domid, &devid),
+          "reserved domid");
+    CHECK(!xvf_owner_parse("domain:5/", &domid, &devid), "empty devid");
+    CHECK(!xvf_owner_parse("domain:5/0/1", &domid, &devid), "two slashes");
+    CHECK(!xvf_owner_parse("domain:/0", &domid, &devid), "no domid");
+    CHECK(!xvf_owner_parse("local", &domid, &devid), "local");
+    xvf_owner_describe("domain:5/0", buf, sizeof(buf));
+    CHECK_STR(buf, "domain 5 (device 0)", "described");
+    xvf_owner_describe("domain:5", buf, sizeof(buf));
+    CHECK_STR(buf, "domain 5", "old owner described");
+    xvf_owner_describe("local", buf, sizeof(buf));
+    CHECK_STR(buf, "'local'", "other owner described");
+}
+
 int main(void)
 {
     RUN(test_prepare_release);
@@ -699,5 +775,7 @@ int main(void)
     RUN(test_journal_short_write);
     RUN(test_reconcile_finishes_pf);
     RUN(test_lock_timeout);
+    RUN(test_request_identity);
+    RUN(test_owner_names);
     return harness_done();
 }

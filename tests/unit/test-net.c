@@ -143,11 +143,9 @@ static void test_prepare_release(void)
               ",vlan=10,qos=3", "canonical spec");
     free(list);
 
-    /* idempotent for its owner, refused for another */
+    /* idempotent for its owner (another one: test_pool) */
     CHECK_INT(fx_prepare(&fx, spec, "domain:3", &vf, &err), 0, err.msg);
     CHECK_STR(vf.vf, VF1, "same VF again");
-    CHECK_INT(fx_prepare(&fx, spec, "domain:4", &vf, &err), -EBUSY, "owner");
-    CHECK(strstr(err.msg, "already prepared for domain:3"), "%s", err.msg);
 
     xvf_err_clear(&err);
     CHECK_INT(xvf_release(&fx.cfg, spec, &err), 0, err.msg);
@@ -194,6 +192,49 @@ static void test_two_vfs(void)
     CHECK_INT(xvf_release(&fx.cfg, VF2, &err), 0, err.msg);
     CHECK_INT(xvf_mock_nic_vf(fx.root, PF, 1, &v), 0, "VF 1");
     fx_unchanged(&fx, "after releasing both");
+    fx_teardown(&fx);
+}
+
+/*
+ * A NIC spec is a pool: each request for "vf:eth0" gets a VF of its own,
+ * a release frees only the requester's, and a domain's owners free all.
+ */
+static void test_pool(void)
+{
+    struct xvf_vf a, b, c, again;
+    struct fixture fx;
+    struct xvf_err err;
+    char buf[64];
+
+    if (!setup(&fx, NULL))
+        return;
+    REQUIRE_INT(fx_prepare(&fx, "vf:eth0", "domain:5/0", &a, &err), 0,
+                err.msg);
+    CHECK_INT(fx_prepare(&fx, "vf:eth0", "domain:6/0", &b, &err), 0,
+              err.msg);
+    CHECK_INT(fx_prepare(&fx, "vf:eth0", "domain:5/1", &c, &err), 0,
+              err.msg);
+    CHECK(strcmp(a.vf, b.vf) && strcmp(a.vf, c.vf) && strcmp(b.vf, c.vf),
+          "three VFs: %s %s %s", a.vf, b.vf, c.vf);
+    CHECK_INT(fx_prepare(&fx, "vf:eth0", "domain:6/0", &again, &err), 0,
+              err.msg);
+    CHECK_STR(again.vf, b.vf, "same request: same VF");
+    CHECK_INT(fx_journal_count(&fx), 3, "three entries");
+
+    CHECK_INT(xvf_release_held(&fx.cfg, "vf:eth0", "domain:6/1", &err),
+              -ENOENT, "another request releases nothing");
+    CHECK_INT(xvf_release_held(&fx.cfg, "vf:eth0", "domain:6/0", &err), 0,
+              err.msg);
+    CHECK_STR(driver_of(&fx, b.vf, buf, sizeof(buf)), "", "b unbound");
+    CHECK_STR(driver_of(&fx, a.vf, buf, sizeof(buf)), "pciback",
+              "a still bound");
+    CHECK_STR(driver_of(&fx, c.vf, buf, sizeof(buf)), "pciback",
+              "c still bound");
+    CHECK_INT(xvf_reconcile(&fx.cfg, &err), 0, "reconcile keeps ready ones");
+    CHECK_INT(fx_journal_count(&fx), 2, "two entries");
+    CHECK_INT(xvf_release_owner(&fx.cfg, "domain:5/0", &err), 1, err.msg);
+    CHECK_INT(xvf_release_owner(&fx.cfg, "domain:5/1", &err), 1, err.msg);
+    fx_unchanged(&fx, "after releasing the pool");
     fx_teardown(&fx);
 }
 
@@ -840,6 +881,7 @@ int main(int argc, char **argv)
     static const struct harness_case cases[] = {
         { "prepare_release", test_prepare_release },
         { "two_vfs", test_two_vfs },
+        { "pool", test_pool },
         { "exhaustion", test_exhaustion },
         { "vfs_in_use_outside", test_vfs_in_use_outside },
         { "bring_pf_up", test_bring_pf_up },

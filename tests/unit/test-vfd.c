@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
+#include "engine/journal.h"
 #include "harness.h"
 #include "xenstore/fake-xs.h"
 #include "vfd-priv.h"
@@ -681,6 +683,123 @@ static void test_stop_status(void)
     down();
 }
 
+/*
+ * A ready NIC VF in the journal, as a prepare for @owner leaves it, but
+ * with no step recorded: releasing it needs no device, only the journal.
+ */
+static void held(const char *owner, unsigned int vfn)
+{
+    struct xvf_entry e;
+
+    memset(&e, 0, sizeof(e));
+    snprintf(e.id, sizeof(e.id), "vf-0000:02:00.0-vf%u", vfn);
+    e.cls = XVF_CLASS_NET;
+    snprintf(e.spec, sizeof(e.spec), "vf:eth0");
+    snprintf(e.owner, sizeof(e.owner), "%s", owner);
+    e.state = XVF_ENTRY_READY;
+    snprintf(e.pf, sizeof(e.pf), "0000:02:00.0");
+    snprintf(e.vf, sizeof(e.vf), "0000:02:10.%u", vfn);
+    e.vfn = vfn;
+    snprintf(e.driver, sizeof(e.driver), "pciback");
+    if (xvf_journal_save(state, &e))
+        FAIL("cannot journal VF %u of %s", vfn, owner);
+}
+
+/* Whether VF @vfn is still journaled, and for @owner. */
+static bool holds(const char *owner, unsigned int vfn)
+{
+    struct xvf_entry *list = NULL;
+    unsigned int i, n = 0;
+    bool found = false;
+
+    if (xvf_journal_list(state, NULL, &list, &n))
+        return false;
+    for (i = 0; i < n; i++)
+        if (list[i].vfn == vfn && !strcmp(list[i].owner, owner))
+            found = true;
+    free(list);
+    return found;
+}
+
+/* A release request (op = release) for DOMID/DEVID, answered before. */
+static void release_request(unsigned int domid, unsigned int devid,
+                            const char *state_now, const char *bdf)
+{
+    char p[160];
+
+    request(h, domid, devid, "vf:eth0", "release");
+    snprintf(p, sizeof(p), AREA "/%u/%u/state", domid, devid);
+    fake_xs_put(h, p, state_now);
+    snprintf(p, sizeof(p), AREA "/%u/%u/bdf", domid, devid);
+    fake_xs_put(h, p, bdf);
+    event(&d, domid, devid, "op");
+}
+
+/*
+ * A request owns exactly its VF: the release of one that was refused
+ * (libxl's error path after a second attach) frees nothing of the others
+ * of its domain, even with the same spec; a release frees only its own.
+ */
+static void test_release_own(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
+    held("domain:5/0", 1);
+    held("domain:5/1", 2);
+    held("domain:6/0", 3);
+    release_request(5, 2, "error", "");
+    CHECK(!fake_xs_exists(h, AREA "/5/2"), "refused request removed");
+    CHECK(holds("domain:5/0", 1) && holds("domain:5/1", 2) &&
+          holds("domain:6/0", 3), "refused request released nothing");
+    release_request(5, 1, "ready", "0000:02:10.2");
+    CHECK(!holds("domain:5/1", 2), "request 5/1 released its VF");
+    CHECK(holds("domain:5/0", 1), "request 5/0 kept its VF");
+    CHECK(holds("domain:6/0", 3), "domain 6 kept its VF");
+    /* a release naming another request's VF frees nothing either */
+    release_request(5, 3, "ready", "0000:02:10.1");
+    CHECK(holds("domain:5/0", 1), "5/3 cannot release 5/0's VF");
+
+    /* a domain that is gone: every request of it, not the others */
+    held("domain:5/4", 4);
+    xs_rm(h, XBT_NULL, "/local/domain/5");
+    vfd_event(&d, "@releaseDomain", VFD_TOKEN_RELEASE);
+    CHECK(!holds("domain:5/0", 1) && !holds("domain:5/4", 4),
+          "gone domain: all its requests released");
+    CHECK(holds("domain:6/0", 3), "live domain kept its VF");
+    down();
+}
+
+/*
+ * Entries of the old per-domain owner ("domain:N") belong to domain N,
+ * any request: a release frees one only by the VF it was answered, a
+ * domain that is gone frees them all.
+ */
+static void test_old_owner(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
+    held("domain:6", 1);
+    held("domain:6", 2);
+    held("domain:6/0", 3);
+    release_request(6, 0, "ready", "0000:02:10.3");
+    CHECK(!holds("domain:6/0", 3), "request 6/0 released its VF");
+    CHECK(holds("domain:6", 1) && holds("domain:6", 2),
+          "old entries are not request 6/0's");
+    release_request(6, 1, "ready", "0000:02:10.1");
+    CHECK(!holds("domain:6", 1), "old entry released by its VF");
+    CHECK(holds("domain:6", 2), "the other old entry kept");
+    release_request(6, 2, "error", "");
+    CHECK(holds("domain:6", 2), "no VF answered: old entry kept");
+    xs_rm(h, XBT_NULL, "/local/domain/6");
+    vfd_event(&d, "@releaseDomain", VFD_TOKEN_RELEASE);
+    CHECK(!holds("domain:6", 2), "gone domain: old entry released");
+    down();
+}
+
 static const struct harness_case cases[] = {
     { "start_and_status", test_start_and_status },
     { "unknown_controller", test_unknown_controller },
@@ -696,6 +815,8 @@ static const struct harness_case cases[] = {
     { "hook_environment", test_hook_environment },
     { "hotplug_script_hooks", test_hotplug_script_hooks },
     { "stop_status", test_stop_status },
+    { "release_own", test_release_own },
+    { "old_owner", test_old_owner },
 };
 
 int main(int argc, char **argv)

@@ -64,9 +64,10 @@ journal_count() {
     echo $n
 }
 
-# journal_of OWNER: the journal files of OWNER, one a line.
+# journal_of OWNER: the journal files of OWNER, one a line; "domain:N"
+# also finds the requests of domain N ("domain:N/DEVID").
 journal_of() {
-    grep -l -x "owner=$1" "$STATE_DIR"/vf-* 2>/dev/null
+    grep -l -x -E "owner=$1(/[0-9]+)?" "$STATE_DIR"/vf-* 2>/dev/null
 }
 
 xs_children() {

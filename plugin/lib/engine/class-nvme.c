@@ -63,6 +63,7 @@ static int check_namespace(struct nvme_run *nr, uint32_t nsid,
     struct xvf_nvme_secondary *sec;
     const struct xvf_entry *holder;
     unsigned int i, n;
+    char who[64];
     bool exists;
     int r;
 
@@ -88,10 +89,12 @@ static int check_namespace(struct nvme_run *nr, uint32_t nsid,
                                "controller 0x%x, which is not a secondary "
                                "of %s", nsid, ids[i], nr->pf.ctrl);
         holder = held_scid(nr, sec->scid);
-        if (holder)
-            return xvf_err_set(err, -EBUSY, "namespace %u is already "
-                               "given to %s (VF %s, secondary 0x%x)", nsid,
-                               holder->owner, holder->vf, sec->scid);
+        if (holder) {
+            xvf_owner_describe(holder->owner, who, sizeof(who));
+            return xvf_err_set(err, -EBUSY, "namespace %u of %s is held by "
+                               "%s: VF %s, secondary 0x%x", nsid,
+                               nr->pf.ctrl, who, holder->vf, sec->scid);
+        }
         if (sec->online)
             return xvf_err_set(err, -EBUSY, "namespace %u is attached to "
                                "secondary controller 0x%x, which is online "

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/class.h"
+#include "util/str.h"
 
 static const struct xvf_class_ops *class_of(enum xvf_class cls)
 {
@@ -40,6 +41,53 @@ void xvf_engine_config_from_env(struct xvf_engine_config *cfg)
     v = getenv("XEN_VF_LOCK_TIMEOUT_MS");
     if (v && *v)
         cfg->lock_timeout_ms = strtoul(v, NULL, 10);
+}
+
+#define OWNER_DOMAIN "domain:"
+#define OWNER_DOMID_MAX 0x7fefu     /* below DOMID_FIRST_RESERVED */
+#define OWNER_DEVID_MAX 0x7fffffffu
+
+void xvf_owner_request(char *buf, size_t len, unsigned int domid,
+                       unsigned int devid)
+{
+    snprintf(buf, len, OWNER_DOMAIN "%u/%u", domid, devid);
+}
+
+bool xvf_owner_parse(const char *owner, unsigned int *domid,
+                     unsigned int *devid)
+{
+    char num[11];
+    const char *p, *slash;
+    unsigned long d, n = XVF_OWNER_ANY_DEVID;
+    size_t len;
+
+    if (strncmp(owner, OWNER_DOMAIN, strlen(OWNER_DOMAIN)))
+        return false;
+    p = owner + strlen(OWNER_DOMAIN);
+    slash = strchr(p, '/');
+    len = slash ? (size_t)(slash - p) : strlen(p);
+    if (len >= sizeof(num))
+        return false;
+    memcpy(num, p, len);
+    num[len] = '\0';
+    if (xvf_parse_ulong(num, OWNER_DOMID_MAX, &d) ||
+        (slash && xvf_parse_ulong(slash + 1, OWNER_DEVID_MAX, &n)))
+        return false;
+    *domid = d;
+    *devid = n;
+    return true;
+}
+
+void xvf_owner_describe(const char *owner, char *buf, size_t len)
+{
+    unsigned int domid, devid;
+
+    if (!xvf_owner_parse(owner, &domid, &devid))
+        snprintf(buf, len, "'%s'", owner);
+    else if (devid == XVF_OWNER_ANY_DEVID)
+        snprintf(buf, len, "domain %u", domid);
+    else
+        snprintf(buf, len, "domain %u (device %u)", domid, devid);
 }
 
 void xvf_run_step(const struct xvf_run *run, const char *name,
@@ -366,7 +414,7 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
                 struct xvf_vf *ret, struct xvf_err *err)
 {
     const struct xvf_class_ops *ops = class_of(spec->cls);
-    char canonical[XVF_SPEC_MAX + 1], pf[XVF_BDF_LEN];
+    char canonical[XVF_SPEC_MAX + 1], pf[XVF_BDF_LEN], holder[64];
     struct xvf_run run = { 0 };
     struct xvf_entry *e;
     unsigned int i;
@@ -385,16 +433,27 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
     r = run_lock(&run, cfg, pf, &lock, err);
     if (r)
         goto out;
+    /* The same request again: its own VF. */
+    for (i = 0; i < run.njournal; i++) {
+        e = &run.journal[i];
+        if (e->state == XVF_ENTRY_READY && !strcmp(e->spec, canonical) &&
+            !strcmp(e->owner, owner)) {
+            fill_vf(ret, e);
+            goto out;
+        }
+    }
     for (i = 0; i < run.njournal; i++) {
         e = &run.journal[i];
         if (strcmp(e->spec, canonical))
             continue;
         if (e->state == XVF_ENTRY_READY) {
-            if (strcmp(e->owner, owner))
-                r = xvf_err_set(err, -EBUSY, "%s is already prepared for "
-                                "%s (VF %s)", canonical, e->owner, e->vf);
-            else
-                fill_vf(ret, e);
+            /* A NIC spec is a pool: the class picks another VF. */
+            if (spec->cls == XVF_CLASS_NET)
+                continue;
+            xvf_owner_describe(e->owner, holder, sizeof(holder));
+            r = xvf_err_set(err, -EBUSY, "namespace %u of %s is held by "
+                            "%s: VF %s", e->nsid, spec->target, holder,
+                            e->vf);
             goto out;
         }
         /* Left behind by an interrupted run: undo it, then start over. */

@@ -30,6 +30,7 @@
 #define XVF_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "spec/spec.h"
@@ -108,17 +109,63 @@ struct xvf_vf {
     uint32_t nsid;
 };
 
+/*
+ * Owners. An owner names one request: the VF prepared for it is its own,
+ * and nobody else's. xen-vfd's owners are "domain:DOMID/DEVID", the
+ * request's place in xenstore; versions before that wrote "domain:DOMID"
+ * (one owner per domain), which is still read as "that domain, any
+ * request". Any other text (xen-vfctl's --owner, "local") is one request
+ * too, of no domain.
+ */
+
+/* xvf_owner_parse()'s @devid for an owner of the old "domain:N" form */
+#define XVF_OWNER_ANY_DEVID 0xffffffffu
+
+/**
+ * xvf_owner_request() - the owner of a toolstack request
+ * @buf:   receives "domain:DOMID/DEVID"
+ * @len:   size of @buf
+ * @domid: the guest
+ * @devid: the request's number under the guest (its device slot)
+ */
+void xvf_owner_request(char *buf, size_t len, unsigned int domid,
+                       unsigned int devid);
+
+/**
+ * xvf_owner_parse() - the domain and request an owner names
+ * @owner: a journal owner
+ * @domid: set to the domain when it names one
+ * @devid: set to the request, or XVF_OWNER_ANY_DEVID for "domain:DOMID"
+ *
+ * Return: true when @owner is "domain:DOMID/DEVID" or "domain:DOMID"
+ * with a domain id below 0x7ff0.
+ */
+bool xvf_owner_parse(const char *owner, unsigned int *domid,
+                     unsigned int *devid);
+
+/**
+ * xvf_owner_describe() - an owner as messages name it
+ * @owner: a journal owner
+ * @buf:   receives "domain 5 (device 0)", "domain 5", or @owner in quotes
+ * @len:   size of @buf
+ */
+void xvf_owner_describe(const char *owner, char *buf, size_t len);
+
 /**
  * xvf_prepare() - prepare a VF for @spec on behalf of @owner
  * @cfg:   engine settings
  * @spec:  what is asked for
- * @owner: who holds it, e.g. "local" or "domain:5"; recorded in the journal
+ * @owner: the request it is for, e.g. "local" or "domain:5/0" (see
+ *         xvf_owner_request()); recorded in the journal
  * @ret:   the VF on success
  * @err:   why not, on failure
  *
  * Preparing the same canonical spec for the same owner again returns the
- * VF already prepared (idempotent). On failure every step already done is
- * undone and the device is as it was.
+ * VF already prepared (idempotent). A namespace is held by one owner:
+ * another owner asking for it is refused with -EBUSY, naming the holder.
+ * A NIC spec is a pool: every owner asking for it gets a VF of its own.
+ * On failure every step already done is undone and the device is as it
+ * was.
  *
  * Return: 0, or -errno: -ENODEV (no such controller, namespace, PF or
  * network interface), -EBUSY (namespace or resources in use), -ENOSPC (no
@@ -165,7 +212,8 @@ int xvf_release_held(const struct xvf_engine_config *cfg, const char *what,
 /**
  * xvf_release_owner() - release every VF held by @owner
  * @cfg:   engine settings
- * @owner: as given to xvf_prepare()
+ * @owner: as given to xvf_prepare(), compared as text: "domain:5" does
+ *         not release what "domain:5/0" holds
  * @err:   why not, on failure
  *
  * Return: number of VFs released, or -errno of the first failure.
