@@ -202,9 +202,9 @@ static void test_two_vfs(void)
 static void test_pool(void)
 {
     struct xvf_vf a, b, c, again;
+    char buf[64], *before, *now, *diff;
     struct fixture fx;
     struct xvf_err err;
-    char buf[64];
 
     if (!setup(&fx, NULL))
         return;
@@ -220,6 +220,23 @@ static void test_pool(void)
               err.msg);
     CHECK_STR(again.vf, b.vf, "same request: same VF");
     CHECK_INT(fx_journal_count(&fx), 3, "three entries");
+
+    /* a MAC names one interface: the pool does not hand it out twice */
+    CHECK_INT(fx_prepare(&fx, "vf:eth0,mac=02:16:3e:00:00:07", "domain:7/0",
+                         &again, &err), 0, err.msg);
+    before = xvf_mock_snapshot(fx.root);
+    CHECK_INT(fx_prepare(&fx, "vf:eth0,mac=02:16:3e:00:00:07,vlan=5",
+                         "domain:8/0", &again, &err), -EBUSY, "same MAC");
+    CHECK_HAS(err.msg, "MAC 02:16:3e:00:00:07 is already given to domain 7 "
+              "(device 0)", "names the MAC and its holder");
+    now = xvf_mock_snapshot(fx.root);
+    diff = xvf_mock_diff(before, now);
+    CHECK(diff && !*diff, "same MAC refused without a change: %s",
+          diff ? diff : "(no diff)");
+    free(diff);
+    free(now);
+    free(before);
+    CHECK_INT(xvf_release_owner(&fx.cfg, "domain:7/0", &err), 1, err.msg);
 
     CHECK_INT(xvf_release_held(&fx.cfg, "vf:eth0", "domain:6/1", &err),
               -ENOENT, "another request releases nothing");

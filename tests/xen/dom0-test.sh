@@ -324,7 +324,8 @@ t_vfd_xs_refused() {
 # released_for DOMID: xen-vfd holds nothing for DOMID and its requests
 # are gone.
 released_for() {
-    ! grep -q -l -x "owner=domain:$1" "$STATE_DIR"/vf-* 2>/dev/null &&
+    ! grep -q -l -x -E "owner=domain:$1(/[0-9]+)?" "$STATE_DIR"/vf-* \
+        2>/dev/null &&
         ! xenstore-list "$XS_AREA/$1" >/dev/null 2>&1
 }
 
@@ -511,7 +512,7 @@ t_neg_domd_claim() {
     fi
     xl destroy dc1 || { fail "xl destroy dc1 failed"; return 1; }
     wait_for 60 "xen-vfd to release domain $id" sh -c \
-        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
+        "! grep -l -x -E 'owner=domain:$id(/[0-9]+)?' $STATE_DIR/vf-* && \
          ! xenstore-list $XS_AREA/$id" ||
         { fail "VF of dc1 not released"; return 1; }
     step_detail "domain $g says drivers/xen-vf/status=ready; dc1" \
@@ -643,7 +644,7 @@ t_neg_destroy_one() {
     keep=$(cat "$RUN/p1.id")
     xl destroy p3 || { fail "xl destroy p3 failed"; return 1; }
     wait_for 60 "xen-vfd to release domain $id" sh -c \
-        "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-* && \
+        "! grep -l -x -E 'owner=domain:$id(/[0-9]+)?' $STATE_DIR/vf-* && \
          ! xenstore-list $XS_AREA/$id" ||
         { fail "VF of domain $id not released"; return 1; }
     journal_of "domain:$keep" ||
@@ -678,7 +679,7 @@ t_neg_kill_hook() {
             { fail "the add hook did not run again after the restart"; return 1; }
         xl destroy p4 || { fail "xl destroy p4 failed"; return 1; }
         wait_for 60 "release of domain $id" sh -c \
-            "! grep -l -x 'owner=domain:$id' $STATE_DIR/vf-*" ||
+            "! grep -l -x -E 'owner=domain:$id(/[0-9]+)?' $STATE_DIR/vf-*" ||
             { fail "VF of p4 not released"; return 1; }
     fi
     step_detail "killed during the add hook: create $res after restart"

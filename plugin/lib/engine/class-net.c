@@ -504,6 +504,33 @@ static int plan_vf(struct net_run *nr, unsigned int totalvfs,
     return 0;
 }
 
+/*
+ * A NIC spec is a pool, but a MAC names one interface: two VFs of a PF
+ * with the same administrative MAC would both answer for it.
+ */
+static int check_mac_free(struct xvf_run *run, const struct xvf_spec *spec,
+                          struct xvf_err *err)
+{
+    char holder[64], m[18];
+    struct xvf_spec held;
+    unsigned int i;
+
+    if (!spec->has_mac)
+        return 0;
+    for (i = 0; i < run->njournal; i++) {
+        const struct xvf_entry *e = &run->journal[i];
+
+        if (e->cls != XVF_CLASS_NET || xvf_spec_parse(e->spec, &held, NULL) ||
+            !held.has_mac || memcmp(held.mac, spec->mac, sizeof(held.mac)))
+            continue;
+        xvf_owner_describe(e->owner, holder, sizeof(holder));
+        return xvf_err_set(err, -EBUSY, "MAC %s is already given to %s "
+                           "(VF %s of %s)", mac_str(spec->mac, m), holder,
+                           e->vf, run->pf);
+    }
+    return 0;
+}
+
 static int net_prepare(struct xvf_run *run, const struct xvf_spec *spec,
                        const char *canonical, const char *owner,
                        struct xvf_vf *ret, struct xvf_err *err)
@@ -535,6 +562,9 @@ static int net_prepare(struct xvf_run *run, const struct xvf_spec *spec,
                         " (modprobe xen-pciback)");
         goto out;
     }
+    r = check_mac_free(run, spec, err);
+    if (r)
+        goto out;
     r = plan_vf(&nr, totalvfs, numvfs, &vfn, &target, err);
     if (r)
         goto out;

@@ -51,7 +51,7 @@ enum xvf_entry_state {
  * @id:     file name: "vf-<pf>-<scid>" for NVMe, "vf-<pf>-vf<vfn>"
  *          for NICs
  * @spec:   canonical spec
- * @owner:  who holds it ("local", "domain:5")
+ * @owner:  who holds it ("local", "domain:5/0": domain, request)
  * @state:  where the entry is in its life
  * @cls:    NVMe or NIC: which device class undoes the steps
  * @pf:     PF address

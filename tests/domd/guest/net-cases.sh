@@ -274,7 +274,7 @@ step --needs nic-prepare-a nic-refuse-vf-netdev -- \
     refuse_net 1 "vf:$(netdev_of "$(cat /tmp/a 2>/dev/null)")" "$S_NET" \
     "is the netdev of VF"
 step --needs nic-prepare-a nic-refuse-held -- \
-    refuse_net 1 "$SPECA" "$S_NET" "already prepared for local" \
+    refuse_net 1 "$SPECA" "$S_NET" "is already given to 'local'" \
     --owner=domain:9
 step --needs nic-prepare-c nic-status -- t_nic_status
 step --needs nic-prepare-c nic-release-a -- t_nic_release_a
