@@ -9,9 +9,16 @@
 
 XEN_MM := $(shell $(PKG_CONFIG) --modversion xenlight 2>/dev/null | \
 	cut -d. -f1,2)
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-# Debian's Xen (libexec leaf xen-X.Y, multiarch LIBEXEC_LIB) or upstream's.
-ifneq ($(wildcard /usr/lib/xen-$(XEN_MM)/bin),)
+# Debian's Xen (libexec leaf xen-X.Y, multiarch LIBEXEC_LIB, shipped by
+# libxenmisc) or upstream's. Decided by the target's files as pkg-config
+# sees them (its sysroot when cross-building), never the build host's;
+# set XEN_PCI_PROVIDER_DIR to override.
+XEN_PC_SYSROOT := $(patsubst %/,%,$(shell $(PKG_CONFIG) \
+	--variable=pc_sysrootdir xenlight 2>/dev/null))
+XEN_PC_LIBDIR := $(patsubst $(XEN_PC_SYSROOT)/%,/%,$(shell $(PKG_CONFIG) \
+	--variable=libdir xenlight 2>/dev/null))
+MULTIARCH := $(notdir $(XEN_PC_LIBDIR))
+ifneq ($(wildcard $(XEN_PC_SYSROOT)$(dir $(XEN_PC_LIBDIR))xen-$(XEN_MM)/lib/$(MULTIARCH)),)
 XEN_PCI_PROVIDER_DIR ?= $(libexecdir)/xen-$(XEN_MM)/lib/$(MULTIARCH)/pci-providers
 else
 XEN_PCI_PROVIDER_DIR ?= $(libexecdir)/xen/lib/pci-providers
