@@ -6,7 +6,9 @@
 #
 #   tests/unit/run.sh [NAME-FILTER]
 #
-# Environment: BUILD (default build, as in the Makefile), UNIT_TIMEOUT
+# Environment: BUILD (default build, as in the Makefile), CC, PKG_CONFIG
+# and the other variables the Makefile reads (a cross build passes them
+# here, see tests/cross/run.sh), UNIT_TIMEOUT
 # (seconds per test binary, default 300), V=1 (print every output),
 # XEN_VF_TIER_LOGDIR (where the logs go, default $BUILD/tests/unit/logs;
 # set by tests/lib/run-tiers.sh).
@@ -48,14 +50,18 @@ finish() {
     exit
 }
 
-for tool in make cc pkg-config timeout; do
+# The compiler and pkg-config the Makefile will use (CC may carry options,
+# as in "aarch64-linux-gnu-gcc --sysroot=DIR"), not the build host's.
+read -r cc_tool _ <<<"${CC:-cc}"
+pkg_config=${PKG_CONFIG:-pkg-config}
+for tool in make "$cc_tool" "$pkg_config" timeout; do
     command -v "$tool" >/dev/null || fail prerequisites "$tool not found"
 done
 # --modversion, not --exists: libnvme.pc's Requires.private (json-c) need
 # not be installed to build against it
-if command -v pkg-config >/dev/null &&
-        ! pkg-config --modversion libnvme >/dev/null 2>&1; then
-    fail prerequisites "libnvme.pc not found (scripts/deps.sh build)"
+if command -v "$pkg_config" >/dev/null &&
+        ! "$pkg_config" --modversion libnvme >/dev/null 2>&1; then
+    fail prerequisites "libnvme.pc not found by $pkg_config (scripts/deps.sh build)"
 fi
 ((failed == 0)) || finish
 

@@ -21,7 +21,9 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
 	$(filter-out $(UNIT_SAN_TESTS:%=tests/unit/%.c),\
 	$(wildcard tests/unit/test-*.c)))
 
-$(MOCK_SRCS:%.c=$(BUILD)/%.o): CFLAGS += -fvisibility=hidden
+# ALL_CFLAGS, not CFLAGS: a CFLAGS given on make's command line (as a
+# Yocto or cross build does) would override a target-specific CFLAGS +=.
+$(MOCK_SRCS:%.c=$(BUILD)/%.o): ALL_CFLAGS += -fvisibility=hidden
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += -Itests/fakes -Itests/lib
 
 $(MOCK_SO): $(MOCK_SRCS:%.c=$(BUILD)/%.o)
