@@ -1153,8 +1153,10 @@ static void test_admin64_and_passthrough(void)
     rpath(path, sizeof(path), ".mock/outside");
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     r = ioctl(fd, NVME_IOCTL_ADMIN64_CMD, &cmd);
-    CHECK(r == -1 && errno == ENOTTY, "not a fake controller: real ioctl "
-          "(%d, %s)", r, strerror(errno));
+    /* A file answers ENOTTY; QEMU user mode (the cross tier) answers
+     * ENOSYS for an ioctl it does not translate. Either is the real one. */
+    CHECK(r == -1 && (errno == ENOTTY || errno == ENOSYS),
+          "not a fake controller: real ioctl (%d, %s)", r, strerror(errno));
     CHECK_INT(write(fd, "abc\n", 4), 4, "plain write");
     CHECK_INT(pwrite(fd, "X", 1, 0), 1, "pwrite");
     close(fd);
