@@ -85,7 +85,7 @@ mkdir -p "$entry/root" "$entry/bin"
 (cd "$apt/debs" && apt-get "${aptopts[@]}" download \
     $(printf '%s\n' "$list" | sed 's/=/:arm64=/') >&2) ||
     die "apt-get download failed"
-while IFS== read -r name ver; do
+while IFS="=" read -r name ver; do
     # apt-get download names the file with the version's ':' as %3a
     deb=$(find "$apt/debs" -maxdepth 1 -name "${name}_${ver//:/%3a}_*.deb" | head -n 1)
     [ -n "$deb" ] || die "no deb for $name $ver in $apt/debs"

@@ -1,7 +1,12 @@
 #!/bin/bash
 # Install what `make`, `make check` and `make demo` need on Debian 12.
 # Idempotent: a second run with everything present does no apt work.
-# Usage: scripts/deps.sh [build|domd|xen|all]
+# Usage: scripts/deps.sh [build|cross|check|domd|xen|all]
+#   cross  the arm64 cross tier: Debian's aarch64 cross compiler, QEMU
+#          user mode, and qemu-aarch64 registered with binfmt_misc (the
+#          unit tests start child processes). The arm64 sysroot is not
+#          installed: scripts/arm64-sysroot.sh builds it in a cache.
+#   check  build + cross, what `make check` runs first
 set -euo pipefail
 
 what=${1:-all}
@@ -10,6 +15,8 @@ build_pkgs="gcc make pkg-config libnvme-dev libjson-c-dev libxen-dev libpci-dev
             libsystemd-dev libmnl-dev shellcheck perl"
 domd_pkgs="busybox-static cpio kmod nvme-cli pciutils xz-utils zstd
            e2fsprogs dpkg-dev jq iproute2"
+cross_pkgs="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static
+            file binutils dpkg apt"
 bpo_pkgs="qemu-system-x86"
 xen_pkgs="dpkg-dev bison flex python3-dev libyajl-dev uuid-dev
           libncurses-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
@@ -63,13 +70,54 @@ qemu_ok() {
     return 1
 }
 
+# binfmt_misc: mount it if needed and register qemu-aarch64 from the
+# package's own binfmt.d entry (F: the interpreter is opened now, so it
+# works in any mount namespace). Where that cannot be done (no
+# binfmt_misc in the kernel, an unprivileged container) the reason goes
+# to $XEN_VF_CACHE/binfmt-unavailable, which the cross tier reports as a
+# counted SKIP; it is no error here.
+binfmt() {
+    local d=/proc/sys/fs/binfmt_misc conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+    local cache=${XEN_VF_CACHE:-/var/cache/xen-vf} why=
+    if [ -f "$d/qemu-aarch64" ] && grep -qx enabled "$d/qemu-aarch64"; then
+        $SUDO rm -f "$cache/binfmt-unavailable"
+        return 0
+    fi
+    if ! grep -qw binfmt_misc /proc/filesystems; then
+        why="the kernel has no binfmt_misc"
+    elif [ ! -e "$d/register" ] &&
+            ! $SUDO mount -t binfmt_misc binfmt_misc "$d" 2>/dev/null; then
+        why="binfmt_misc is not mounted and cannot be mounted here"
+    elif [ ! -f "$conf" ]; then
+        echo "deps: $conf missing (qemu-user-static)" >&2
+        return 1
+    elif [ ! -e "$d/qemu-aarch64" ]; then
+        echo "deps: registering qemu-aarch64 with binfmt_misc"
+        $SUDO sh -c "cat $conf >$d/register" 2>/dev/null ||
+            why="binfmt_misc refused the qemu-aarch64 entry"
+    else
+        $SUDO sh -c "echo 1 >$d/qemu-aarch64" 2>/dev/null ||
+            why="qemu-aarch64 is registered but disabled"
+    fi
+    if [ -n "$why" ]; then
+        echo "deps: $why: the cross tier will skip the arm64 unit run" >&2
+        $SUDO mkdir -p "$cache"
+        echo "$why" | $SUDO tee "$cache/binfmt-unavailable" >/dev/null
+    else
+        $SUDO rm -f "$cache/binfmt-unavailable"
+    fi
+}
+
 # shellcheck disable=SC2086
 case "$what" in
     build) missing $build_pkgs ;;
+    cross) missing $cross_pkgs ;;
+    check) missing $build_pkgs $cross_pkgs ;;
     domd)  missing $build_pkgs $domd_pkgs ;;
     xen)   missing $build_pkgs $domd_pkgs $xen_pkgs ;;
-    all)   missing $build_pkgs $domd_pkgs $xen_pkgs ;;
-    *) echo "deps.sh: unknown set '$what' (build|domd|xen|all)" >&2; exit 2 ;;
+    all)   missing $build_pkgs $cross_pkgs $domd_pkgs $xen_pkgs ;;
+    *) echo "deps.sh: unknown set '$what' (build|cross|check|domd|xen|all)" >&2
+       exit 2 ;;
 esac
 
 want_qemu=0
@@ -79,7 +127,11 @@ case "$what" in domd|xen|all) qemu_ok || want_qemu=1 ;; esac
 # when every package is already installed.
 case "$what" in xen|all) ensure_sources ;; esac
 
+want_binfmt=0
+case "$what" in cross|check|all) want_binfmt=1 ;; esac
+
 if [ ${#need[@]} -eq 0 ] && [ $want_qemu -eq 0 ]; then
+    [ $want_binfmt -eq 0 ] || binfmt
     exit 0
 fi
 
@@ -94,3 +146,4 @@ if [ $want_qemu -eq 1 ]; then
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports $bpo_pkgs >/dev/null
 fi
+[ $want_binfmt -eq 0 ] || binfmt
