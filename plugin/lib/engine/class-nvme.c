@@ -201,7 +201,6 @@ static int pf_health(struct nvme_run *nr, const char *step, const char *when,
                       nr->run->cfg->health_timeout_ms :
                       XVF_HEALTH_TIMEOUT_DEFAULT_MS;
     unsigned long long before = 0, after = 0;
-    struct xvf_err e = { 0 };
     long long t0, took;
     bool counted;
     int r;
@@ -216,11 +215,13 @@ static int pf_health(struct nvme_run *nr, const char *step, const char *when,
                      "ms (no %sq0 in /proc/interrupts: time bound only)",
                      nr->pf.ctrl, when, ms, nr->pf.ctrl);
     t0 = xvf_now_ms();
-    r = xvf_nvme_id_ctrl_timed(nr->fd, ms, &e);
+    r = xvf_nvme_id_ctrl_timed(nr->fd, ms, err);
     took = xvf_now_ms() - t0;
-    if (r)
-        return xvf_err_set(err, r, "%s (%s): the PF did not answer %s: %s",
-                           nr->pf.ctrl, nr->pf.bdf, when, e.msg);
+    if (r) {
+        xvf_err_append(err, "the PF %s (%s) did not answer %s",
+                       nr->pf.ctrl, nr->pf.bdf, when);
+        return r;
+    }
     if (counted && !xvf_nvme_admin_irqs(nr->pf.ctrl, &after) &&
         after == before)
         return xvf_err_set(err, -EIO, "%s (%s): the PF's admin queue "
