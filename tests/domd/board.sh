@@ -7,7 +7,8 @@
 #   board_boot INITRD KDIR WORKDIR SERIAL SCRIPT [-c]
 #
 # The initrd is two concatenated gzip'ed cpio archives. The base (kernel
-# modules, busybox, bash, nvme-cli, jq, lspci and their libraries, /init)
+# modules, busybox, bash, nvme-cli, jq, lspci, setpci and their
+# libraries, /init)
 # is cached under ${XEN_VF_CACHE:-/var/cache/xen-vf}/domd-base-<hash>;
 # the overlay (xen-vfctl and its libraries, the guest scripts) is rebuilt
 # on every run, which takes well under a second.
@@ -23,7 +24,7 @@ BOARD_LOAD_MODULES="nvme pci-stub igb igbvf"
 BOARD_EXTRA_MODULES="vfio-pci ext4 crc32c_generic"
 # iproute2's ip as /usr/sbin/ip (busybox's /bin/ip shows no VF lines).
 BOARD_BINS="/bin/bash /usr/sbin/nvme /usr/bin/jq /usr/bin/lspci
-    /bin/ip=/usr/sbin/ip"
+    /usr/bin/setpci /bin/ip=/usr/sbin/ip"
 
 board_kernel() {
     "$XVF_TOP/scripts/fetch-kernel.sh"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "util/clock.h"
 
 #define PF "0000:01:00.0"
 
@@ -300,7 +301,8 @@ static void die_at_step(void *opaque, const char *step, const char *detail)
 static void test_killed_then_reconciled(void)
 {
     static const char *const steps[] = {
-        "autoprobe", "assign-vq", "assign-vi", "numvfs", "online",
+        "autoprobe", "assign-vq", "assign-vi", "numvfs", "health-vfs",
+        "online",
         "attach", "bind", "health",
     };
     struct fixture fx;
@@ -769,6 +771,145 @@ static void test_owner_names(void)
     CHECK_STR(buf, "'local'", "other owner described");
 }
 
+/* The step log of a prepare, "name: detail" a line. */
+struct steps {
+    char text[4096];
+};
+
+static void log_step(void *opaque, const char *step, const char *detail)
+{
+    struct steps *s = opaque;
+    size_t n = strlen(s->text);
+
+    snprintf(s->text + n, sizeof(s->text) - n, "%s: %s\n", step, detail);
+}
+
+/*
+ * The R-Car S4's PF loses its interrupts: the Identify completes only by
+ * polling, so the PF is refused before anything is changed (and before a
+ * command without a short timeout waits 60 s on it).
+ */
+static void test_health_lost_before(void)
+{
+    struct xvf_mock_counts counts;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    long long t0;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq_lost=1"), 0, "lose irqs");
+    fx_rebase(&fx);
+    fx.cfg.health_timeout_ms = 300;
+    t0 = xvf_now_ms();
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), -EIO, err.msg);
+    CHECK(xvf_now_ms() - t0 < 2000, "refused after %lld ms",
+          xvf_now_ms() - t0);
+    CHECK(strstr(err.msg, "nvme0 (0000:01:00.0): the PF's admin queue "
+                 "interrupt (nvme0q0) did not fire before any change"),
+          "%s", err.msg);
+    CHECK(strstr(err.msg, "interrupts are lost (a known issue of some "
+                 "platforms after VFs are enabled)"), "%s", err.msg);
+    CHECK(strstr(err.msg, "nothing was changed"), "%s", err.msg);
+    CHECK_INT(xvf_mock_counts(fx.root, &counts), 0, "counts");
+    CHECK_INT(counts.admin, 1, "only the health check's Identify ran");
+    CHECK_INT(counts.write, 0, "no sysfs write");
+    fx_unchanged(&fx, "PF without interrupts");
+    fx_teardown(&fx);
+}
+
+/* The guide's issue: interrupts stop once VFs are enabled. */
+static void test_health_lost_with_vfs(void)
+{
+    struct fixture fx;
+    struct steps steps = { "" };
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq_lost_vfs=1"), 0, "set");
+    fx_rebase(&fx);
+    fx.cfg.health_timeout_ms = 300;
+    fx.cfg.step_cb = log_step;
+    fx.cfg.opaque = &steps;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), -EIO, err.msg);
+    CHECK(strstr(err.msg, "(nvme0q0) did not fire after enabling its VFs"),
+          "%s", err.msg);
+    CHECK(strstr(err.msg, "a known issue of some platforms"), "%s",
+          err.msg);
+    CHECK(strstr(err.msg, "rolled back"), "%s", err.msg);
+    CHECK(strstr(steps.text, "health-before: ") &&
+          strstr(steps.text, "numvfs: ") &&
+          strstr(steps.text, "health-vfs: ") &&
+          !strstr(steps.text, "online: "), "stopped at health-vfs:\n%s",
+          steps.text);
+    fx_unchanged(&fx, "interrupts lost with VFs enabled");
+    fx_teardown(&fx);
+}
+
+/* A healthy PF passes all three checks; the step log shows them. */
+static void test_health_ok(void)
+{
+    struct steps steps = { "" };
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    fx.cfg.step_cb = log_step;
+    fx.cfg.opaque = &steps;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), 0, err.msg);
+    CHECK(strstr(steps.text, "health-before: Identify on the PF nvme0 "
+                 "before any change, within 2000 ms, by its interrupt "
+                 "(nvme0q0: 0 so far)"), "%s", steps.text);
+    CHECK(strstr(steps.text, "health-vfs: Identify on the PF nvme0 after "
+                 "enabling its VFs"), "%s", steps.text);
+    CHECK(strstr(steps.text, "health: Identify on the PF nvme0 with the VF "
+                 "bound"), "%s", steps.text);
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "after release");
+    fx_teardown(&fx);
+}
+
+/* No "nvme0q0" line (a shared or legacy vector): the time bound alone. */
+static void test_health_time_bound(void)
+{
+    struct steps steps = { "" };
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq=0"), 0, "no q0 line");
+    fx_rebase(&fx);
+    fx.cfg.health_timeout_ms = 300;
+    fx.cfg.step_cb = log_step;
+    fx.cfg.opaque = &steps;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), 0, err.msg);
+    CHECK(strstr(steps.text, "(no nvme0q0 in /proc/interrupts: time bound "
+                 "only)"), "%s", steps.text);
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "after release");
+
+    CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq_lost=1"), 0, "lose irqs");
+    fx_rebase(&fx);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), -EIO, err.msg);
+    CHECK(strstr(err.msg, "nvme0 (0000:01:00.0): Identify before any change "
+                 "took ") && strstr(err.msg, "of its 300 ms: completed only "
+                 "by polling"), "%s", err.msg);
+    fx_unchanged(&fx, "lost, time bound only");
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_prepare_release);
@@ -788,5 +929,9 @@ int main(void)
     RUN(test_lock_timeout);
     RUN(test_request_identity);
     RUN(test_owner_names);
+    RUN(test_health_lost_before);
+    RUN(test_health_lost_with_vfs);
+    RUN(test_health_ok);
+    RUN(test_health_time_bound);
     return harness_done();
 }

@@ -7,6 +7,7 @@
 
 #include "nvme/nvme.h"
 #include "engine/class.h"
+#include "util/clock.h"
 
 #define MIN_VQ 2    /* admin queue + one I/O queue */
 #define MIN_VI 1
@@ -185,6 +186,60 @@ static int plan_numvfs(struct nvme_run *nr, unsigned int vfn,
     return 0;
 }
 
+/*
+ * The R-Car S4's known issue: once VFs are enabled the PF gets no more
+ * interrupts. The nvme driver's timeout handler then finds the command
+ * done ("completion polled") and completes it, so a plain Identify
+ * succeeds, only a whole admin_timeout (60 s) late. A short timeout
+ * bounds the wait, and the admin queue's interrupt count tells a polled
+ * completion from a real one.
+ */
+static int pf_health(struct nvme_run *nr, const char *step, const char *when,
+                     struct xvf_err *err)
+{
+    unsigned int ms = nr->run->cfg->health_timeout_ms ?
+                      nr->run->cfg->health_timeout_ms :
+                      XVF_HEALTH_TIMEOUT_DEFAULT_MS;
+    unsigned long long before = 0, after = 0;
+    long long t0, took;
+    bool counted;
+    int r;
+
+    counted = !xvf_nvme_admin_irqs(nr->pf.ctrl, &before);
+    if (counted)
+        xvf_run_step(nr->run, step, "Identify on the PF %s %s, within %u "
+                     "ms, by its interrupt (%sq0: %llu so far)", nr->pf.ctrl,
+                     when, ms, nr->pf.ctrl, before);
+    else
+        xvf_run_step(nr->run, step, "Identify on the PF %s %s, within %u "
+                     "ms (no %sq0 in /proc/interrupts: time bound only)",
+                     nr->pf.ctrl, when, ms, nr->pf.ctrl);
+    t0 = xvf_now_ms();
+    r = xvf_nvme_id_ctrl_timed(nr->fd, ms, err);
+    took = xvf_now_ms() - t0;
+    if (r) {
+        xvf_err_append(err, "the PF %s (%s) did not answer %s",
+                       nr->pf.ctrl, nr->pf.bdf, when);
+        return r;
+    }
+    if (counted && !xvf_nvme_admin_irqs(nr->pf.ctrl, &after) &&
+        after == before)
+        return xvf_err_set(err, -EIO, "%s (%s): the PF's admin queue "
+                           "interrupt (%sq0) did not fire %s: Identify "
+                           "completed only by polling, after %lld ms; its "
+                           "interrupts are lost (a known issue of some "
+                           "platforms after VFs are enabled)", nr->pf.ctrl,
+                           nr->pf.bdf, nr->pf.ctrl, when, took);
+    /* a poll at the timeout is the only way to take (about) all of it */
+    if (took >= (long long)ms * 9 / 10)
+        return xvf_err_set(err, -EIO, "%s (%s): Identify %s took %lld of "
+                           "its %u ms: completed only by polling; the PF's "
+                           "interrupts are lost (a known issue of some "
+                           "platforms after VFs are enabled)", nr->pf.ctrl,
+                           nr->pf.bdf, when, took, ms);
+    return 0;
+}
+
 static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
                      struct xvf_err *err)
 {
@@ -229,7 +284,6 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
                       struct xvf_err *err)
 {
     struct xvf_run *run = nr->run;
-    uint16_t cntlid, oacs;
     int r;
 
     r = xvf_run_autoprobe_off(run, err);
@@ -259,6 +313,11 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
         r = xvf_run_set_numvfs(run, numvfs, target, err);
         if (r)
             return r;
+        r = pf_health(nr, "health-vfs", "after enabling its VFs", err);
+        if (r) {
+            xvf_err_append(err, "rolled back");
+            return r;
+        }
     }
     r = xvf_sriov_virtfn(run->pf, e->vfn, e->vf);
     if (r)
@@ -292,12 +351,9 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
     if (r)
         return r;
 
-    xvf_run_step(run, "health", "Identify on the PF %s must still "
-                 "complete", nr->pf.ctrl);
-    r = xvf_nvme_id_ctrl(nr->fd, &cntlid, &oacs, err);
+    r = pf_health(nr, "health", "with the VF bound", err);
     if (r)
-        xvf_err_append(err, "the PF stopped answering after its VF was "
-                       "enabled; rolled back");
+        xvf_err_append(err, "rolled back");
     return r;
 }
 
@@ -320,6 +376,12 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     r = xvf_nvme_pf_from_bdf(run->pf, &nr.pf, err);
     if (!r)
         r = xvf_nvme_open(&nr.pf, &nr.fd, err);
+    /* first, so a PF without interrupts is not waited on 60 s a command */
+    if (!r) {
+        r = pf_health(&nr, "health-before", "before any change", err);
+        if (r)
+            xvf_err_append(err, "nothing was changed");
+    }
     if (!r)
         r = xvf_nvme_id_ctrl(nr.fd, &cntlid, &oacs, err);
     if (r)

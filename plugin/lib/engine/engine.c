@@ -41,6 +41,9 @@ void xvf_engine_config_from_env(struct xvf_engine_config *cfg)
     v = getenv("XEN_VF_LOCK_TIMEOUT_MS");
     if (v && *v)
         cfg->lock_timeout_ms = strtoul(v, NULL, 10);
+    v = getenv("XEN_VF_HEALTH_TIMEOUT_MS");
+    if (v && *v)
+        cfg->health_timeout_ms = strtoul(v, NULL, 10);
 }
 
 #define OWNER_DOMAIN "domain:"

@@ -15,8 +15,10 @@
  *   Identify primary capabilities and secondary list, pick a secondary,
  *   check the namespace, sriov_drivers_autoprobe = 0,
  *   assign VQ and VI (virt-mgmt act 8), sriov_numvfs, online (act 9),
- *   attach the namespace, bind the VF (driver_override + drivers_probe),
- *   Identify on the PF must still complete.
+ *   attach the namespace, bind the VF (driver_override + drivers_probe).
+ *   The PF's interrupt health check (an Identify Controller with a short
+ *   timeout whose admin queue interrupt must fire) runs before the first
+ *   command, right after sriov_numvfs and at the end.
  *
  * NIC prepare order (class-net.c):
  *   resolve the PF from its netdev or address, check SR-IOV, that the PF
@@ -64,6 +66,12 @@ typedef void (*xvf_step_fn)(void *opaque, const char *step,
  *                   nvme-layout --apply) holds it; 0 =
  *                   XVF_LOCK_TIMEOUT_DEFAULT_MS. It then fails with
  *                   -ETIMEDOUT, naming the holder.
+ * @health_timeout_ms: timeout of the Identify Controller that checks an
+ *                   NVMe PF's interrupts before any change, after VFs are
+ *                   enabled and at the end; 0 =
+ *                   XVF_HEALTH_TIMEOUT_DEFAULT_MS. A command that takes
+ *                   about all of it completed by polling, not by its
+ *                   interrupt.
  */
 struct xvf_engine_config {
     const char *state_dir;
@@ -73,6 +81,7 @@ struct xvf_engine_config {
     bool bring_pf_up;
     unsigned int net_numvfs;
     unsigned int lock_timeout_ms;
+    unsigned int health_timeout_ms;
 };
 
 #define XVF_NET_NUMVFS_DEFAULT 8
@@ -83,14 +92,22 @@ struct xvf_engine_config {
  */
 #define XVF_LOCK_TIMEOUT_DEFAULT_MS 20000
 
+/*
+ * An Identify Controller answers in micro- to milliseconds; lost
+ * interrupts show as the whole timeout (the nvme driver's default,
+ * admin_timeout, is 60 s: as long as libxl's whole wait).
+ */
+#define XVF_HEALTH_TIMEOUT_DEFAULT_MS 2000
+
 /**
  * xvf_engine_config_from_env() - settings from the environment
  * @cfg: settings to update
  *
  * For the daemon's systemd unit (EnvironmentFile=) and the CLI alike:
  * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1 (bring a NIC
- * PF that is down up), XEN_VF_NET_NUMVFS=N (VFs to enable on a NIC PF) and
- * XEN_VF_LOCK_TIMEOUT_MS=N (wait for a PF's lock).
+ * PF that is down up), XEN_VF_NET_NUMVFS=N (VFs to enable on a NIC PF),
+ * XEN_VF_LOCK_TIMEOUT_MS=N (wait for a PF's lock) and
+ * XEN_VF_HEALTH_TIMEOUT_MS=N (the NVMe PF health check's timeout).
  * Settings not in the environment are left as they are.
  */
 void xvf_engine_config_from_env(struct xvf_engine_config *cfg);

@@ -238,6 +238,84 @@ int xvf_nvme_id_ctrl(int fd, uint16_t *cntlid, uint16_t *oacs,
     return 0;
 }
 
+int xvf_nvme_id_ctrl_timed(int fd, unsigned int timeout_ms,
+                           struct xvf_err *err)
+{
+    struct nvme_id_ctrl id;
+    struct nvme_identify_args args = {
+        .data = &id,
+        .args_size = sizeof(args),
+        .fd = fd,
+        .timeout = timeout_ms,
+        .cns = NVME_IDENTIFY_CNS_CTRL,
+        .csi = NVME_CSI_NVM,
+        .nsid = NVME_NSID_NONE,
+        .cntid = NVME_CNTLID_NONE,
+    };
+
+    return nvme_call(nvme_identify(&args), err, "Identify Controller "
+                     "(timeout %u ms)", timeout_ms);
+}
+
+/* The actions column may list several, "nvme0q0, nvme0q1", on one vector. */
+static bool irq_line_names(char *line, const char *name,
+                           unsigned long long *sum)
+{
+    unsigned long long total = 0, v;
+    char *tok, *save = NULL, *end;
+    bool counting = true, found = false;
+    size_t n;
+
+    tok = strtok_r(line, " \t\n", &save);
+    if (!tok || tok[strlen(tok) - 1] != ':')
+        return false;
+    while ((tok = strtok_r(NULL, " \t\n", &save))) {
+        if (counting) {
+            errno = 0;
+            v = strtoull(tok, &end, 10);
+            if (!*end && !errno && isdigit((unsigned char)tok[0])) {
+                total += v;
+                continue;
+            }
+            counting = false;
+        }
+        n = strlen(tok);
+        if (n && tok[n - 1] == ',')
+            tok[--n] = '\0';
+        if (!strcmp(tok, name))
+            found = true;
+    }
+    if (found)
+        *sum = total;
+    return found;
+}
+
+int xvf_nvme_admin_irqs(const char *ctrl, unsigned long long *count)
+{
+    char path[PATH_MAX], name[48], *line = NULL;
+    size_t cap = 0;
+    int r = -ENOENT;
+    FILE *f;
+
+    if (snprintf(name, sizeof(name), "%sq0", ctrl) >= (int)sizeof(name))
+        return -ENAMETOOLONG;
+    r = xvf_path(path, sizeof(path), "/proc/interrupts");
+    if (r)
+        return r;
+    f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    r = -ENOENT;
+    while (getline(&line, &cap, f) > 0)
+        if (irq_line_names(line, name, count)) {
+            r = 0;
+            break;
+        }
+    free(line);
+    fclose(f);
+    return r;
+}
+
 int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err)
 {
     struct nvme_primary_ctrl_cap cap;

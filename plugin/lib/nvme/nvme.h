@@ -125,6 +125,32 @@ int xvf_nvme_id_ctrl(int fd, uint16_t *cntlid, uint16_t *oacs,
                      struct xvf_err *err);
 
 /**
+ * xvf_nvme_id_ctrl_timed() - Identify Controller with an explicit timeout
+ * @fd:         controller
+ * @timeout_ms: the command's timeout (the passthru's, not admin_timeout);
+ *              when it expires the nvme driver polls the queue and, if the
+ *              command is done ("completion polled"), completes it
+ * @err:        why not
+ *
+ * Return: 0 or -errno (the kernel's for a command that was aborted).
+ */
+int xvf_nvme_id_ctrl_timed(int fd, unsigned int timeout_ms,
+                           struct xvf_err *err);
+
+/**
+ * xvf_nvme_admin_irqs() - interrupts of a controller's admin queue so far
+ * @ctrl:  controller name ("nvme0"); its admin queue's vector is the
+ *         /proc/interrupts line whose actions name "<ctrl>q0"
+ * @count: the sum of that line's per-CPU columns
+ *
+ * Reads xvf_path("/proc/interrupts").
+ *
+ * Return: 0; -ENOENT when no line names it (a legacy or shared vector
+ * named otherwise); -errno of reading the file.
+ */
+int xvf_nvme_admin_irqs(const char *ctrl, unsigned long long *count);
+
+/**
  * xvf_nvme_caps() - Identify CNS 0x14, Primary Controller Capabilities
  * @fd:   controller
  * @caps: what it can give away

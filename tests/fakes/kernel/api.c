@@ -337,6 +337,9 @@ int xvf_mock_pf_set(const char *root, const char *pf, const char *settings)
         return r;
     p = xm_pf_by_bdf(c.m, pf);
     r = p ? xm_pf_set(p, settings) : -ENODEV;
+    /* irq= adds or removes the PF's line */
+    if (!r)
+        r = xm_irq_build(&c);
     if (!r)
         r = xm_save(&c);
     xm_close(&c);

@@ -109,6 +109,8 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
     struct nvme_passthru_cmd *c32 = arg;
     struct nvme_passthru_cmd64 *c64 = arg;
     bool is64 = req == NVME_IOCTL_ADMIN64_CMD, is_vf = false, injected;
+    bool polled = false;
+    unsigned int timeout_ms;
     char root[XM_PATH], rel[XM_PATH];
     struct xm_pf *pf = NULL;
     struct xm_cmd cmd;
@@ -134,6 +136,7 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
         cmd.cdw15 = c64->cdw15;
         cmd.addr = (void *)(uintptr_t)c64->addr;
         cmd.data_len = c64->data_len;
+        timeout_ms = c64->timeout_ms;
     } else {
         cmd.opcode = c32->opcode;
         cmd.nsid = c32->nsid;
@@ -145,6 +148,7 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
         cmd.cdw15 = c32->cdw15;
         cmd.addr = (void *)(uintptr_t)c32->addr;
         cmd.data_len = c32->data_len;
+        timeout_ms = c32->timeout_ms;
     }
     c.m->n_admin++;
     injected = fault_hits(c.m, XVF_MOCK_ADMIN, &cmd, "");
@@ -164,6 +168,12 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
             status = xm_admin(&c, pf, cntlid, is_vf, &cmd);
             if (!status)
                 xm_ns_sync(&c, pf, true);
+            /* a VF's own vectors are not modelled */
+            if (!is_vf) {
+                r = xm_irq_complete(&c, pf, timeout_ms, &polled);
+                if (r)
+                    err = -r;
+            }
         }
     }
     if (!err) {
@@ -173,11 +183,12 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
             c32->result = cmd.result;
     }
     xm_log(&c, "admin #%u %s opc=0x%02x cdw10=0x%08x cdw11=0x%x nsid=0x%x "
-           "-> %s%s0x%04x result=0x%x%s",
+           "-> %s%s0x%04x result=0x%x%s%s",
            c.m->n_admin + c.m->n_write + c.m->n_netlink,
            rel + 4, cmd.opcode, cmd.cdw10, cmd.cdw11, cmd.nsid,
            err ? "-1 " : "", err ? strerror(err) : "", err ? 0 : status,
-           cmd.result, injected ? " [injected]" : "");
+           cmd.result, injected ? " [injected]" : "",
+           polled ? " [polled]" : "");
     r = xm_save(&c);
     xm_close(&c);
     if (r && !err)

@@ -8,6 +8,7 @@
  * intercept.c  the ioctl() and write() overrides, counters and faults
  * api.c        the public API of mock.h
  * rtnl.c       the NIC side: rtnetlink requests on fake netlink sockets
+ * irq.c        the PFs' admin queue interrupts in /proc/interrupts
  */
 #ifndef XM_INTERNAL_H
 #define XM_INTERNAL_H
@@ -69,6 +70,8 @@ struct xm_pf {
     unsigned int vqfrt, vifrt, vqprt, viprt, vqfrsm, vifrsm;
     unsigned int vqrfap, virfap, vqrfap_next, virfap_next;
     unsigned int nsmgmt, online_needs_vf;
+    /* admin queue interrupt (irq.c) */
+    unsigned int irq, irq_lost, irq_lost_vfs;
     /* namespace management and block devices (ns.c) */
     unsigned int capmib, gran_kib, thin, aen, rescan, effects;
     char lbafs[128];
@@ -413,5 +416,25 @@ XM_HIDDEN int xm_admin(struct xm_ctx *c, struct xm_pf *pf, uint16_t cntlid,
  * select field (SEL/ACT) or the CNS / log page id
  */
 XM_HIDDEN int xm_cmd_sub(const struct xm_cmd *cmd);
+
+/*
+ * irq.c: the admin queue interrupts of the NVMe PFs (proc/interrupts).
+ */
+
+/** xm_irq_build() - proc/interrupts, every count 0. Return: 0 or -errno. */
+XM_HIDDEN int xm_irq_build(struct xm_ctx *c);
+
+/** xm_irq_lost() - whether @pf's interrupts are lost now */
+XM_HIDDEN bool xm_irq_lost(struct xm_ctx *c, const struct xm_pf *pf);
+
+/**
+ * xm_irq_complete() - @pf's controller completes an admin command: count
+ * its interrupt, or, when they are lost, wait @timeout_ms (the command's
+ * own; 0 = at once) as the driver's polling at the timeout does
+ * @polled: set when the completion was found by polling
+ * Return: 0 or -errno of the file.
+ */
+XM_HIDDEN int xm_irq_complete(struct xm_ctx *c, const struct xm_pf *pf,
+                              unsigned int timeout_ms, bool *polled);
 
 #endif

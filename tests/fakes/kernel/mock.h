@@ -64,6 +64,18 @@
  * build also creates proc/self/mountinfo (empty) and proc/swaps; tests
  * write "mounts" into them.
  *
+ * proc/interrupts has one MSI-X line per NVMe PF (irq=1), named
+ * "<name>q0" like the nvme driver's admin queue vector, whose count goes
+ * up for every admin command the PF's controller completes (irq.c; the
+ * count is in that file only, outside snapshots). With irq_lost=1, or
+ * irq_lost_vfs=1 while sriov_numvfs > 0 (the R-Car S4's known issue),
+ * interrupts are lost the way Linux shows it: the count stays and the
+ * command completes when its timeout handler polls ("completion
+ * polled"), i.e. it succeeds after the passthru's timeout_ms; a command
+ * without one completes at once (admin_timeout's 60 s are not waited).
+ * The op log marks such commands "[polled]". irq=0 leaves the PF out of
+ * the file (a shared or legacy vector named otherwise).
+ *
  * Not modelled: a VF controller failing when
  * its secondary goes offline while nvme is bound to it, QEMU 7.2's
  * differences (attach to a secondary before its VF exists is allowed, as
@@ -88,6 +100,7 @@
  *   sys/class/net/<if> -> ../../devices/pci0000:00/<bdf>/net/<if>
  *       {ifindex,address} device -> ../../../<bdf>   NIC PF and VF netdevs
  *   dev/nvmeK                             regular file, opened O_RDWR
+ *   proc/interrupts                       "<name>q0" line of each NVMe PF
  *   .mock/state .mock/log .mock/lock      the model, the op log, the lock
  *
  * Configuration text (for xvf_mock_build(), one directive a line, "#"
@@ -99,6 +112,7 @@
  *       sriov=1 totalvfs=2 offset=1 stride=1 secondaries=<totalvfs>
  *       scid=<cntlid+1> vqfrt=8 vifrt=4 vqprt=9 viprt=13 vqfrsm=4 vifrsm=2
  *       vqrfap=0 virfap=0 nsmgmt=0 online_needs_vf=1
+ *       irq=1 irq_lost=0 irq_lost_vfs=0 (admin queue interrupt, above)
  *       capmib=0 (TNVMCAP in MiB, 0 = not reported and no limit)
  *       gran_kib=0 (namespace size granularity, CNS 0x16; 0 = none)
  *       thin=0 (new namespaces have NUSE 0) aen=1 rescan=1 effects=1
@@ -264,7 +278,9 @@ XVF_MOCK_API int xvf_mock_ns_attached(const char *root, const char *pf,
 /**
  * xvf_mock_pf_set() - change keys of a PF's configuration on the fly
  * @settings: "key=value ..." as on a "pf" line, e.g. "oacs=0x0a" or
- *            "nsmgmt=1 online_needs_vf=0"; the sysfs tree is not changed
+ *            "nsmgmt=1 online_needs_vf=0" or "irq_lost=1"; the sysfs
+ *            tree is not changed; proc/interrupts is written again (its
+ *            lines follow irq=, every count starts at 0)
  *
  * Return: 0, -EINVAL for a bad setting, -ENOENT for no such PF.
  */
@@ -387,7 +403,8 @@ XVF_MOCK_API int xvf_mock_nic_vf(const char *root, const char *pf,
  *    -> 0x0000 result=0x2"
  *   "write #4 sys/devices/pci0000:00/0000:01:00.0/sriov_numvfs '1' -> 0"
  *   "netlink #5 setlink eth0 vf 0 mac 02:00:00:00:00:01 -> 0"
- * with " [injected]" appended to failures a fault made.
+ * with " [injected]" appended to failures a fault made and " [polled]"
+ * to admin commands whose interrupt was lost.
  *
  * Return: malloc'd text or NULL with errno set.
  */

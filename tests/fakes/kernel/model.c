@@ -49,6 +49,7 @@ static const struct key pf_keys[] = {
     KU("vifrsm", vifrsm), KU("vqrfap", vqrfap), KU("virfap", virfap),
     KU("vqrfap_next", vqrfap_next), KU("virfap_next", virfap_next),
     KU("nsmgmt", nsmgmt), KU("online_needs_vf", online_needs_vf),
+    KU("irq", irq), KU("irq_lost", irq_lost), KU("irq_lost_vfs", irq_lost_vfs),
     KU("capmib", capmib), KU("gran_kib", gran_kib), KU("thin", thin),
     KU("aen", aen), KU("rescan", rescan), KU("effects", effects),
     KS("lbafs", lbafs),
@@ -308,6 +309,9 @@ static int pf_finish(struct xm_model *m, struct xm_pf *pf)
     DEF(virfap_next, pf->virfap);
     DEF(nsmgmt, 0);
     DEF(online_needs_vf, 1);
+    DEF(irq, 1);
+    DEF(irq_lost, 0);
+    DEF(irq_lost_vfs, 0);
     xm_ns_pf_defaults(pf);
     DEF(b_secondaries, pf->totalvfs);
     DEF(b_scid, pf->cntlid + 1);

@@ -1052,6 +1052,8 @@ int xm_build_tree(struct xm_ctx *c)
             r = xm_set_numvfs(c, &c->m->pf[i], c->m->pf[i].b_numvfs);
     if (!r)
         r = xm_ns_build(c);
+    if (!r)
+        r = xm_irq_build(c);
     return r;
 }
 
