@@ -21,7 +21,8 @@
 #          request not created by Dom0; SIGKILL of xen-vfd in the middle of the
 #          engine and during the add hook, each followed by a restart that
 #          must converge; a site hook that refuses; xl destroy of one of
-#          two guests; xl destroy releases; leak check
+#          two guests; xl destroy releases; leak check; xl pci-detach
+#          -f of a paused guest then xl destroy (no crash), leak check
 #   nic    xen-vfd runs; the igb PF up, xl create with pci =
 #          [ "vf:<igb netdev>,mac=..." ]: the domU sees the 82576 VF
 #          (8086:10ca), ip link shows vf 0 with the MAC; xl destroy
@@ -709,6 +710,48 @@ t_neg_destroy() {
     step_detail "xl destroy p1: released"
 }
 
+# --- neg: detach/destroy regressions
+
+# xl pci-detach -f of a paused guest that never booted: its pcifront
+# never connected, so libxl cannot take the device out of the backend.
+# The VF must stay the guest's (released, it left the backend naming a
+# device whose name was gone, and xl destroy crashed on it) and go back
+# to xen-vfd on xl destroy, which must neither crash nor fail.
+t_neg_detach_paused() {
+    local id rc=0
+    write_cfg dp1 '"vf:nvme0/ns2"' "" 96
+    xl create -p "$RUN/dp1.cfg" || { fail "xl create -p dp1 failed"; return 1; }
+    id=$(xl domid dp1) || { fail "dp1 not listed"; return 1; }
+    xl pci-detach -f dp1 vf:nvme0/ns2 >"$RUN/dp1.detach" 2>&1 || rc=$?
+    cat "$RUN/dp1.detach"
+    log "xl pci-detach -f: exit $rc"
+    if [ $rc -ge 128 ] || grep -qi 'segmentation fault' "$RUN/dp1.detach"
+    then
+        fail "xl pci-detach -f crashed (exit $rc)"
+        return 1
+    fi
+    xl pci-list dp1
+    if ! journal_of "domain:$id" >/dev/null; then
+        log "VF released while still in the backend of domain $id"
+    fi
+    rc=0
+    xl destroy dp1 >"$RUN/dp1.destroy" 2>&1 || rc=$?
+    cat "$RUN/dp1.destroy"
+    if [ $rc != 0 ] || grep -qi 'segmentation fault' "$RUN/dp1.destroy"
+    then
+        fail "xl destroy dp1 failed (exit $rc)"
+        return 1
+    fi
+    if xl list dp1 >/dev/null 2>&1; then
+        fail "dp1 still exists after xl destroy"
+        return 1
+    fi
+    wait_for 60 "xen-vfd to release domain $id" released_for "$id" ||
+        { fail "VF of dp1 not released after xl destroy"; return 1; }
+    step_detail "paused dp1 (domain $id): pci-detach -f, then xl destroy" \
+        "exited 0, VF released"
+}
+
 # --- nic: a NIC VF (QEMU's igb, 82576) by name to a PV domU
 
 NIC_MAC=02:16:3e:00:00:42
@@ -1011,6 +1054,11 @@ if has_job neg; then
     step --needs neg-hold --timeout 90 neg-destroy-release -- t_neg_destroy
     step --needs neg-destroy-release neg-leak-check -- \
         leak_check "xl destroy"
+    # detach/destroy regressions
+    step --needs neg-destroy-release --timeout 150 neg-detach-paused -- \
+        t_neg_detach_paused
+    step --needs neg-detach-paused neg-detach-leak-check -- \
+        leak_check "pci-detach -f and xl destroy of a paused guest"
 fi
 
 if has_job nic; then

@@ -6,8 +6,11 @@
  *
  * Runs a table of good and bad specs through xlu_pci_parse_spec_string()
  * as xl does (same defaults), with the vf provider installed
- * (LIBXL_PCI_PROVIDER_DIR=VF_PROVIDER_DIR) and without it (EMPTY_DIR),
- * checking every field of the result and, for bad specs, the message.
+ * (LIBXL_PCI_PROVIDER_DIR=VF_PROVIDER_DIR, where run.sh also installs the
+ * "ok" stub as provider "ab", whose names can look like BDFs) and without
+ * any (EMPTY_DIR), checking every field of the result and, for bad specs,
+ * the message.  A string is a provider's name only when a provider owns
+ * its prefix; otherwise it parses as in stock libxlutil.
  * Then checks libxl_pci_provider_check_name()'s loader against stub
  * providers that are broken in each way libxl must survive.
  *
@@ -69,30 +72,59 @@ static const struct pcase cases[] = {
     /* name=vf:... keeps xl's defaults (seize off) */
     GOOD_NAME("name=vf:nvme0/ns2,seize=1", ANY, "vf:nvme0/ns2", 1),
     GOOD_NAME("name=vf:nvme0/ns2", ANY, "vf:nvme0/ns2", 0),
-    GOOD_NAME("name=vf:nvme0/ns2,vq=4", ANY, "vf:nvme0/ns2,vq=4", 0),
+    GOOD_NAME("name=vf:nvme0/ns2,vq=4", WITH, "vf:nvme0/ns2,vq=4", 0),
 
     /* Positional provider names: seize on unless told otherwise. */
-    GOOD_NAME("vf:nvme0/ns2", ANY, "vf:nvme0/ns2", 1),
-    GOOD_NAME("vf:nvme0/ns2,seize=0", ANY, "vf:nvme0/ns2", 0),
-    GOOD_NAME("vf:nvme0/ns2,vq=4,vi=2", ANY, "vf:nvme0/ns2,vq=4,vi=2", 1),
-    GOOD_NAME("vf:0000:01:00.0/ns1", ANY, "vf:0000:01:00.0/ns1", 1),
-    GOOD_NAME("vf:01:00.0/ns1,driver=nvme", ANY,
+    GOOD_NAME("vf:nvme0/ns2", WITH, "vf:nvme0/ns2", 1),
+    GOOD_NAME("vf:nvme0/ns2,seize=0", WITH, "vf:nvme0/ns2", 0),
+    GOOD_NAME("vf:nvme0/ns2,vq=4,vi=2", WITH, "vf:nvme0/ns2,vq=4,vi=2", 1),
+    GOOD_NAME("vf:0000:01:00.0/ns1", WITH, "vf:0000:01:00.0/ns1", 1),
+    GOOD_NAME("vf:01:00.0/ns1,driver=nvme", WITH,
               "vf:01:00.0/ns1,driver=nvme", 1),
-    GOOD_NAME("vf:serial:S3EVNX0K1234/ns1", ANY,
+    GOOD_NAME("vf:serial:S3EVNX0K1234/ns1", WITH,
               "vf:serial:S3EVNX0K1234/ns1", 1),
-    GOOD_NAME("vf:enp1s0f0,mac=02:00:00:00:00:01,vlan=10", ANY,
+    GOOD_NAME("vf:enp1s0f0,mac=02:00:00:00:00:01,vlan=10", WITH,
               "vf:enp1s0f0,mac=02:00:00:00:00:01,vlan=10", 1),
     GOOD_NAME("vf:enp1s0f0,trust=on,spoofchk=off,rate=100,qos=3,vlan=7",
-              ANY, "vf:enp1s0f0,trust=on,spoofchk=off,rate=100,qos=3,vlan=7",
+              WITH, "vf:enp1s0f0,trust=on,spoofchk=off,rate=100,qos=3,vlan=7",
               1),
     { "vf:nvme0/ns2,permissive=1,vslot=3,vq=4,msitranslate=0,power_mgmt=1,"
-      "rdm_policy=relaxed", ANY, 1, "vf:nvme0/ns2,vq=4", NULL, 3, 1, 1, 0,
+      "rdm_policy=relaxed", WITH, 1, "vf:nvme0/ns2,vq=4", NULL, 3, 1, 1, 0,
       1, "relaxed", NULL },
-    /* No provider installed: just a name, checked for shape only. */
-    GOOD_NAME("vf:nvme0", WITHOUT, "vf:nvme0", 1),
-    GOOD_NAME("vf:nvme0/ns2,colour=red", WITHOUT,
-              "vf:nvme0/ns2,colour=red", 1),
-    GOOD_NAME("other:thing,x=1", ANY, "other:thing,x=1", 1),
+
+    /* The provider's options may stand before name= too, in any order */
+    GOOD_NAME("vq=4,name=vf:nvme0/ns2", WITH, "vf:nvme0/ns2,vq=4", 0),
+    GOOD_NAME("vq=4,name=vf:nvme0/ns2,vi=2", WITH,
+              "vf:nvme0/ns2,vq=4,vi=2", 0),
+    { "permissive=1,vq=4,seize=1,name=vf:nvme0/ns2,vslot=3,vi=2", WITH, 1,
+      "vf:nvme0/ns2,vq=4,vi=2", NULL, 3, 1, 1, 1, 0, NULL, NULL },
+    BAD("vq=4,name=vf:nvme0/ns2", WITHOUT,
+        "Unknown PCI_SPEC_STRING option: vq"),
+    BAD("name=vf:nvme0/ns2,vq=4", WITHOUT,
+        "Unknown PCI_SPEC_STRING option: vq"),
+    BAD("vq=4,name=mydev", ANY, "Unknown PCI_SPEC_STRING option: vq"),
+    BAD("vq=4,bdf=01:00.0", ANY, "Unknown PCI_SPEC_STRING option: vq"),
+    BAD("vq=4,name=vf:nvme0/ns2,name=vf:nvme0/ns3", WITH,
+        "more than one name"),
+
+    /* A provider's name only when a provider owns the prefix */
+    GOOD_NAME("ab:1f.8", WITH, "ab:1f.8", 1),
+    GOOD_NAME("ab:1f.8,vq=4,seize=0", WITH, "ab:1f.8,vq=4", 0),
+    BAD("ab:1f.bad", WITH, "ab:1f.bad: stub says no"),
+    GOOD_BDF("ab:1f.7", "0:ab:1f.7", 0),    /* a BDF stays a BDF */
+    BAD("ab:1f.8", WITHOUT, "ab:1f.8: not a BDF (function 8 > 7), and no "
+        "PCI name provider owns prefix 'ab'"),
+    BAD("ab:20.0", WITHOUT, "ab:20.0: not a BDF (device 20 > 1f), and no "
+        "PCI name provider owns prefix 'ab'"),
+    BAD("ab:1f", WITHOUT, "ab:1f: not a BDF, and no "
+        "PCI name provider owns prefix 'ab'"),
+    BAD("vf:nvme0", WITHOUT, "vf:nvme0: not a BDF, and no PCI name "
+        "provider owns prefix 'vf'"),
+    BAD("vf:nvme0/ns2,colour=red", WITHOUT, "no PCI name provider owns "
+        "prefix 'vf'"),
+    BAD("vf:", WITHOUT, "no PCI name provider owns prefix 'vf'"),
+    BAD("other:thing,x=1", ANY, "other:thing: not a BDF, and no PCI name "
+        "provider owns prefix 'other'"),
 
     /* Bad, as before */
     BAD("", ANY, NULL),
@@ -114,16 +146,16 @@ static const struct pcase cases[] = {
     BAD("0vf:nvme0/ns2", ANY, NULL),
     BAD("abcdefghijklmnopq:x", ANY, NULL),
     /* Bad provider names, caught by the parser itself */
-    BAD("vf:", ANY, "nothing after the prefix"),
-    BAD("vf:,vq=2", ANY, "nothing after the prefix"),
-    BAD("vf:nvme0/ns2=3", ANY, "unexpected character"),
-    BAD("vf:nvme0 /ns2", ANY, "unexpected character"),
+    BAD("vf:", WITH, "nothing after the prefix"),
+    BAD("vf:,vq=2", WITH, "nothing after the prefix"),
+    BAD("vf:nvme0/ns2=3", WITH, "unexpected character"),
+    BAD("vf:nvme0 /ns2", WITH, "unexpected character"),
     BAD("vf:nvme0/ns2,vq", ANY, NULL),
     BAD("vf:nvme0/ns2,bdf=01:00.0", ANY, NULL),
-    BAD("vf:nvme0/ns2,name=vf:nvme0/ns3", ANY, "more than one name"),
+    BAD("vf:nvme0/ns2,name=vf:nvme0/ns3", WITH, "more than one name"),
     BAD("vf:nvme0/ns2,vq=4,vi=2,driver=pciback,mac=02:00:00:00:00:01,xx=yyyy",
-        ANY, "longer than 64"),
-    BAD("vf:nvme0/ns2,vq=4 ", ANY, "unexpected character"),
+        WITH, "longer than 64"),
+    BAD("vf:nvme0/ns2,vq=4 ", WITH, "unexpected character"),
     /* ... and by the vf provider, at parse time */
     BAD("vf:nvme0", WITH, "vf:nvme0: "),
     BAD("vf:nvme0/ns2,colour=red", WITH, "colour"),
@@ -237,6 +269,21 @@ static void check_loader(const char *stubs)
         { "notelf:x", ERROR_FAIL, "cannot load PCI provider" },
         { "Ok:good", 0, NULL },                /* not a provider prefix */
     };
+    static const struct {
+        const char *name;
+        int rc;
+        const char *msg;
+    } fc[] = {
+        { "ok:bad", 0, NULL },                 /* check() not asked */
+        { "ok:", 0, NULL },
+        { "nocheck:x", 0, NULL },
+        { "nosuch:thing", ERROR_NOTFOUND, NULL },
+        { "plain-name", ERROR_NOTFOUND, NULL },
+        { "Ok:good", ERROR_NOTFOUND, NULL },
+        { "01:00.0", ERROR_NOTFOUND, NULL },
+        { "noinit:x", ERROR_FAIL, "has no libxl_pci_provider_init()" },
+        { "notelf:x", ERROR_FAIL, "cannot load PCI provider" },
+    };
     unsigned int i;
     char *msg;
     int rc;
@@ -255,6 +302,19 @@ static void check_loader(const char *stubs)
     }
     CHECK(libxl_pci_provider_check_name("ok:bad", NULL) == ERROR_INVAL,
           "NULL msg_r");
+
+    /* Whether a provider owns a name, without asking it. */
+    for (i = 0; i < sizeof(fc) / sizeof(fc[0]); i++) {
+        msg = NULL;
+        rc = libxl_pci_provider_find(fc[i].name, &msg);
+        CHECK(rc == fc[i].rc, "find %s: rc %d (%s)", fc[i].name, rc,
+              msg ? msg : "-");
+        if (fc[i].msg)
+            CHECK_HAS(msg, fc[i].msg, fc[i].name);
+        else
+            CHECK(!msg, "find %s: message '%s'", fc[i].name, msg);
+        free(msg);
+    }
 
     /* The provider is asked with the version libxl speaks. */
     rc = libxl_pci_provider_check_name("ok:version", &msg);

@@ -160,6 +160,8 @@ s_parser() {
     done
     echo "not a shared object" >"$work/stubs/notelf.so"
     cp "$BUILD/vf.so" "$work/vf/vf.so"
+    # A provider whose names can look like BDFs ("ab:1f.8")
+    cp "$work/stubs/ok.so" "$work/vf/ab.so"
     gcc "${CFLAGS_T[@]}" -I"$stage/usr/include" -Itests/lib \
         -o "$work/pci-parse-test" tests/xenbuild/pci-parse-test.c \
         -L"$lib" -lxlutil -lxenlight -Wl,--disable-new-dtags \
