@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/class.h"
+#include "engine/internal.h"
 #include "util/str.h"
 
 static const struct xvf_class_ops *class_of(enum xvf_class cls)
@@ -20,7 +21,7 @@ static const struct xvf_class_ops *class_of(enum xvf_class cls)
     return NULL;
 }
 
-static const char *state_dir(const struct xvf_engine_config *cfg)
+const char *xvf_engine_state_dir(const struct xvf_engine_config *cfg)
 {
     return cfg->state_dir ? cfg->state_dir : XVF_STATE_DIR;
 }
@@ -44,53 +45,6 @@ void xvf_engine_config_from_env(struct xvf_engine_config *cfg)
     v = getenv("XEN_VF_HEALTH_TIMEOUT_MS");
     if (v && *v)
         cfg->health_timeout_ms = strtoul(v, NULL, 10);
-}
-
-#define OWNER_DOMAIN "domain:"
-#define OWNER_DOMID_MAX 0x7fefu     /* below DOMID_FIRST_RESERVED */
-#define OWNER_DEVID_MAX 0x7fffffffu
-
-void xvf_owner_request(char *buf, size_t len, unsigned int domid,
-                       unsigned int devid)
-{
-    snprintf(buf, len, OWNER_DOMAIN "%u/%u", domid, devid);
-}
-
-bool xvf_owner_parse(const char *owner, unsigned int *domid,
-                     unsigned int *devid)
-{
-    char num[11];
-    const char *p, *slash;
-    unsigned long d, n = XVF_OWNER_ANY_DEVID;
-    size_t len;
-
-    if (strncmp(owner, OWNER_DOMAIN, strlen(OWNER_DOMAIN)))
-        return false;
-    p = owner + strlen(OWNER_DOMAIN);
-    slash = strchr(p, '/');
-    len = slash ? (size_t)(slash - p) : strlen(p);
-    if (len >= sizeof(num))
-        return false;
-    memcpy(num, p, len);
-    num[len] = '\0';
-    if (xvf_parse_ulong(num, OWNER_DOMID_MAX, &d) ||
-        (slash && xvf_parse_ulong(slash + 1, OWNER_DEVID_MAX, &n)))
-        return false;
-    *domid = d;
-    *devid = n;
-    return true;
-}
-
-void xvf_owner_describe(const char *owner, char *buf, size_t len)
-{
-    unsigned int domid, devid;
-
-    if (!xvf_owner_parse(owner, &domid, &devid))
-        snprintf(buf, len, "'%s'", owner);
-    else if (devid == XVF_OWNER_ANY_DEVID)
-        snprintf(buf, len, "domain %u", domid);
-    else
-        snprintf(buf, len, "domain %u (device %u)", domid, devid);
 }
 
 void xvf_run_step(const struct xvf_run *run, const char *name,
@@ -288,7 +242,7 @@ int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,
 }
 
 /* Gives the PF back what it had once no VF of it is journaled. */
-static int finish_pf(struct xvf_run *run, struct xvf_err *err)
+int xvf_engine_finish_pf(struct xvf_run *run, struct xvf_err *err)
 {
     struct xvf_pf_entry pfe;
     unsigned int cur;
@@ -346,7 +300,7 @@ int xvf_run_rollback(struct xvf_run *run, struct xvf_entry *e,
     if (r)
         return xvf_err_set(err, r, "cannot remove journal entry %s: %s",
                            e->id, strerror(-r));
-    return finish_pf(run, err);
+    return xvf_engine_finish_pf(run, err);
 }
 
 static void fill_vf(struct xvf_vf *ret, const struct xvf_entry *e)
@@ -376,7 +330,7 @@ int xvf_run_finish(struct xvf_run *run, struct xvf_entry *e, int r,
     return r;
 }
 
-static int run_lock(struct xvf_run *run, const struct xvf_engine_config *cfg,
+int xvf_engine_lock(struct xvf_run *run, const struct xvf_engine_config *cfg,
                     const char *pf, int *lock, struct xvf_err *err)
 {
     unsigned int ms = cfg->lock_timeout_ms ? cfg->lock_timeout_ms :
@@ -387,7 +341,7 @@ static int run_lock(struct xvf_run *run, const struct xvf_engine_config *cfg,
 
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
-    run->dir = state_dir(cfg);
+    run->dir = xvf_engine_state_dir(cfg);
     snprintf(run->pf, sizeof(run->pf), "%s", pf);
     r = xvf_lock_pf_timed(run->dir, pf, ms, lock);
     if (r == -ETIMEDOUT) {
@@ -405,7 +359,7 @@ static int run_lock(struct xvf_run *run, const struct xvf_engine_config *cfg,
     return xvf_run_reload(run, err);
 }
 
-static void run_unlock(struct xvf_run *run, int lock)
+void xvf_engine_unlock(struct xvf_run *run, int lock)
 {
     free(run->journal);
     run->journal = NULL;
@@ -433,7 +387,7 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
     r = ops->resolve(spec, pf, err);
     if (r)
         return r;
-    r = run_lock(&run, cfg, pf, &lock, err);
+    r = xvf_engine_lock(&run, cfg, pf, &lock, err);
     if (r)
         goto out;
     /* The same request again: its own VF. */
@@ -472,187 +426,6 @@ int xvf_prepare(const struct xvf_engine_config *cfg,
     if (!r)
         r = ops->prepare(&run, spec, canonical, owner, ret, err);
 out:
-    run_unlock(&run, lock);
+    xvf_engine_unlock(&run, lock);
     return r;
-}
-
-enum match_how {
-    MATCH_SPEC_OR_VF,
-    MATCH_OWNER,
-    MATCH_INTERRUPTED,
-};
-
-struct match {
-    enum match_how how;
-    const char *what;
-    const char *owner;      /* for MATCH_SPEC_OR_VF: only this owner's */
-    char canonical[XVF_SPEC_MAX + 1];
-    char bdf[XVF_BDF_LEN];
-};
-
-static bool entry_matches(const struct match *m, const struct xvf_entry *e)
-{
-    switch (m->how) {
-    case MATCH_INTERRUPTED:
-        return e->state != XVF_ENTRY_READY;
-    case MATCH_OWNER:
-        return !strcmp(e->owner, m->what);
-    case MATCH_SPEC_OR_VF:
-        break;
-    }
-    if (m->owner && strcmp(e->owner, m->owner))
-        return false;
-    return m->canonical[0] ? !strcmp(e->spec, m->canonical)
-                           : !strcmp(e->vf, m->bdf);
-}
-
-/*
- * Rolls back the entries of @pf that match @m, deciding on what is read
- * under the PF's lock: an unlocked read may predate a run that was still
- * working on the entry (a "preparing" entry may be ready by now).
- */
-static int rollback_matching(const struct xvf_engine_config *cfg,
-                             const char *pf, const struct match *m,
-                             unsigned int *done, struct xvf_err *err)
-{
-    struct xvf_run run = { 0 };
-    struct xvf_entry e;
-    unsigned int i;
-    int lock = -1, r;
-
-    r = run_lock(&run, cfg, pf, &lock, err);
-    while (!r) {
-        for (i = 0; i < run.njournal; i++)
-            if (entry_matches(m, &run.journal[i]))
-                break;
-        if (i == run.njournal) {
-            /* A crash may have come between the last entry's removal
-             * and the PF's restore. */
-            if (m->how == MATCH_INTERRUPTED)
-                r = finish_pf(&run, err);
-            break;
-        }
-        /* Rollback rereads run.journal: work on a copy. */
-        e = run.journal[i];
-        r = xvf_run_rollback(&run, &e, err);
-        if (!r) {
-            (*done)++;
-            r = xvf_run_reload(&run, err);
-        }
-    }
-    run_unlock(&run, lock);
-    return r;
-}
-
-/* Adds @pf to the set @pfs of @n unless it is there. */
-static int add_pf(char (**pfs)[XVF_BDF_LEN], unsigned int *n, const char *pf)
-{
-    char (*tmp)[XVF_BDF_LEN];
-    unsigned int i;
-
-    for (i = 0; i < *n; i++)
-        if (!strcmp((*pfs)[i], pf))
-            return 0;
-    tmp = realloc(*pfs, (*n + 1) * sizeof(**pfs));
-    if (!tmp)
-        return -ENOMEM;
-    *pfs = tmp;
-    snprintf(tmp[*n], sizeof(tmp[*n]), "%s", pf);
-    (*n)++;
-    return 0;
-}
-
-/*
- * PFs that may hold an entry matching @m and, for reconcile, those with
- * a PF entry. Read without any lock: a candidate list only, every decision
- * is made again under the PF's lock.
- */
-static int candidate_pfs(const char *dir, const struct match *m,
-                         char (**pfs)[XVF_BDF_LEN], unsigned int *npfs,
-                         struct xvf_err *err)
-{
-    char (*pflist)[XVF_BDF_LEN] = NULL, bdf[XVF_BDF_LEN];
-    struct xvf_entry *list = NULL;
-    unsigned int i, n, npf = 0;
-    int r;
-
-    r = xvf_journal_list(dir, NULL, &list, &n);
-    if (r)
-        return xvf_err_set(err, r, "cannot read the journal in %s: %s", dir,
-                           strerror(-r));
-    for (i = 0; !r && i < n; i++)
-        if (entry_matches(m, &list[i]))
-            r = add_pf(pfs, npfs, list[i].pf);
-    free(list);
-    if (!r && m->how == MATCH_INTERRUPTED)
-        r = xvf_journal_pf_list(dir, &pflist, &npf);
-    for (i = 0; !r && i < npf; i++)
-        if (!xvf_parse_bdf(pflist[i], bdf))
-            r = add_pf(pfs, npfs, bdf);
-    free(pflist);
-    if (r)
-        return xvf_err_set(err, r, "cannot read the journal in %s: %s", dir,
-                           strerror(-r));
-    return 0;
-}
-
-static int release_matching(const struct xvf_engine_config *cfg,
-                            enum match_how how, const char *what,
-                            const char *owner, struct xvf_err *err)
-{
-    struct match m = { .how = how, .what = what, .owner = owner };
-    char (*pfs)[XVF_BDF_LEN] = NULL;
-    unsigned int i, npfs = 0, done = 0;
-    struct xvf_spec spec;
-    int r;
-
-    if (how == MATCH_SPEC_OR_VF) {
-        if (!strncmp(what, XVF_SPEC_PREFIX, strlen(XVF_SPEC_PREFIX))) {
-            r = xvf_spec_parse(what, &spec, err);
-            if (r)
-                return r;
-            r = xvf_spec_format(&spec, m.canonical, sizeof(m.canonical));
-            if (r)
-                return xvf_err_set(err, r, "spec too long");
-        } else if (xvf_parse_bdf(what, m.bdf)) {
-            return xvf_err_set(err, -EINVAL, "'%s' is neither a vf: spec "
-                               "nor a PCI address", what);
-        }
-    }
-    r = candidate_pfs(state_dir(cfg), &m, &pfs, &npfs, err);
-    for (i = 0; !r && i < npfs; i++)
-        r = rollback_matching(cfg, pfs[i], &m, &done, err);
-    free(pfs);
-    if (r)
-        return r;
-    if (!done && how == MATCH_SPEC_OR_VF)
-        return xvf_err_set(err, -ENOENT, "no VF prepared for %s", what);
-    return done;
-}
-
-int xvf_release(const struct xvf_engine_config *cfg, const char *what,
-                struct xvf_err *err)
-{
-    int r = release_matching(cfg, MATCH_SPEC_OR_VF, what, NULL, err);
-
-    return r < 0 ? r : 0;
-}
-
-int xvf_release_held(const struct xvf_engine_config *cfg, const char *what,
-                     const char *owner, struct xvf_err *err)
-{
-    int r = release_matching(cfg, MATCH_SPEC_OR_VF, what, owner, err);
-
-    return r < 0 ? r : 0;
-}
-
-int xvf_release_owner(const struct xvf_engine_config *cfg,
-                      const char *owner, struct xvf_err *err)
-{
-    return release_matching(cfg, MATCH_OWNER, owner, NULL, err);
-}
-
-int xvf_reconcile(const struct xvf_engine_config *cfg, struct xvf_err *err)
-{
-    return release_matching(cfg, MATCH_INTERRUPTED, NULL, NULL, err);
 }
