@@ -23,6 +23,9 @@
  * @pf:       the PF's address
  * @journal:  journal entries of this PF, as of the last xvf_run_reload()
  * @njournal: their number
+ * @keep_warm: this run releases a VF that was handed out: the PF's VFs
+ *            may stay enabled (cfg->keep_vfs_ms)
+ * @cool:     give the PF back what it had even if it is kept warm
  */
 struct xvf_run {
     const struct xvf_engine_config *cfg;
@@ -30,6 +33,8 @@ struct xvf_run {
     char pf[XVF_BDF_LEN];
     struct xvf_entry *journal;
     unsigned int njournal;
+    bool keep_warm;
+    bool cool;
 };
 
 /**
