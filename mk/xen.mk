@@ -1,4 +1,4 @@
-# make xen [XEN_SRC=DIR] [XEN_SERIES=DIR]
+# make xen [XEN_SRC=DIR | XEN_TARBALL=FILE] [XEN_SERIES=DIR]
 #
 # Xen's libxlutil, libxenlight and xl with the xen-patches/ series, built
 # by scripts/build-xen.sh into a staging root cached under
@@ -8,14 +8,18 @@
 #
 # Without XEN_SRC: Debian 12's source package (apt-get source xen) and
 # xen-patches/4.17. With XEN_SRC: that tree (copied, not changed) and the
-# series for its version, xen-patches/X.Y or xen-patches/upstream.
+# series for its version, xen-patches/X.Y, xen-patches/rcar for a tree
+# with pcid, or xen-patches/upstream. XEN_TARBALL: the same from a
+# snapshot in ../shared/xen-src (checked against its SHA256SUMS).
 #
 #   make xen-check-series XEN_SRC=DIR   only check that the series applies
 
 XEN_VF_CACHE ?= /var/cache/xen-vf
 XEN_SRC ?=
 XEN_SERIES ?=
+XEN_TARBALL ?=
 XEN_BUILD_ARGS = $(if $(XEN_SRC),--src $(XEN_SRC)) \
+	$(if $(XEN_TARBALL),--tarball $(XEN_TARBALL)) \
 	$(if $(XEN_SERIES),--series $(XEN_SERIES))
 
 .PHONY: xen xen-check-series

@@ -2,13 +2,20 @@
 # Build Xen's libxlutil, libxenlight and xl with the xen-patches/ series,
 # into a staging root cached outside the clone.
 #
-# Usage: scripts/build-xen.sh [--src DIR] [--series DIR] [--link PATH]
-#                             [--print] [--check-only]
+# Usage: scripts/build-xen.sh [--src DIR | --tarball FILE] [--series DIR]
+#                             [--link PATH] [--print] [--check-only]
 #
 #   (no --src)    Debian 12's Xen source package (apt-get source xen), the
 #                 newest version the archive serves; series xen-patches/4.17
 #   --src DIR     a Xen tree of your own (e.g. the R-Car fork); it is copied,
-#                 never changed. The series is xen-patches/X.Y for Xen X.Y,
+#                 never changed
+#   --tarball FILE
+#                 a snapshot (tar.xz, one top directory) from
+#                 ../shared/xen-src; its SHA256 must be the one the
+#                 SHA256SUMS beside it lists; nothing is downloaded.
+#                 With --src or --tarball the series is xen-patches/X.Y for
+#                 Xen X.Y; else xen-patches/rcar for a tree with pcid
+#                 (tools/libs/light/libxl_pcid.c: EPAM's R-Car trees);
 #                 else xen-patches/upstream for 4.20 and later
 #   --series DIR  use this series instead
 #   --link PATH   make PATH a symlink to the cache entry
@@ -16,13 +23,14 @@
 #   --check-only  apply the series (git apply --check) and stop
 #
 # The cache entry is ${XEN_VF_CACHE:-/var/cache/xen-vf}/xen-<ver>-<hash>,
-# <hash> covering the source, the series and this script, and holds
+# <hash> covering the source (a tarball: its SHA256), the series and this
+# script, and holds
 #   stage/      the install root: for Debian's source, the layout of
 #               Debian's packages (libs in /usr/lib/<multiarch>, xl in
 #               /usr/lib/xen-X.Y/bin), so it can be copied over a Debian
 #               system; includes the headers, libxl_pci_provider.h among them
 #   build.log   the whole build
-#   info        version, series, patches, build seconds
+#   info        version, series, patches, libdir (in stage/), build seconds
 # A second run with the same inputs finds the entry and takes a second.
 # Builds with Xen's own -Werror. Jobs: ${XEN_VF_JOBS:-2}.
 set -euo pipefail
@@ -30,11 +38,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 jobs=${XEN_VF_JOBS:-2}
-src='' series='' link='' print=0 check_only=0
+src='' tarball='' series='' link='' print=0 check_only=0
 
 while [ $# -gt 0 ]; do
     case $1 in
         --src) src=$2; shift 2 ;;
+        --tarball) tarball=$2; shift 2 ;;
         --series) series=$2; shift 2 ;;
         --link) link=$2; shift 2 ;;
         --print) print=1; shift ;;
@@ -45,6 +54,8 @@ done
 
 say() { [ $print -eq 1 ] || echo "build-xen: $*"; }
 die() { echo "build-xen: $*" >&2; exit 1; }
+
+[ -z "$src" ] || [ -z "$tarball" ] || die "--src and --tarball exclude each other"
 
 mkdir -p "$cache"
 exec 9>"$cache/xen-build.lock"
@@ -87,20 +98,41 @@ debian_source() {
     die "no version of Debian's xen source could be downloaded (see $dl/download-*.log)"
 }
 
-tree_version() {
-    local mk=$1/xen/Makefile maj min
-    maj=$(sed -n 's/^export XEN_VERSION *= *//p' "$mk")
-    min=$(sed -n 's/^export XEN_SUBVERSION *= *//p' "$mk")
+# X.Y from a xen/Makefile on stdin; $1 names the tree in errors.
+makefile_version() {
+    local mk maj min
+    mk=$(cat)
+    maj=$(echo "$mk" | sed -n 's/^export XEN_VERSION *= *//p')
+    min=$(echo "$mk" | sed -n 's/^export XEN_SUBVERSION *= *//p')
     if [ -z "$maj" ] || [ -z "$min" ]; then
         die "$1: no Xen version in xen/Makefile"
     fi
     echo "$maj.$min"
 }
 
+# The SHA256 of a snapshot, checked against the SHA256SUMS beside it.
+tarball_sum() {
+    local f=$1 sums want have
+    sums=$(dirname "$f")/SHA256SUMS
+    [ -f "$sums" ] || die "$f: no SHA256SUMS beside it"
+    want=$(awk -v n="$(basename "$f")" '$2 == n || $2 == "*" n { print $1 }' \
+        "$sums")
+    [ -n "$want" ] || die "$f: not listed in $sums"
+    have=$(sha256sum <"$f" | cut -d' ' -f1)
+    [ "$have" = "$want" ] ||
+        die "$f: SHA256 $have, but $sums says $want"
+    echo "$have"
+}
+
+# pick_series X.Y HAS_PCID
 pick_series() {
-    local mm=$1 maj min
+    local mm=$1 pcid=$2 maj min
     if [ -d "$top/xen-patches/$mm" ]; then
         echo "$top/xen-patches/$mm"
+        return
+    fi
+    if [ "$pcid" -eq 1 ]; then
+        echo "$top/xen-patches/rcar"
         return
     fi
     maj=${mm%%.*} min=${mm#*.}
@@ -111,9 +143,26 @@ pick_series() {
     die "no series for Xen $mm in xen-patches/ (use --series)"
 }
 
-if [ -n "$src" ]; then
+pcid=0
+if [ -n "$tarball" ]; then
+    [ -f "$tarball" ] || die "no such file: $tarball"
+    tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
+    sum=$(tarball_sum "$tarball")
+    mm=$(tar -xJOf "$tarball" --wildcards '*/xen/Makefile' |
+        makefile_version "$tarball")
+    # No grep -q: tar would die of SIGPIPE, and pipefail see a failure.
+    if tar -tJf "$tarball" |
+        grep '/tools/libs/light/libxl_pcid\.c$' >/dev/null; then
+        pcid=1
+    fi
+    name=$(basename "$tarball" .tar.xz)
+    ver=$mm-${name#xen-}
+    flavour=generic
+    src_id="tarball $sum"
+elif [ -n "$src" ]; then
     src=$(cd "$src" && pwd) || die "no such directory: $src"
-    mm=$(tree_version "$src")
+    mm=$(makefile_version "$src" <"$src/xen/Makefile")
+    [ ! -f "$src/tools/libs/light/libxl_pcid.c" ] || pcid=1
     ver=$mm
     flavour=generic
     if git -C "$src" rev-parse HEAD >/dev/null 2>&1; then
@@ -132,7 +181,7 @@ else
     flavour=debian
     src_id="debian $debver"
 fi
-[ -n "$series" ] || series=$(pick_series "$mm")
+[ -n "$series" ] || series=$(pick_series "$mm" "$pcid")
 series=$(cd "$series" && pwd) || die "no such series: $series"
 mapfile -t patches < <(find "$series" -maxdepth 1 -name '*.patch' | sort)
 [ ${#patches[@]} -gt 0 ] || die "no patches in $series"
@@ -175,6 +224,10 @@ if [ "$flavour" = debian ]; then
     say "unpacking Debian's xen $debver"
     dpkg-source -x "$cache/debsrc/xen_$ver.dsc" "$work/src" >>"$log" 2>&1 ||
         die "dpkg-source -x failed, see $log"
+elif [ -n "$tarball" ]; then
+    say "unpacking $(basename "$tarball")"
+    mkdir -p "$work/src"
+    tar -C "$work/src" --strip-components=1 -xJf "$tarball"
 else
     say "copying $src"
     mkdir -p "$work/src"
@@ -267,11 +320,13 @@ fi
 t2=$(date +%s)
 
 stage=$entry.tmp/stage
-for f in "usr/lib/$multiarch/libxenlight.so.$mm.0" \
-         "usr/lib/$multiarch/libxlutil.so.$mm.0" \
-         usr/include/libxl_pci_provider.h; do
-    [ "$flavour" = debian ] || break
-    [ -e "$stage/$f" ] || die "build did not produce $f"
+libdir=$(sed -n 's/^libdir *:= *//p' "$tree/config/Paths.mk")
+sbindir=$(sed -n 's/^sbindir *:= *//p' "$tree/config/Paths.mk")
+xl=$sbindir/xl
+[ "$flavour" = generic ] || xl=/usr/lib/xen-$mm/bin/xl
+for f in "$libdir/libxenlight.so.$mm.0" "$libdir/libxlutil.so.$mm.0" \
+         usr/include/libxl_pci_provider.h "$xl"; do
+    [ -e "$stage/${f#/}" ] || die "build did not produce $f"
 done
 
 {
@@ -279,6 +334,8 @@ done
     echo "source=$src_id"
     echo "flavour=$flavour"
     echo "series=$series"
+    echo "libdir=$libdir"
+    echo "xl=$xl"
     for p in "${patches[@]}"; do echo "patch=$(basename "$p")"; done
     echo "seconds_prepare=$((t1 - t0))"
     echo "seconds_build=$((t2 - t1))"
