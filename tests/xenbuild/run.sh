@@ -10,6 +10,10 @@
 #                    a tools/libxl:, tools/xl: or docs/man: subject, a
 #                    message, no Signed-off-by, no tab, no trailing space,
 #                    C lines within libxl's 75 columns
+#   series-same      4.17/, upstream/ and rcar/ make the same changes:
+#                    patch by patch, the same files and the same added and
+#                    removed lines (context, hunk positions, messages and
+#                    CHANGELOG.md may differ)
 #   make-xen         make xen: the 4.17 series applies cleanly to Debian's
 #                    source and builds with Xen's -Werror (cached)
 #   xl-links         the staged xl runs on the staged libraries, which
@@ -20,8 +24,17 @@
 #   parser           PCI_SPEC_STRINGs through the patched libxlutil, with
 #                    and without the vf provider, and the provider loader
 #                    against broken stub providers
-#   upstream-series  the upstream series applies to an upstream tree, if
-#                    XEN_VF_UPSTREAM_SRC names one (else an explicit SKIP)
+# and for the other Xen trees, snapshots in $XEN_VF_XEN_SRC (default the
+# project's ../shared/xen-src; SHA256SUMS checked, nothing downloaded),
+# built tools-only by scripts/build-xen.sh --tarball and cached like 4.17:
+#   upstream-build   master c447b7308b + upstream/: applies, builds with
+#                    -Werror, xl links, the library exports the interface,
+#                    the installed header is the provider's copy
+#   upstream-parser  the parser step against that build
+#   rcar-v11-build   EPAM's spider-vpci-v11 tree (4.19, pcid) + rcar/: as
+#                    upstream-build
+#   rcar-v11-parser  the parser step against that build
+#   rcar-v9-apply    rcar/ applies cleanly to spider-vpci-v9 (4.18)
 # Closing line: "N passed, N failed" (blocked steps count as failed).
 set -uo pipefail
 
@@ -37,6 +50,23 @@ stage=$top/$BUILD/xen/stage
 CFLAGS_T=(-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter
           -Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE -g)
 mkdir -p "$work"
+
+# The Xen snapshots: beside the main checkout, also from a git worktree.
+xen_src_dir() {
+    local common
+    if [ -n "${XEN_VF_XEN_SRC:-}" ]; then
+        echo "$XEN_VF_XEN_SRC"
+        return
+    fi
+    common=$(git -C "$top" rev-parse --path-format=absolute \
+        --git-common-dir 2>/dev/null) && [ -d "$common/../../shared/xen-src" ] &&
+        { echo "$common/../../shared/xen-src"; return; }
+    echo "$top/../shared/xen-src"
+}
+xen_src=$(xen_src_dir)
+TARBALL_UPSTREAM=xen-upstream-c447b7308b.tar.xz
+TARBALL_V11=xen-spider-vpci-v11-2f94e7be.tar.xz
+TARBALL_V9=xen-spider-vpci-v9-3ef38f2b.tar.xz
 
 lint_patch() {
     local p=$1 subj bad=0
@@ -79,6 +109,40 @@ s_series_lint() {
     done
     [ $n -gt 0 ] || { echo "no patches in xen-patches/"; return 1; }
     step_detail "$n patches"
+    return $bad
+}
+
+# The "+" and "-" lines of a patch, each after its file's name; what the
+# patch changes, whatever its context. CHANGELOG.md is each tree's own.
+patch_changes() {
+    awk '
+        /^diff --git / { f = $4; next }
+        /^(\+\+\+|---) / || /^index / { next }
+        f == "b/CHANGELOG.md" { next }
+        /^[-+]/ && f != "" { print f "\t" $0 }' "$1"
+}
+
+s_series_same() {
+    local p base q d n=0 bad=0
+    for p in xen-patches/4.17/*.patch; do
+        base=$(basename "$p")
+        for d in upstream rcar; do
+            q=xen-patches/$d/$base
+            if [ ! -f "$q" ]; then
+                echo "$q: missing (4.17 has $base)"; bad=1; continue
+            fi
+            if ! diff <(patch_changes "$p") <(patch_changes "$q"); then
+                echo "$q: changes differ from $p"; bad=1
+            fi
+            n=$((n + 1))
+        done
+    done
+    for d in upstream rcar; do
+        [ "$(find "xen-patches/$d" -name '*.patch' | wc -l)" -eq \
+          "$(find xen-patches/4.17 -name '*.patch' | wc -l)" ] ||
+            { echo "xen-patches/$d: not as many patches as 4.17/"; bad=1; }
+    done
+    step_detail "$n patches compared with 4.17/'s"
     return $bad
 }
 
@@ -148,10 +212,12 @@ s_provider_build() {
     step_detail "$(stat -c %s "$BUILD/vf.so") bytes, 1 export"
 }
 
-s_parser() {
-    local lib=$stage/usr/lib/$multiarch k n
-    rm -rf "$work/stubs" "$work/vf" "$work/empty"
-    mkdir -p "$work/stubs" "$work/vf" "$work/empty"
+# parse_test STAGE LIBDIR OUT: build tests/xenbuild/pci-parse-test.c
+# against a staged Xen and run it; OUT is its directory.
+parse_test() {
+    local st=$1 lib=$1$2 out=$3 k n
+    rm -rf "$out"
+    mkdir -p "$work/stubs" "$out/vf" "$out/empty"
     for k in OK NOCHECK NOINIT OLD FUTURE HALF; do
         n=${k,,}
         gcc "${CFLAGS_T[@]}" -shared -fPIC -DSTUB_"$k" \
@@ -159,43 +225,100 @@ s_parser() {
             tests/xenbuild/stub-provider.c || return 1
     done
     echo "not a shared object" >"$work/stubs/notelf.so"
-    cp "$BUILD/vf.so" "$work/vf/vf.so"
+    cp "$BUILD/vf.so" "$out/vf/vf.so"
     # A provider whose names can look like BDFs ("ab:1f.8")
-    cp "$work/stubs/ok.so" "$work/vf/ab.so"
-    gcc "${CFLAGS_T[@]}" -I"$stage/usr/include" -Itests/lib \
-        -o "$work/pci-parse-test" tests/xenbuild/pci-parse-test.c \
+    cp "$work/stubs/ok.so" "$out/vf/ab.so"
+    gcc "${CFLAGS_T[@]}" -I"$st/usr/include" -Itests/lib \
+        -o "$out/pci-parse-test" tests/xenbuild/pci-parse-test.c \
         -L"$lib" -lxlutil -lxenlight -Wl,--disable-new-dtags \
         -Wl,-rpath,"$lib" || return 1
-    "$work/pci-parse-test" "$work/vf" "$work/stubs" "$work/empty" |
-        tee "$work/pci-parse-test.out"
+    "$out/pci-parse-test" "$out/vf" "$work/stubs" "$out/empty" |
+        tee "$out/pci-parse-test.out"
     local rc=${PIPESTATUS[0]}
     step_detail "$(sed -n 's/^# \(.*\) specs as expected$/\1/p' \
-        "$work/pci-parse-test.out" | paste -sd ';'), $(tail -n 1 \
-        "$work/pci-parse-test.out")"
+        "$out/pci-parse-test.out" | paste -sd ';'), $(tail -n 1 \
+        "$out/pci-parse-test.out")"
     return "$rc"
 }
 
-s_upstream_series() {
-    local out
-    out=$(scripts/build-xen.sh --src "$XEN_VF_UPSTREAM_SRC" \
-        --series xen-patches/upstream --check-only 2>&1)
+s_parser() {
+    parse_test "$stage" "/usr/lib/$multiarch" "$work/4.17"
+}
+
+# tree_build NAME TARBALL: build a snapshot with its series (build-xen.sh
+# picks upstream/ or rcar/), link it as $BUILD/xen-NAME and check what
+# the parser step and the provider rely on.
+tree_build() {
+    local tb=$xen_src/$2 link=$top/$BUILD/xen-$1 t0 t1 e
+    local st lib xl out
+    [ -f "$tb" ] || { echo "$tb: missing (set XEN_VF_XEN_SRC)"; return 1; }
+    t0=$(date +%s)
+    XEN_VF_CACHE=${XEN_VF_CACHE:-/var/cache/xen-vf} nice -n 10 \
+        scripts/build-xen.sh --tarball "$tb" --link "$link" || return 1
+    t1=$(date +%s)
+    e=$link/info
+    cat "$e"
+    st=$link/stage
+    lib=$st$(sed -n 's/^libdir=//p' "$e")
+    xl=$st$(sed -n 's/^xl=//p' "$e")
+    out=$(LD_LIBRARY_PATH=$lib ldd "$xl") || return 1
+    echo "$out"
+    if echo "$out" | grep -q 'not found'; then
+        echo "xl: missing libraries"; return 1
+    fi
+    echo "$out" | grep -q "libxenlight\.so\..* => $lib/" ||
+        { echo "xl does not use the staged libxenlight"; return 1; }
+    nm -D --defined-only "$lib"/libxenlight.so.*.0 |
+        grep -w libxl_pci_provider_check_name ||
+        { echo "libxenlight lacks libxl_pci_provider_check_name"; return 1; }
+    nm -D --undefined-only "$lib"/libxlutil.so.*.0 |
+        grep -w libxl_pci_provider_check_name ||
+        { echo "libxlutil does not call the provider check"; return 1; }
+    cmp plugin/libxl-provider/libxl_pci_provider.h \
+        "$st/usr/include/libxl_pci_provider.h" ||
+        { echo "installed libxl_pci_provider.h is not the provider's copy"
+          return 1; }
+    grep -q -- '-Werror' "$link/build.log" ||
+        { echo "built without -Werror"; return 1; }
+    step_detail "$(sed -n 's/^version=//p' "$e") + $(basename \
+        "$(sed -n 's/^series=//p' "$e")")/ ($(grep -c '^patch=' "$e") \
+        patches), $((t1 - t0)) s (cold build $(sed -n \
+        's/^seconds_total=//p' "$e") s)"
+}
+
+tree_parser() {
+    local link=$top/$BUILD/xen-$1
+    parse_test "$link/stage" "$(sed -n 's/^libdir=//p' "$link/info")" \
+        "$work/$1"
+}
+
+s_rcar_v9_apply() {
+    local tb=$xen_src/$TARBALL_V9 out
+    [ -f "$tb" ] || { echo "$tb: missing (set XEN_VF_XEN_SRC)"; return 1; }
+    out=$(scripts/build-xen.sh --tarball "$tb" --check-only 2>&1)
     local rc=$?
     echo "$out"
+    echo "$out" | grep -q 'applying rcar:' ||
+        { echo "not the rcar series"; return 1; }
     step_detail "$(echo "$out" | tail -n 1 | sed 's/^build-xen: //')"
     return $rc
 }
 
 steps_init xenbuild "$logdir"
 step --needs none series-lint -- s_series_lint
+step --needs none series-same -- s_series_same
 step --needs none --timeout 1800 make-xen -- s_make_xen
 step --needs make-xen xl-links -- s_xl_links
 step --needs make-xen header-copy -- s_header_copy
 step --needs none provider-build -- s_provider_build
 step --needs make-xen,provider-build parser -- s_parser
-if [ -n "${XEN_VF_UPSTREAM_SRC:-}" ]; then
-    step --needs none upstream-series -- s_upstream_series
-else
-    step_skip upstream-series \
-        "no upstream Xen tree here (set XEN_VF_UPSTREAM_SRC); see xen-patches/upstream/README"
-fi
+step --needs none --timeout 1800 upstream-build -- \
+    tree_build upstream "$TARBALL_UPSTREAM"
+step --needs upstream-build,provider-build upstream-parser -- \
+    tree_parser upstream
+step --needs none --timeout 1800 rcar-v11-build -- \
+    tree_build rcar-v11 "$TARBALL_V11"
+step --needs rcar-v11-build,provider-build rcar-v11-parser -- \
+    tree_parser rcar-v11
+step --needs none rcar-v9-apply -- s_rcar_v9_apply
 steps_finish
