@@ -215,7 +215,7 @@ s_provider_build() {
 # parse_test STAGE LIBDIR OUT: build tests/xenbuild/pci-parse-test.c
 # against a staged Xen and run it; OUT is its directory.
 parse_test() {
-    local st=$1 lib=$1$2 out=$3 k n
+    local st=$1 lib=$1$2 out=$3 k n extra=()
     rm -rf "$out"
     mkdir -p "$work/stubs" "$out/vf" "$out/empty"
     for k in OK NOCHECK NOINIT OLD FUTURE HALF; do
@@ -228,16 +228,23 @@ parse_test() {
     cp "$BUILD/vf.so" "$out/vf/vf.so"
     # A provider whose names can look like BDFs ("ab:1f.8")
     cp "$work/stubs/ok.so" "$out/vf/ab.so"
+    # The R-Car fork's libxenlight calls libxenvchan (its pcid client)
+    # without linking it; its xl links it itself, and so must we.
+    if nm -D --undefined-only "$lib"/libxenlight.so.*.0 |
+        grep ' libxenvchan_' >/dev/null; then
+        extra=(-lxenvchan)
+    fi
     gcc "${CFLAGS_T[@]}" -I"$st/usr/include" -Itests/lib \
         -o "$out/pci-parse-test" tests/xenbuild/pci-parse-test.c \
-        -L"$lib" -lxlutil -lxenlight -Wl,--disable-new-dtags \
-        -Wl,-rpath,"$lib" || return 1
+        -L"$lib" -lxlutil -lxenlight "${extra[@]}" \
+        -Wl,--disable-new-dtags -Wl,-rpath,"$lib" || return 1
     "$out/pci-parse-test" "$out/vf" "$work/stubs" "$out/empty" |
         tee "$out/pci-parse-test.out"
     local rc=${PIPESTATUS[0]}
     step_detail "$(sed -n 's/^# \(.*\) specs as expected$/\1/p' \
-        "$out/pci-parse-test.out" | paste -sd ';'), $(tail -n 1 \
-        "$out/pci-parse-test.out")"
+        "$out/pci-parse-test.out" | paste -sd ';'); $(sed -n \
+        's/^# \([0-9]*\) checks$/\1 checks/p' "$out/pci-parse-test.out"), $(tail \
+        -n 1 "$out/pci-parse-test.out")"
     return "$rc"
 }
 
@@ -280,10 +287,12 @@ tree_build() {
           return 1; }
     grep -q -- '-Werror' "$link/build.log" ||
         { echo "built without -Werror"; return 1; }
-    step_detail "$(sed -n 's/^version=//p' "$e") + $(basename \
-        "$(sed -n 's/^series=//p' "$e")")/ ($(grep -c '^patch=' "$e") \
-        patches), $((t1 - t0)) s (cold build $(sed -n \
-        's/^seconds_total=//p' "$e") s)"
+    local ver series n cold
+    ver=$(sed -n 's/^version=//p' "$e")
+    series=$(basename "$(sed -n 's/^series=//p' "$e")")
+    n=$(grep -c '^patch=' "$e")
+    cold=$(sed -n 's/^seconds_total=//p' "$e")
+    step_detail "$ver + $series/ ($n patches), $((t1 - t0)) s (cold build $cold s)"
 }
 
 tree_parser() {
