@@ -114,11 +114,15 @@ s_series_lint() {
 
 # The "+" and "-" lines of a patch, each after its file's name; what the
 # patch changes, whatever its context. CHANGELOG.md is each tree's own.
+# A "-- " line followed by a version (or nothing) is format-patch's
+# signature, not a removed "- " line.
 patch_changes() {
     awk '
+        held { held = 0; if ($0 ~ /^[0-9]/) exit; print f "\t-- " }
         /^diff --git / { f = $4; next }
         /^(\+\+\+|---) / || /^index / { next }
         f == "b/CHANGELOG.md" { next }
+        /^-- $/ { held = 1; next }
         /^[-+]/ && f != "" { print f "\t" $0 }' "$1"
 }
 
