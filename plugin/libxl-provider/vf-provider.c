@@ -277,6 +277,8 @@ static int vf_check(libxl_pci_provider_call *call)
         return -EINVAL;
     }
     rc = xvf_spec_parse(call->name, &spec, &err);
+    if (!rc)
+        rc = xvf_spec_check_guest(&spec, &err);
     if (rc)
         seterr(call, "%s", err.msg);
     return rc;

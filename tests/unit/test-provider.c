@@ -90,6 +90,7 @@ static void test_check(void)
     static const char *const bad[] = {
         "vf:nvme0", "vf:nvme0/ns2,colour=red", "vf:nvme0/ns2,vq=x",
         "vf:", "vf:nvme0/ns2,vq=4,vi=2,driver=pciback,xxxxxxxxxxxxxxxxxxxx",
+        "vf:nvme0/ns2,driver=nvme",
     };
     libxl_pci_provider_call c;
     unsigned int i;
@@ -646,6 +647,14 @@ static void test_codec(void)
     xvf_err_clear(&err);
     CHECK(xvf_proto_decode_request(0, NULL, "prepare", &req, &err) ==
           -EINVAL, "no spec");
+    /* Never a VF on a DomD driver for a guest; its release still works. */
+    xvf_err_clear(&err);
+    CHECK(xvf_proto_decode_request(0, "vf:nvme0/ns2,driver=nvme", "prepare",
+                                   &req, &err) == -EINVAL, "driver=nvme");
+    CHECK_HAS(err.msg, "always bound to pciback", "driver message");
+    xvf_err_clear(&err);
+    CHECK(xvf_proto_decode_request(0, "vf:nvme0/ns2,driver=nvme", "release",
+                                   &req, &err) == 0, "release of driver=nvme");
 }
 
 static void test_config(void)

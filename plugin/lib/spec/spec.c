@@ -353,6 +353,15 @@ static int append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
     return 0;
 }
 
+int xvf_spec_check_guest(const struct xvf_spec *spec, struct xvf_err *err)
+{
+    if (!strcmp(spec->driver, "pciback"))
+        return 0;
+    return xvf_err_set(err, -EINVAL, "driver=%s: a guest's VF is always "
+                       "bound to pciback (other drivers are for xen-vfctl "
+                       "prepare --local in the driver domain)", spec->driver);
+}
+
 int xvf_spec_format(const struct xvf_spec *s, char *buf, size_t len)
 {
     const char *onoff[] = { "", "off", "on" };

@@ -100,6 +100,21 @@ int xvf_spec_parse(const char *str, struct xvf_spec *spec,
                    struct xvf_err *err);
 
 /**
+ * xvf_spec_check_guest() - may a VF prepared for @spec be given to a guest?
+ * @spec: a parsed spec
+ * @err:  why not
+ *
+ * A guest's VF is bound to pciback in the driver domain and handed over
+ * as it is. driver= anything else is for xen-vfctl's self-test there: a
+ * guest asking for it would have Dom0 seize the VF from that driver.
+ * Checked by Dom0 when it parses the guest's configuration and again by
+ * xen-vfd for every prepare it is asked for.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int xvf_spec_check_guest(const struct xvf_spec *spec, struct xvf_err *err);
+
+/**
  * xvf_spec_format() - canonical text of a spec
  * @spec: a parsed spec
  * @buf:  output, NUL-terminated

@@ -289,6 +289,9 @@ int xvf_proto_decode_request(unsigned int owner, const char *spec,
         return xvf_err_set(err, -EINVAL, "spec longer than %d characters",
                            XVF_SPEC_MAX);
     rc = xvf_spec_parse(spec, &r.spec, err);
+    /* A release must work for whatever an older version prepared. */
+    if (!rc && r.op == XVF_OP_PREPARE)
+        rc = xvf_spec_check_guest(&r.spec, err);
     if (rc)
         return rc;
     strcpy(r.text, spec);
