@@ -16,7 +16,7 @@ build_pkgs="gcc make pkg-config libnvme-dev libjson-c-dev libxen-dev libpci-dev
 domd_pkgs="busybox-static cpio kmod nvme-cli pciutils xz-utils zstd
            e2fsprogs dpkg-dev jq iproute2"
 cross_pkgs="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static
-            file binutils dpkg apt"
+            file binutils dpkg apt python3"
 bpo_pkgs="qemu-system-x86"
 xen_pkgs="dpkg-dev bison flex python3-dev libyajl-dev uuid-dev
           libncurses-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
