@@ -48,12 +48,10 @@ BUILD=${BUILD:-build}
 logdir=${XEN_VF_TIER_LOGDIR:-$top/$BUILD/logs/cross}
 cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 export XEN_VF_CACHE=$cache
-abuild=$top/$BUILD/arm64
-image=$abuild/image
-triplet=aarch64-linux-gnu
+# shellcheck source=tests/cross/lib.sh
+. tests/cross/lib.sh
+bbappend=meta-xen-vf/recipes-extended/xen/xen-tools_%.bbappend
 mkdir -p "$abuild"
-# the sysroot entry, found by the sysroot step, used by the later ones
-entry_file=$abuild/sysroot-entry
 
 qemu_user() {
     command -v qemu-aarch64-static || command -v qemu-aarch64
@@ -75,38 +73,11 @@ s_tools() {
 
 s_sysroot() {
     local entry
-    entry=$(scripts/arm64-sysroot.sh) || return 1
-    echo "$entry" >"$entry_file"
+    entry=$(cross_sysroot) || return 1
     cat "$entry/packages"
     "$entry/bin/$triplet-pkg-config" --modversion libnvme xenlight libpci \
         libmnl xenstore libsystemd || return 1
     step_detail "$(basename "$entry"), $(wc -l <"$entry/packages") packages"
-}
-
-recipe=meta-xen-vf/recipes-extended/xen-vf/xen-vf_0.1.bb
-bbappend=meta-xen-vf/recipes-extended/xen/xen-tools_%.bbappend
-
-# The environment bitbake gives a task of the recipe, for this sysroot
-# (one VAR=value a line, for mapfile): an R-Car S4 (Cortex-A55) machine's
-# compiler options and security flags in CC, as poky puts them there.
-yocto_env() {
-    local entry root
-    entry=$(cat "$entry_file")
-    root=$entry/root
-    printf '%s\n' \
-        CC="$triplet-gcc -mcpu=cortex-a55+crc -mbranch-protection=standard -fstack-protector-strong -O2 -D_FORTIFY_SOURCE=2 -Wformat -Wformat-security -Werror=format-security --sysroot=$root" \
-        AR="$triplet-ar" \
-        CFLAGS="-O2 -pipe -g -feliminate-unused-debug-types" \
-        LDFLAGS="-Wl,-O1 -Wl,--hash-style=gnu -Wl,--as-needed -Wl,-z,relro,-z,now" \
-        PKG_CONFIG=pkg-config PKG_CONFIG_SYSROOT_DIR="$root" \
-        PKG_CONFIG_LIBDIR="$root/usr/lib/$triplet/pkgconfig:$root/usr/share/pkgconfig" \
-        PKG_CONFIG_PATH= PARALLEL_MAKE="-j 2" BUILD="$abuild"
-}
-
-# recipe_task NAME - the recipe's task NAME, expanded for this tree
-recipe_task() {
-    tests/cross/recipe.py --set S="$top" --set B="$abuild" \
-        --set D="$image" "$recipe" task "$1"
 }
 
 # check_elf FILE... - each is an aarch64 ELF
@@ -135,20 +106,9 @@ s_recipe() {
 }
 
 s_cross_build() {
-    local env n key task
+    local env n
     mapfile -t env < <(yocto_env)
-    # Objects built against another sysroot or with other flags are
-    # stale: make tracks neither (system headers are not in -MMD's lists).
-    key=$(printf '%s\n' "${env[@]}" | sha256sum | cut -c1-16)
-    if [ "$(cat "$abuild/.flags" 2>/dev/null)" != "$key" ]; then
-        echo "new sysroot or flags: cleaning $abuild"
-        find "$abuild" -mindepth 1 -maxdepth 1 ! -name sysroot-entry \
-            -exec rm -rf {} +
-        echo "$key" >"$abuild/.flags"
-    fi
-    task=$(recipe_task do_compile) || return 1
-    echo "do_compile: $task"
-    env "${env[@]}" WERROR=1 bash -ec "$task" || return 1
+    cross_compile || return 1
     env "${env[@]}" WERROR=1 make -j2 --no-print-directory unit || return 1
     mapfile -t objs < <(find "$abuild" -path "$image" -prune -o \
         -path "$abuild/image-*" -prune -o \
