@@ -1,70 +1,59 @@
 #!/bin/bash
-# scripts/arm64-sysroot.sh - a Debian 12 arm64 sysroot with the -dev
-# packages xen-vf builds against, for cross-building on any host.
+# scripts/arm64-sysroot.sh - Debian 12 arm64 packages unpacked in a
+# cache: the sysroot xen-vf cross-builds against, or the root an arm64
+# test guest's image is made from.
 #
-#   scripts/arm64-sysroot.sh            print the entry's directory
+#   scripts/arm64-sysroot.sh [dev]     the sysroot: the -dev packages
+#   scripts/arm64-sysroot.sh guest     the guest root: busybox-static,
+#                                      bash, nvme-cli, jq, pciutils,
+#                                      iproute2 and the libraries of
+#                                      xen-vfctl
+# prints the entry's directory.
 #
-# The entry, $XEN_VF_CACHE/arm64-sysroot-<key> (XEN_VF_CACHE defaults to
-# /var/cache/xen-vf), holds
-#   root/                              the sysroot (dpkg-deb -x of the debs,
-#                                      absolute symlinks made to point inside)
-#   bin/aarch64-linux-gnu-pkg-config   pkg-config for that sysroot
+# The entry, $XEN_VF_CACHE/arm64-<set>-<key> (XEN_VF_CACHE defaults to
+# /var/cache/xen-vf; "arm64-sysroot-<key>" for dev), holds
+#   root/                              the packages (dpkg-deb -x of the
+#                                      debs, absolute symlinks made to
+#                                      point inside)
+#   bin/aarch64-linux-gnu-pkg-config   pkg-config for that root
 #   packages                           name=version of every deb in it
 # <key> is a hash of that package list, so the entry is rebuilt when
 # Debian updates one of them and reused (no download) otherwise.
 #
-# Nothing on the host changes: apt runs with its own state under
-# $XEN_VF_CACHE/arm64-apt (sources for deb.debian.org bookworm,
-# bookworm-updates and bookworm-security, arm64 only; lists refreshed
-# when older than XEN_VF_ARM64_LISTS_MAX_AGE seconds, default 86400),
-# resolves the packages' closure against an empty dpkg status and
-# downloads the debs with `apt-get download`. No `dpkg --add-architecture`,
-# no :arm64 package installed: bookworm's libnvme-dev and libxen-dev are
-# not Multi-Arch, so installing their arm64 builds would remove the
-# host's amd64 ones.
+# Nothing on the host changes: apt runs with its own state
+# (scripts/arm64-apt.sh), resolves the packages' closure against an empty
+# dpkg status and downloads the debs with `apt-get download`.
 set -euo pipefail
 
 cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
-max_age=${XEN_VF_ARM64_LISTS_MAX_AGE:-86400}
-# What the Makefile's pkg-config modules need (libnvme.pc's
-# Requires.private names json-c and openssl), the C library, and the
-# sanitizer runtimes the unit tier's ASan/UBSan binaries load.
-pkgs="libnvme-dev libxen-dev libpci-dev libmnl-dev libsystemd-dev
-      libjson-c-dev libssl-dev libc6-dev libasan8 libubsan1"
+set_name=${1:-dev}
+case $set_name in
+    # What the Makefile's pkg-config modules need (libnvme.pc's
+    # Requires.private names json-c and openssl), the C library, and the
+    # sanitizer runtimes the unit tier's ASan/UBSan binaries load.
+    dev) pkgs="libnvme-dev libxen-dev libpci-dev libmnl-dev libsystemd-dev
+               libjson-c-dev libssl-dev libc6-dev libasan8 libubsan1"
+         entry_name=arm64-sysroot ;;
+    # The DomD board's tools (tests/domd/board.sh) and what xen-vfctl
+    # links.
+    guest) pkgs="busybox-static bash nvme-cli jq pciutils iproute2 libc6
+                 libnvme1 libxenstore4 libpci3 libmnl0 libjson-c5"
+           entry_name=arm64-guestroot ;;
+    *) echo "arm64-sysroot: unknown set '$set_name' (dev or guest)" >&2
+       exit 2 ;;
+esac
 
 log() { echo "arm64-sysroot: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-apt=$cache/arm64-apt
-mkdir -p "$apt"/state/lists/partial "$apt"/cache/archives/partial \
-    "$apt"/parts "$apt"/debs
+# shellcheck source=scripts/arm64-apt.sh
+. "$(dirname "$0")/arm64-apt.sh"
+mkdir -p "$cache"
 exec {lock}>"$cache/arm64-sysroot.lock"
 flock "$lock"
-
-cat >"$apt/sources.list" <<'EOF'
-deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm bookworm-updates main
-deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
-EOF
-: >"$apt/state/status"
-aptopts=(-q -o Dir::State="$apt/state" -o Dir::State::status="$apt/state/status"
-    -o Dir::Cache="$apt/cache" -o Dir::Etc::sourcelist="$apt/sources.list"
-    -o Dir::Etc::sourceparts="$apt/parts" -o Dir::Etc::preferencesparts="$apt/parts"
-    -o APT::Architecture=arm64 -o APT::Architectures::=arm64
-    -o Acquire::Languages=none -o Debug::NoLocking=1
-    -o APT::Sandbox::User=root)
-
-stamp=$apt/state/updated
-if [ ! -f "$stamp" ] ||
-        [ $(($(date +%s) - $(stat -c %Y "$stamp"))) -ge "$max_age" ]; then
-    log "apt-get update (arm64 lists under $apt)"
-    if apt-get "${aptopts[@]}" update >&2; then
-        touch "$stamp"
-    elif [ -f "$stamp" ]; then
-        log "apt-get update failed: using the lists of $(date -r "$stamp")"
-    else
-        die "apt-get update failed and there are no lists yet"
-    fi
-fi
+arm64_apt_init || die "no arm64 package lists"
+apt=$ARM64_APT_DIR
+aptopts=("${ARM64_APT[@]}")
 
 # The closure, as apt would install it on an empty arm64 system.
 # shellcheck disable=SC2086
@@ -72,7 +61,7 @@ list=$(apt-get "${aptopts[@]}" -s install --no-install-recommends $pkgs |
     sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) .*/\1=\2/p' | LC_ALL=C sort)
 [ -n "$list" ] || die "apt resolved no package for: $pkgs"
 key=$(printf '%s\n' "$list" | sha256sum | cut -c1-16)
-entry=$cache/arm64-sysroot-$key
+entry=$cache/$entry_name-$key
 if [ -f "$entry/complete" ]; then
     echo "$entry"
     exit 0

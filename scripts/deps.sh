@@ -1,12 +1,13 @@
 #!/bin/bash
 # Install what `make`, `make check` and `make demo` need on Debian 12.
 # Idempotent: a second run with everything present does no apt work.
-# Usage: scripts/deps.sh [build|cross|check|domd|xen|all]
+# Usage: scripts/deps.sh [build|cross|check|domd|domd-arm64|xen|all]
 #   cross  the arm64 cross tier: Debian's aarch64 cross compiler, QEMU
 #          user mode, and qemu-aarch64 registered with binfmt_misc (the
 #          unit tests start child processes). The arm64 sysroot is not
 #          installed: scripts/arm64-sysroot.sh builds it in a cache.
 #   check  build + cross, what `make check` runs first
+#   domd-arm64  domd + cross + QEMU's Arm system emulator (backports)
 set -euo pipefail
 
 what=${1:-all}
@@ -16,8 +17,9 @@ build_pkgs="gcc make pkg-config libnvme-dev libjson-c-dev libxen-dev libpci-dev
 domd_pkgs="busybox-static cpio kmod nvme-cli pciutils xz-utils zstd
            e2fsprogs dpkg-dev jq iproute2"
 cross_pkgs="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static
-            file binutils dpkg apt"
+            file binutils dpkg apt python3"
 bpo_pkgs="qemu-system-x86"
+bpo_arm_pkgs="qemu-system-arm"
 xen_pkgs="dpkg-dev bison flex python3-dev libyajl-dev uuid-dev
           libncurses-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
           libglib2.0-dev libpixman-1-dev libaio-dev libfdt-dev
@@ -63,9 +65,12 @@ SRC
     $SUDO apt-get update -q >/dev/null
 }
 
+# qemu_ok [PACKAGE] - PACKAGE (default qemu-system-x86) is QEMU 10 or
+# later (bookworm's 7.2 has no igb)
 qemu_ok() {
     local v
-    v=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
+    v=$(dpkg-query -W -f='${Version}' "${1:-qemu-system-x86}" 2>/dev/null ||
+        true)
     case "$v" in *bpo*|1:1[0-9]*) return 0 ;; esac
     return 1
 }
@@ -114,14 +119,17 @@ case "$what" in
     cross) missing $cross_pkgs ;;
     check) missing $build_pkgs $cross_pkgs ;;
     domd)  missing $build_pkgs $domd_pkgs ;;
+    domd-arm64) missing $build_pkgs $domd_pkgs $cross_pkgs ;;
     xen)   missing $build_pkgs $domd_pkgs $xen_pkgs ;;
     all)   missing $build_pkgs $cross_pkgs $domd_pkgs $xen_pkgs ;;
-    *) echo "deps.sh: unknown set '$what' (build|cross|check|domd|xen|all)" >&2
+    *) echo "deps.sh: unknown set '$what'" \
+           "(build|cross|check|domd|domd-arm64|xen|all)" >&2
        exit 2 ;;
 esac
 
-want_qemu=0
+want_qemu=0 want_qemu_arm=0
 case "$what" in domd|xen|all) qemu_ok || want_qemu=1 ;; esac
+case "$what" in domd-arm64|all) qemu_ok qemu-system-arm || want_qemu_arm=1 ;; esac
 
 # `make xen` runs `apt-get source xen`, which needs deb-src entries even
 # when every package is already installed.
@@ -130,7 +138,7 @@ case "$what" in xen|all) ensure_sources ;; esac
 want_binfmt=0
 case "$what" in cross|check|all) want_binfmt=1 ;; esac
 
-if [ ${#need[@]} -eq 0 ] && [ $want_qemu -eq 0 ]; then
+if [ ${#need[@]} -eq 0 ] && [ $want_qemu -eq 0 ] && [ $want_qemu_arm -eq 0 ]; then
     [ $want_binfmt -eq 0 ] || binfmt
     exit 0
 fi
@@ -145,5 +153,10 @@ if [ $want_qemu -eq 1 ]; then
     echo "deps: installing QEMU from bookworm-backports"
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports $bpo_pkgs >/dev/null
+fi
+if [ $want_qemu_arm -eq 1 ]; then
+    echo "deps: installing QEMU for Arm from bookworm-backports"
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports $bpo_arm_pkgs >/dev/null
 fi
 [ $want_binfmt -eq 0 ] || binfmt

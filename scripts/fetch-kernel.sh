@@ -10,8 +10,11 @@
 #                        so `modprobe -d <dir>/root -S <kver>` works
 #
 # PACKAGE defaults to $XEN_VF_KERNEL_PKG, else the newest
-# linux-image-6.1.0-N-amd64 that apt has a candidate for (bookworm and
+# linux-image-6.1.0-N-<arch> that apt has a candidate for (bookworm and
 # bookworm-security; the backports 6.12 kernel is not picked by default).
+# <arch> is amd64, or arm64 with XEN_VF_ARCH=arm64: then apt is the
+# private arm64 one of scripts/arm64-apt.sh, and the host needs no arm64
+# architecture.
 # The directory is ${XEN_VF_CACHE:-/var/cache/xen-vf}/kernel-<pkg>_<version>,
 # so a new Debian point release gives a new cache entry and an old entry is
 # never mutated. The package is taken with `apt-get download` + `dpkg -x`;
@@ -24,15 +27,29 @@ pkg=${1:-${XEN_VF_KERNEL_PKG:-}}
 log() { echo "fetch-kernel: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+arch=amd64
+apt=()
+case ${XEN_VF_ARCH:-x86_64} in
+    x86_64|amd64) ;;
+    arm64|aarch64)
+        arch=arm64
+        # shellcheck source=scripts/arm64-apt.sh
+        . "$(dirname "$0")/arm64-apt.sh"
+        arm64_apt_init || die "no arm64 package lists"
+        apt=("${ARM64_APT[@]}") ;;
+    *) die "unknown XEN_VF_ARCH ${XEN_VF_ARCH}" ;;
+esac
+
 candidate() {
-    apt-cache policy "$1" 2>/dev/null |
+    apt-cache "${apt[@]}" policy "$1" 2>/dev/null |
         awk '/Candidate:/ { print $2; exit }'
 }
 
 newest_61() {
     local p
-    apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' \
-        2>/dev/null | awk '{ print $1 }' | sort -V -r |
+    apt-cache "${apt[@]}" search --names-only \
+        "^linux-image-6\\.1\\.0-[0-9]+-$arch\$" 2>/dev/null |
+        awk '{ print $1 }' | sort -V -r |
         while read -r p; do
             case "$(candidate "$p")" in
                 ''|'(none)') ;;
@@ -43,14 +60,15 @@ newest_61() {
 
 newest_cached() {
     # shellcheck disable=SC2012
-    ls -d "$cache"/kernel-linux-image-*/ 2>/dev/null | sort -V | tail -n 1
+    ls -d "$cache"/kernel-linux-image-*-"$arch"_*/ 2>/dev/null | sort -V |
+        tail -n 1
 }
 
 if [ -z "$pkg" ]; then
     pkg=$(newest_61)
     if [ -z "$pkg" ]; then
-        log "no linux-image-6.1.0-*-amd64 in apt's lists; apt-get update"
-        apt-get update -q >/dev/null 2>&1 || true
+        log "no linux-image-6.1.0-*-$arch in apt's lists; apt-get update"
+        apt-get "${apt[@]}" update -q >/dev/null 2>&1 || true
         pkg=$(newest_61)
     fi
 fi
@@ -87,7 +105,8 @@ trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 mkdir -m 777 "$tmp/dl"
 log "downloading $pkg=$ver"
-(cd "$tmp/dl" && timeout 600 apt-get download -q "$pkg=$ver" >/dev/null) ||
+(cd "$tmp/dl" && timeout 600 apt-get "${apt[@]}" download -q "$pkg=$ver" \
+    >/dev/null) ||
     die "apt-get download $pkg=$ver failed"
 deb=$(ls "$tmp"/dl/*.deb)
 log "unpacking $(basename "$deb") ($(du -h "$deb" | cut -f1))"

@@ -13,6 +13,12 @@
 #   -c NAME        cache the result as $XEN_VF_CACHE/NAME-<inputs hash>.cpio.gz
 #   -o OUT         also copy the result to OUT
 #
+# Cross images (another architecture than the host's): XVF_TARGET_ROOT
+# is a directory with the target's packages unpacked (scripts/
+# arm64-sysroot.sh guest). busybox, and -b sources given as absolute
+# paths it has, come from there; the libraries of every -b binary are
+# resolved there with readelf (NEEDED and the interpreter), not ldd.
+#
 # Prints the path of the archive. Linux accepts several concatenated
 # compressed cpio archives as one initrd, later ones overriding files of
 # earlier ones; the domd tier uses that to keep the slow part (modules,
@@ -21,6 +27,7 @@
 set -euo pipefail
 
 cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
+troot=${XVF_TARGET_ROOT:-}
 kdir='' name='' out='' busybox=0
 mods=() loads=() bins=() files=()
 
@@ -49,6 +56,41 @@ if [ -n "$kdir" ]; then
     kver=$(cat "$kdir/kver")
 fi
 
+# tsrc PATH - where an -b source is read from: the target root's copy
+# of an absolute path it has, else PATH (a program built for the target)
+tsrc() {
+    case $1 in
+        /*) if [ -e "$troot$1" ]; then echo "$troot$1"; else echo "$1"; fi ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# cross_libs FILE - target paths of FILE's interpreter and NEEDED closure
+cross_libs() {
+    local queue=("$1") f lib d found interp
+    declare -A seen=()
+    while ((${#queue[@]})); do
+        f=${queue[0]}
+        queue=("${queue[@]:1}")
+        interp=$(readelf -lW "$f" 2>/dev/null |
+            sed -n 's/.*program interpreter: \(.*\)]$/\1/p')
+        [ -z "$interp" ] || echo "$interp"
+        for lib in $(readelf -dW "$f" 2>/dev/null |
+                sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+            [ -z "${seen[$lib]:-}" ] || continue
+            seen[$lib]=1
+            found=
+            for d in "$troot"/lib/*-linux-gnu "$troot"/usr/lib/*-linux-gnu \
+                    "$troot/lib" "$troot/usr/lib"; do
+                [ -e "$d/$lib" ] && { found=${d#"$troot"}/$lib; break; }
+            done
+            [ -n "$found" ] || die "$lib (needed by $f) not in $troot"
+            echo "$found"
+            queue+=("$troot$found")
+        done
+    done
+}
+
 # ELF files to copy: "src dest" lines, binaries first, then their libraries.
 elfs() {
     local b src dest
@@ -56,9 +98,18 @@ elfs() {
         src=${b%%=*}
         dest=$src
         [ "$b" = "$src" ] || dest=${b#*=}
+        [ -z "$troot" ] || src=$(tsrc "$src")
         [ -x "$src" ] || die "binary $src missing"
         echo "$src $dest"
     done
+    if [ -n "$troot" ]; then
+        for b in "${bins[@]}"; do
+            cross_libs "$(tsrc "${b%%=*}")"
+        done | sort -u | while read -r src; do
+            [ -n "$src" ] && echo "$troot$src $src"
+        done
+        return
+    fi
     for b in "${bins[@]}"; do
         src=${b%%=*}
         # "libx.so.1 => /lib/.../libx.so.1 (0x...)" and "/lib64/ld-linux..."
@@ -108,7 +159,8 @@ inputs_hash() {
                 sha256sum <"$src"
             fi
         done
-        [ $busybox -eq 0 ] || sha256sum </bin/busybox
+        [ $busybox -eq 0 ] || sha256sum <"$troot/bin/busybox"
+        [ -z "$troot" ] || echo "target $troot"
     } | sha256sum | cut -c1-16
 }
 
@@ -130,9 +182,11 @@ mkdir -p "$tree"/{bin,sbin,etc/xvf,proc,sys,dev,tmp,run,root,mnt}
 mkdir -p "$tree"/lib/x86_64-linux-gnu "$tree"/lib64 "$tree"/usr/{bin,sbin}
 
 if [ $busybox -eq 1 ]; then
-    [ -x /bin/busybox ] || die "busybox-static missing"
-    cp /bin/busybox "$tree/bin/busybox"
+    [ -x "$troot/bin/busybox" ] || die "busybox-static missing"
+    cp "$troot/bin/busybox" "$tree/bin/busybox"
     # `busybox --list` names busybox itself: a link to itself loops.
+    # A foreign busybox cannot run here: the host's (same Debian version)
+    # gives the applet list.
     for a in $(/bin/busybox --list); do
         [ "$a" = busybox ] && continue
         [ -e "$tree/bin/$a" ] || ln -s busybox "$tree/bin/$a"

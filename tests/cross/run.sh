@@ -1,30 +1,42 @@
 #!/bin/bash
-# The cross tier: xen-vf cross-built for arm64 (aarch64-linux-gnu) with
-# the flags a Yocto build passes, and the unit tier's binaries run on
-# aarch64 under QEMU user mode.
+# The cross tier: xen-vf cross-built for arm64 (aarch64-linux-gnu) by
+# the xen-vf recipe's own commands (meta-xen-vf: scripts/yocto-build.sh),
+# with the environment a Yocto build gives them, and the unit tier's
+# binaries run on aarch64 under QEMU user mode.
 #
 # Usage: tests/cross/run.sh        (run-tiers.sh runs it from the top)
 #
 # Steps (tests/lib/steps.sh; one log each in $XEN_VF_TIER_LOGDIR, default
 # build/logs/cross):
 #   tools        the cross compiler, binutils, qemu-aarch64, pkg-config,
-#                file (scripts/deps.sh cross installs them)
+#                file, python3 (scripts/deps.sh cross installs them)
 #   sysroot      scripts/arm64-sysroot.sh: Debian 12 arm64 -dev packages
 #                unpacked in $XEN_VF_CACHE, keyed by their versions
-#   cross-build  make all unit into $BUILD/arm64 with CC, AR, PKG_CONFIG,
-#                CFLAGS and LDFLAGS as Yocto sets them, WERROR=1; every
-#                program, library and object built is aarch64
-#   install      make install DESTDIR=$BUILD/arm64/image: the programs and
-#                vf.so are aarch64 ELF, vf.so in the directory of the
-#                target's Xen (Debian's, from the sysroot)
+#   recipe       meta-xen-vf: the recipe's LIC_FILES_CHKSUM md5s match the
+#                sources; the xen-tools bbappend's patches are, for each
+#                series it can pick (rcar, 4.17, upstream), that series' files
+#   cross-build  the recipe's do_compile (tests/cross/recipe.py expands it)
+#                with CC (Cortex-A55 options, --sysroot), AR, CFLAGS,
+#                LDFLAGS, PKG_CONFIG_SYSROOT_DIR/LIBDIR and PARALLEL_MAKE
+#                as Yocto exports them, plus WERROR=1; then make unit the
+#                same way; every program, library and object is aarch64
+#   install      the recipe's do_install into $BUILD/arm64/image: every
+#                installed file and empty directory is in one package by
+#                the recipe's PACKAGES/FILES (vf.so in
+#                xen-vf-libxl-provider, at Yocto's Xen's LIBEXEC_LIB), each
+#                FILES entry of the recipe's takes something, the ELF files
+#                are aarch64; and vf.so installed without a set provider
+#                directory lands in the sysroot's (Debian's) Xen layout
 #   binfmt       qemu-aarch64 registered with binfmt_misc (the tests start
 #                child processes); an explicit SKIP, with unit-arm64, when
 #                scripts/deps.sh found the machine cannot do it
 #   unit-arm64   tests/unit/run.sh on the arm64 build, QEMU_LD_PREFIX =
 #                the sysroot
-# What it proves: the code builds for aarch64 with Yocto-like flags and
-# its unit tests pass on aarch64 under emulation. Not real hardware, not
-# an arm64 kernel (the fake kernel is the unit tier's).
+# What it proves: the code builds for aarch64 with a Yocto build's
+# commands and flags, installs what the recipe packages, and its unit
+# tests pass on aarch64 under emulation. Not bitbake itself (its parser
+# and QA are not run), not real hardware, not an arm64 kernel (the fake
+# kernel is the unit tier's).
 # Closing line: "N passed, N failed" (blocked steps count as failed).
 set -uo pipefail
 
@@ -36,12 +48,10 @@ BUILD=${BUILD:-build}
 logdir=${XEN_VF_TIER_LOGDIR:-$top/$BUILD/logs/cross}
 cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 export XEN_VF_CACHE=$cache
-abuild=$top/$BUILD/arm64
-image=$abuild/image
-triplet=aarch64-linux-gnu
+# shellcheck source=tests/cross/lib.sh
+. tests/cross/lib.sh
+bbappend=meta-xen-vf/recipes-extended/xen/xen-tools_%.bbappend
 mkdir -p "$abuild"
-# the sysroot entry, found by the sysroot step, used by the later ones
-entry_file=$abuild/sysroot-entry
 
 qemu_user() {
     command -v qemu-aarch64-static || command -v qemu-aarch64
@@ -50,7 +60,7 @@ qemu_user() {
 s_tools() {
     local t missing=()
     for t in $triplet-gcc $triplet-ar $triplet-readelf pkg-config file \
-            apt-get dpkg-deb make timeout; do
+            apt-get dpkg-deb make timeout python3; do
         command -v "$t" || missing+=("$t")
     done
     qemu_user || missing+=(qemu-aarch64-static)
@@ -63,25 +73,11 @@ s_tools() {
 
 s_sysroot() {
     local entry
-    entry=$(scripts/arm64-sysroot.sh) || return 1
-    echo "$entry" >"$entry_file"
+    entry=$(cross_sysroot) || return 1
     cat "$entry/packages"
     "$entry/bin/$triplet-pkg-config" --modversion libnvme xenlight libpci \
         libmnl xenstore libsystemd || return 1
     step_detail "$(basename "$entry"), $(wc -l <"$entry/packages") packages"
-}
-
-# The make variables of a Yocto build for this sysroot (one per line,
-# for mapfile).
-make_vars() {
-    local entry root
-    entry=$(cat "$entry_file")
-    root=$entry/root
-    printf '%s\n' BUILD="$abuild" WERROR=1 \
-        CC="$triplet-gcc" AR="$triplet-ar" \
-        PKG_CONFIG="$entry/bin/$triplet-pkg-config" \
-        CFLAGS="-O2 -pipe -g -feliminate-unused-debug-types --sysroot=$root" \
-        LDFLAGS="--sysroot=$root -Wl,-O1 -Wl,--hash-style=gnu -Wl,--as-needed"
 }
 
 # check_elf FILE... - each is an aarch64 ELF
@@ -97,20 +93,25 @@ check_elf() {
     return $bad
 }
 
+s_recipe() {
+    local series bad=0
+    tests/cross/recipe.py "$recipe" lic "$top" || bad=1
+    for series in rcar 4.17 upstream; do
+        echo "XEN_VF_SERIES=$series:"
+        tests/cross/recipe.py --set XEN_VF_SERIES="$series" "$bbappend" \
+            patches || bad=1
+    done
+    [ $bad -eq 0 ] || return 1
+    step_detail "licence md5s, bbappend = xen-patches/{rcar,4.17,upstream}"
+}
+
 s_cross_build() {
-    local vars n
-    mapfile -t vars < <(make_vars)
-    # Objects built against another sysroot are stale: its headers are
-    # system headers, which -MMD does not track.
-    if [ "$(cat "$abuild/.sysroot" 2>/dev/null)" != "$(cat "$entry_file")" ]; then
-        echo "new sysroot: cleaning $abuild"
-        find "$abuild" -mindepth 1 -maxdepth 1 ! -name sysroot-entry \
-            -exec rm -rf {} +
-        cp "$entry_file" "$abuild/.sysroot"
-    fi
-    printf '%q ' make -j2 "${vars[@]}" all unit; echo
-    make -j2 --no-print-directory "${vars[@]}" all unit || return 1
+    local env n
+    mapfile -t env < <(yocto_env)
+    cross_compile || return 1
+    env "${env[@]}" WERROR=1 make -j2 --no-print-directory unit || return 1
     mapfile -t objs < <(find "$abuild" -path "$image" -prune -o \
+        -path "$abuild/image-*" -prune -o \
         -type f \( -name '*.o' -o -name '*.so' -o -name '*.a' -o -perm -u+x \) \
         -print)
     n=0
@@ -126,19 +127,26 @@ s_cross_build() {
 }
 
 s_install() {
-    local vars f elves=() provider
-    mapfile -t vars < <(make_vars)
-    rm -rf "$image"
-    make --no-print-directory "${vars[@]}" install DESTDIR="$image" ||
+    local env f elves=() provider task deb=$abuild/image-debian
+    mapfile -t env < <(yocto_env)
+    rm -rf "$image" "$deb"
+    task=$(recipe_task do_install) || return 1
+    echo "do_install: $task"
+    env "${env[@]}" bash -ec "$task" || return 1
+    echo "packages:"
+    tests/cross/recipe.py "$recipe" files "$image" | tee "$abuild/packages" ||
         return 1
-    (cd "$image" && find . -type f | sort)
-    for f in usr/sbin/xen-vfctl usr/sbin/xen-vfd; do
-        [ -f "$image/$f" ] || { echo "not installed: /$f"; return 1; }
+    provider=$(tests/cross/recipe.py "$recipe" get XEN_PCI_PROVIDER_DIR)/vf.so
+    grep -qx "xen-vf-libxl-provider $provider" "$abuild/packages" ||
+        { echo "vf.so not in xen-vf-libxl-provider at $provider"; return 1; }
+    for f in /usr/sbin/xen-vfd /usr/sbin/xen-vfctl /etc/xen/scripts/xen-vf \
+            /lib/systemd/system/xen-vfd.service; do
+        grep -qx "xen-vf $f" "$abuild/packages" ||
+            { echo "$f not in package xen-vf"; return 1; }
     done
-    # Debian's Xen in the sysroot: libxl looks in its LIBEXEC_LIB
-    provider=usr/lib/xen-4.17/lib/$triplet/pci-providers/vf.so
-    [ -f "$image/$provider" ] ||
-        { echo "vf.so not at /$provider (the target's Xen layout)"; return 1; }
+    grep -q '^ExecStart=/usr/sbin/xen-vfd ' \
+        "$image/lib/systemd/system/xen-vfd.service" ||
+        { echo "the unit's ExecStart does not name /usr/sbin/xen-vfd"; return 1; }
     while IFS= read -r -d '' f; do
         [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = 177ELF ] &&
             elves+=("$f")
@@ -146,7 +154,15 @@ s_install() {
     [ ${#elves[@]} -ge 3 ] || { echo "only ${#elves[@]} ELF files"; return 1; }
     check_elf "${elves[@]}" || return 1
     file "${elves[@]}"
-    step_detail "${#elves[@]} aarch64 ELF files, /$provider"
+    # No provider directory given: the target's Xen (Debian's, in the
+    # sysroot) decides it, through pkg-config, never the build host's.
+    env "${env[@]}" make --no-print-directory install-vf-provider \
+        DESTDIR="$deb" || return 1
+    f=$deb/usr/lib/xen-4.17/lib/$triplet/pci-providers/vf.so
+    [ -f "$f" ] || { echo "vf.so not at ${f#"$deb"} (Debian's Xen layout)"
+        find "$deb" -type f; return 1; }
+    step_detail "${#elves[@]} aarch64 ELF files in $(cut -d' ' -f1 \
+        "$abuild/packages" | sort -u | wc -l) packages, $provider"
 }
 
 binfmt_entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
@@ -159,14 +175,14 @@ s_binfmt() {
 }
 
 s_unit_arm64() {
-    local vars entry out
-    mapfile -t vars < <(make_vars)
+    local env entry out
+    mapfile -t env < <(yocto_env)
     entry=$(cat "$entry_file")
     mkdir -p "$logdir/unit-arm64"
     # run.sh's make sees the same variables through the environment
     # LeakSanitizer stops the world with ptrace, which QEMU user mode
     # does not emulate: leaks are the native unit tier's business.
-    env "${vars[@]}" QEMU_LD_PREFIX="$entry/root" \
+    env "${env[@]}" QEMU_LD_PREFIX="$entry/root" \
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
         XEN_VF_TIER_LOGDIR="$logdir/unit-arm64" tests/unit/run.sh |
         tee "$logdir/unit-arm64/summary"
@@ -178,7 +194,8 @@ s_unit_arm64() {
 steps_init cross "$logdir"
 step tools -- s_tools
 step --timeout 600 sysroot -- s_sysroot
-step --timeout 900 cross-build -- s_cross_build
+step --needs none recipe -- s_recipe
+step --needs tools,sysroot --timeout 900 cross-build -- s_cross_build
 step install -- s_install
 if [ ! -e "$binfmt_entry" ] && [ -f "$cache/binfmt-unavailable" ]; then
     why=$(cat "$cache/binfmt-unavailable")

@@ -12,6 +12,11 @@
 # is cached under ${XEN_VF_CACHE:-/var/cache/xen-vf}/domd-base-<hash>;
 # the overlay (xen-vfctl and its libraries, the guest scripts) is rebuilt
 # on every run, which takes well under a second.
+#
+# XEN_VF_ARCH=arm64 (exported): the same board on QEMU's Arm "virt"
+# machine (qemu-run.sh), Debian's arm64 kernel (fetch-kernel.sh), and
+# images made from the arm64 guest root (scripts/arm64-sysroot.sh guest),
+# cached apart from the x86 ones (the root is part of their inputs).
 
 : "${XVF_TOP:?set XVF_TOP}"
 
@@ -30,6 +35,17 @@ board_kernel() {
     "$XVF_TOP/scripts/fetch-kernel.sh"
 }
 
+# board_target_root - the root the images' programs come from: "" (the
+# host's) for x86_64, the arm64 guest root for arm64
+board_target_root() {
+    local entry
+    case ${XEN_VF_ARCH:-x86_64} in
+        arm64) entry=$("$XVF_TOP/scripts/arm64-sysroot.sh" guest) &&
+               echo "$entry/root" ;;
+        *) echo "" ;;
+    esac
+}
+
 board_base() {
     local kdir=$1 m b args=()
     for m in $BOARD_LOAD_MODULES; do args+=(-l "$m"); done
@@ -45,6 +61,8 @@ board_base() {
 # xen-vfctl and the cases that need it fail, the others still run.
 board_initrd() {
     local kdir=$1 out=$2 vfctl=${3:-} base args=()
+    XVF_TARGET_ROOT=$(board_target_root) || return 1
+    export XVF_TARGET_ROOT
     base=$(board_base "$kdir") || return 1
     args=(
         -f "$XVF_TOP/tests/lib/steps.sh=/xvf/lib/steps.sh"

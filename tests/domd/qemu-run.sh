@@ -1,6 +1,9 @@
 #!/bin/bash
 # Boot the emulated DomD board: q35 under TCG with an SR-IOV NVMe
-# controller and an igb NIC.
+# controller and an igb NIC; with XEN_VF_ARCH=arm64 the same devices on
+# QEMU's Arm "virt" machine (XEN_VF_QEMU_MACHINE, default
+# virt,gic-version=3: MSI-X through the GICv3 ITS; XEN_VF_QEMU_CPU,
+# default max,pauth-impdef=on) with a PL011 console.
 #
 # Usage: tests/domd/qemu-run.sh -k VMLINUZ -i INITRD -d WORKDIR
 #            [-s SERIAL_LOG] [-a "EXTRA KERNEL ARGS"] [-t TIMEOUT_S] [-c]
@@ -40,7 +43,21 @@ if [ -z "$kernel" ] || [ -z "$initrd" ] || [ -z "$workdir" ]; then
     exit 2
 fi
 
-qemu=${XEN_VF_QEMU:-qemu-system-x86_64}
+# XEN_VF_ARCH=arm64: the same board on QEMU's Arm "virt" machine (GICv3
+# with ITS for MSI-X, PL011 console); the PCIe topology is the same.
+arch=${XEN_VF_ARCH:-x86_64}
+case $arch in
+    x86_64)
+        qemu=${XEN_VF_QEMU:-qemu-system-x86_64}
+        machine=(-M q35 -accel tcg -cpu max)
+        ttycon=ttyS0 ;;
+    arm64)
+        qemu=${XEN_VF_QEMU:-qemu-system-aarch64}
+        machine=(-M "${XEN_VF_QEMU_MACHINE:-virt,gic-version=3}" -accel tcg
+            -cpu "${XEN_VF_QEMU_CPU:-max,pauth-impdef=on}")
+        ttycon=ttyAMA0 ;;
+    *) echo "qemu-run: unknown XEN_VF_ARCH $arch" >&2; exit 2 ;;
+esac
 mem=${XEN_VF_QEMU_MEM:-512}
 # One vCPU: the guest does not need two, the host has only two cores for
 # every helper's QEMU, and single-threaded TCG avoids a rare QEMU 10.0.2
@@ -70,11 +87,11 @@ nvme+=",sriov_max_vfs=2,sriov_vq_flexible=8,sriov_vi_flexible=4"
 
 # shellcheck disable=SC2054  # QEMU option lists are comma separated
 args=(
-    -M q35 -accel tcg -cpu max -smp "$smp" -m "$mem"
+    "${machine[@]}" -smp "$smp" -m "$mem"
     -nodefaults -display none -no-reboot
     -chardev "$chardev" -serial chardev:ser0
     -kernel "$kernel" -initrd "$initrd"
-    -append "console=ttyS0 quiet panic=-1 $extra"
+    -append "console=$ttycon quiet panic=-1 $extra"
     -device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x4
     -device nvme-subsys,id=subsys0,nqn=subsys0
     -device "$nvme"

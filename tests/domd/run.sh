@@ -12,7 +12,10 @@
 # guest console in serial.log there.
 #
 # Env: XEN_VF_CACHE (kernel and initrd cache), XEN_VF_DOMD_TIMEOUT (QEMU,
-# default 600 s), XEN_VF_QEMU_SMP / XEN_VF_QEMU_MEM (see qemu-run.sh).
+# default 600 s), XEN_VF_QEMU_SMP / XEN_VF_QEMU_MEM (see qemu-run.sh),
+# XEN_VF_ARCH=arm64 (the domd-arm64 tier, tests/domd-arm64/run.sh: the
+# arm64 board of board.sh, xen-vfctl from the arm64 cross build of
+# tests/cross/lib.sh; logs in build/logs/domd-arm64).
 set -uo pipefail
 
 XVF_TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,22 +25,38 @@ cd "$XVF_TOP" || exit 1
 # shellcheck source=tests/domd/board.sh
 . tests/domd/board.sh
 
-logdir=${XEN_VF_TIER_LOGDIR:-$XVF_TOP/build/logs/domd}
-work=$XVF_TOP/build/domd
+tier=domd vfctl_bin=build/xen-vfctl
+case ${XEN_VF_ARCH:=x86_64} in
+    x86_64) ;;
+    arm64) tier=domd-arm64 vfctl_bin=build/arm64/xen-vfctl ;;
+    *) echo "domd: unknown XEN_VF_ARCH $XEN_VF_ARCH" >&2; exit 2 ;;
+esac
+export XEN_VF_ARCH
+logdir=${XEN_VF_TIER_LOGDIR:-$XVF_TOP/build/logs/$tier}
+work=$XVF_TOP/build/$tier
 serial=$logdir/serial.log
 serial_layout=$logdir/serial-layout.log
 mkdir -p "$work"
-steps_init domd "$logdir"
+steps_init "$tier" "$logdir"
 rm -f "$serial" "$serial_layout"
 
 t_deps() {
-    x scripts/deps.sh domd
+    x scripts/deps.sh "$tier"
 }
 
 t_build() {
-    x make --no-print-directory -C "$XVF_TOP" -j2 all || return 1
-    [ -x build/xen-vfctl ] || { echo "no build/xen-vfctl"; return 1; }
-    step_detail "build/xen-vfctl $(stat -c %s build/xen-vfctl) bytes"
+    if [ "$XEN_VF_ARCH" = arm64 ]; then
+        top=$XVF_TOP
+        # shellcheck source=tests/cross/lib.sh
+        . tests/cross/lib.sh
+        cross_sysroot >/dev/null || return 1
+        cross_compile || return 1
+    else
+        x make --no-print-directory -C "$XVF_TOP" -j2 all || return 1
+    fi
+    [ -x "$vfctl_bin" ] || { echo "no $vfctl_bin"; return 1; }
+    step_detail "$vfctl_bin $(stat -c %s "$vfctl_bin") bytes," \
+        "$(file -b "$vfctl_bin" | cut -d, -f1-2)"
 }
 
 t_kernel() {
@@ -52,7 +71,7 @@ t_initrd() {
     k=$(cat "$work/kdir")
     # A stale binary from an earlier build must not be tested.
     if [ "$(step_status build)" = PASS ]; then
-        vfctl=build/xen-vfctl
+        vfctl=$vfctl_bin
     else
         echo "build failed: the image gets no xen-vfctl"
     fi

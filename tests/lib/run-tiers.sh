@@ -3,8 +3,8 @@
 #
 # Usage: tests/lib/run-tiers.sh [TIER...]
 #
-# Tiers: the arguments, else $CHECK_TIERS, else "unit cross domd xenbuild
-# xen".
+# Tiers: the arguments, else $CHECK_TIERS, else "unit cross domd
+# domd-arm64 xenbuild xen".
 # Each tier is tests/<tier>/run.sh, run from the top of the tree with
 #   XEN_VF_LOGDIR       ${XEN_VF_LOGDIR:-build/logs}, absolute
 #   XEN_VF_TIER_LOGDIR  $XEN_VF_LOGDIR/<tier>, for the tier's own step logs
@@ -25,7 +25,7 @@ cd "$top" || exit 1
 if [ $# -gt 0 ]; then
     tiers=("$@")
 else
-    read -r -a tiers <<<"${CHECK_TIERS:-unit cross domd xenbuild xen}"
+    read -r -a tiers <<<"${CHECK_TIERS:-unit cross domd domd-arm64 xenbuild xen}"
 fi
 logdir=${XEN_VF_LOGDIR:-build/logs}
 mkdir -p "$logdir"

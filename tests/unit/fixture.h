@@ -109,6 +109,27 @@ static inline void fx_unchanged(struct fixture *fx, const char *what)
     free(diff);
 }
 
+/** struct fx_steps - the step log of a run, "name: detail" a line */
+struct fx_steps {
+    char text[8192];
+};
+
+static inline void fx_step_cb(void *opaque, const char *step,
+                              const char *detail)
+{
+    struct fx_steps *s = opaque;
+    size_t n = strlen(s->text);
+
+    snprintf(s->text + n, sizeof(s->text) - n, "%s: %s\n", step, detail);
+}
+
+/** fx_log_steps() - log the steps of @fx's runs in @steps */
+static inline void fx_log_steps(struct fixture *fx, struct fx_steps *steps)
+{
+    fx->cfg.step_cb = fx_step_cb;
+    fx->cfg.opaque = steps;
+}
+
 /** fx_prepare() - parse @text and prepare it for @owner */
 static inline int fx_prepare(struct fixture *fx, const char *text,
                                   const char *owner, struct xvf_vf *vf,

@@ -771,19 +771,6 @@ static void test_owner_names(void)
     CHECK_STR(buf, "'local'", "other owner described");
 }
 
-/* The step log of a prepare, "name: detail" a line. */
-struct steps {
-    char text[4096];
-};
-
-static void log_step(void *opaque, const char *step, const char *detail)
-{
-    struct steps *s = opaque;
-    size_t n = strlen(s->text);
-
-    snprintf(s->text + n, sizeof(s->text) - n, "%s: %s\n", step, detail);
-}
-
 /*
  * The R-Car S4's PF loses its interrupts: the Identify completes only by
  * polling, so the PF is refused before anything is changed (and before a
@@ -824,7 +811,7 @@ static void test_health_lost_before(void)
 static void test_health_lost_with_vfs(void)
 {
     struct fixture fx;
-    struct steps steps = { "" };
+    struct fx_steps steps = { "" };
     struct xvf_err err;
     struct xvf_vf vf;
 
@@ -833,8 +820,7 @@ static void test_health_lost_with_vfs(void)
     CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq_lost_vfs=1"), 0, "set");
     fx_rebase(&fx);
     fx.cfg.health_timeout_ms = 300;
-    fx.cfg.step_cb = log_step;
-    fx.cfg.opaque = &steps;
+    fx_log_steps(&fx, &steps);
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
                          &err), -EIO, err.msg);
     CHECK(strstr(err.msg, "(nvme0q0) did not fire after enabling its VFs"),
@@ -854,15 +840,14 @@ static void test_health_lost_with_vfs(void)
 /* A healthy PF passes all three checks; the step log shows them. */
 static void test_health_ok(void)
 {
-    struct steps steps = { "" };
+    struct fx_steps steps = { "" };
     struct fixture fx;
     struct xvf_err err;
     struct xvf_vf vf;
 
     if (!setup(&fx, "qemu"))
         return;
-    fx.cfg.step_cb = log_step;
-    fx.cfg.opaque = &steps;
+    fx_log_steps(&fx, &steps);
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
                          &err), 0, err.msg);
     CHECK(strstr(steps.text, "health-before: Identify on the PF nvme0 "
@@ -880,7 +865,7 @@ static void test_health_ok(void)
 /* No "nvme0q0" line (a shared or legacy vector): the time bound alone. */
 static void test_health_time_bound(void)
 {
-    struct steps steps = { "" };
+    struct fx_steps steps = { "" };
     struct fixture fx;
     struct xvf_err err;
     struct xvf_vf vf;
@@ -890,8 +875,7 @@ static void test_health_time_bound(void)
     CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq=0"), 0, "no q0 line");
     fx_rebase(&fx);
     fx.cfg.health_timeout_ms = 300;
-    fx.cfg.step_cb = log_step;
-    fx.cfg.opaque = &steps;
+    fx_log_steps(&fx, &steps);
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
                          &err), 0, err.msg);
     CHECK(strstr(steps.text, "(no nvme0q0 in /proc/interrupts: time bound "

@@ -16,7 +16,7 @@ MOCK_CLI := $(UNIT_DIR)/xvf-mock
 MOCK_SRCS := tests/fakes/kernel/model.c tests/fakes/kernel/tree.c \
 	tests/fakes/kernel/admin.c tests/fakes/kernel/intercept.c \
 	tests/fakes/kernel/api.c tests/fakes/kernel/rtnl.c tests/fakes/kernel/ns.c \
-	tests/fakes/kernel/irq.c
+	tests/fakes/kernel/irq.c tests/fakes/kernel/probe.c
 UNIT_SAN_TESTS := test-vfd test-provider
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
 	$(filter-out $(UNIT_SAN_TESTS:%=tests/unit/%.c),\

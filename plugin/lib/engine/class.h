@@ -180,17 +180,38 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
 
 /**
  * xvf_run_bind() - the bind step: journal it, then bind @e->vf to
- * @e->driver (driver_override + drivers_probe, see xvf_pci_bind())
+ * @e->driver (driver_override + drivers_probe, see xvf_pci_bind()) and
+ * wait for the driver's probe to finish (xvf_run_wait_probe())
  * @run: the run
  * @e:   the entry; XVF_STEP_BIND is set in @e->steps
  * @err: why not
  *
  * Return: 0; -ENODEV when the driver did not take the VF (not loaded, or
- * its probe refused it); -EBUSY when another driver has it; another
- * -errno of the journal or sysfs.
+ * its probe refused it); -EBUSY when another driver has it; the -EIO or
+ * -ETIMEDOUT of xvf_run_wait_probe(); another -errno of the journal or
+ * sysfs.
  */
 int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
                  struct xvf_err *err);
+
+/**
+ * xvf_run_wait_probe() - wait, within @run->cfg->bind_timeout_ms, until
+ * the probe of the driver that took @e->vf is over
+ * @run: the run
+ * @e:   the entry, bound to @e->driver
+ * @err: why not
+ *
+ * The driver must still have the VF. For nvme, whose probe finishes in
+ * its reset work after drivers_probe returned, the VF's controller must
+ * also be "live" (its sysfs state; polled, with naps growing to 64 ms);
+ * other drivers (pciback, igbvf) probe within drivers_probe.
+ *
+ * Return: 0; -EIO when the driver let go of the VF or its controller is
+ * dead or being deleted (the probe failed); -ETIMEDOUT when the
+ * controller is not live in time; another -errno of sysfs.
+ */
+int xvf_run_wait_probe(struct xvf_run *run, const struct xvf_entry *e,
+                       struct xvf_err *err);
 
 /**
  * xvf_run_unbind() - undo the bind step of @e, if it may have run

@@ -222,7 +222,7 @@ int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
     if (r)
         return xvf_err_set(err, r, "cannot bind %s to %s: %s", e->vf,
                            e->driver, strerror(-r));
-    return 0;
+    return xvf_run_wait_probe(run, e, err);
 }
 
 int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,

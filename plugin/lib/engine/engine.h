@@ -15,7 +15,8 @@
  *   Identify primary capabilities and secondary list, pick a secondary,
  *   check the namespace, sriov_drivers_autoprobe = 0,
  *   assign VQ and VI (virt-mgmt act 8), sriov_numvfs, online (act 9),
- *   attach the namespace, bind the VF (driver_override + drivers_probe).
+ *   attach the namespace, bind the VF (driver_override + drivers_probe)
+ *   and wait for nvme's probe to bring its controller live.
  *   The PF's interrupt health check (an Identify Controller with a short
  *   timeout whose admin queue interrupt must fire) runs before the first
  *   command, right after sriov_numvfs and at the end.
@@ -52,7 +53,8 @@ typedef void (*xvf_step_fn)(void *opaque, const char *step,
  * @state_dir:       journal and lock directory (created if missing)
  * @step_cb:         optional progress callback
  * @opaque:          passed to @step_cb
- * @bind_timeout_ms: bound on waiting for a VF to appear and bind, and
+ * @bind_timeout_ms: bound on waiting for a VF to appear, bind and finish
+ *                   its driver's probe (nvme: a live controller), and
  *                   for a NIC PF's link to come back after VFs are
  *                   enabled (when a rate= needs it)
  * @bring_pf_up:     bring a NIC PF that is down up instead of refusing

@@ -124,6 +124,22 @@ static int bdf_ctrl(const char *bdf, char *ctrl, size_t len)
     return r;
 }
 
+int xvf_nvme_ctrl_state(const char *bdf, char *ctrl, size_t clen,
+                        char *state, size_t slen)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = bdf_ctrl(bdf, ctrl, clen);
+    if (r)
+        return r;
+    r = xvf_path(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme/%s/state",
+                 bdf, ctrl);
+    if (r)
+        return r;
+    return xvf_sysfs_read(path, state, slen);
+}
+
 int xvf_nvme_pf_from_bdf(const char *bdf, struct xvf_nvme_pf *pf,
                          struct xvf_err *err)
 {

@@ -102,6 +102,22 @@ int xvf_nvme_pf_from_bdf(const char *bdf, struct xvf_nvme_pf *pf,
                          struct xvf_err *err);
 
 /**
+ * xvf_nvme_ctrl_state() - the controller the nvme driver made for PCI
+ * device @bdf (a PF or a VF), and its state
+ * @bdf:   PCI address
+ * @ctrl:  its kernel name ("nvme2")
+ * @clen:  size of @ctrl
+ * @state: the controller's sysfs "state": "new", "resetting",
+ *         "connecting" while the driver's probe runs, "live" once it is
+ *         over, "deleting", "deleting (no IO)" or "dead" when it failed
+ * @slen:  size of @state
+ *
+ * Return: 0; -ENOENT when @bdf has no controller; another -errno of sysfs.
+ */
+int xvf_nvme_ctrl_state(const char *bdf, char *ctrl, size_t clen,
+                        char *state, size_t slen);
+
+/**
  * xvf_nvme_open() - open the controller's character device
  * @pf:  the PF
  * @fd:  the open descriptor, for the caller to close()

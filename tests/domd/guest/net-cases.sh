@@ -124,14 +124,23 @@ t_nic_pf_down() {
 }
 
 t_nic_prepare_a() {
-    local vf l mac i
+    local vf l
     net_prepare "$S_NET" "$SPECA" igbvf a XEN_VF_BRING_PF_UP=1 || return 1
     vf=$(cat /tmp/a)
     pf_is_up || { fail "$NIF not brought up"; return 1; }
     l=$(vf_line "$(cat /tmp/a.vfn)")
     [[ $l == *"link/ether $MACA "* && $l == *", vlan 100,"* ]] ||
         { fail "ip link: '$l' lacks $MACA / vlan 100"; return 1; }
-    # igbvf asked the PF for its MAC at probe
+    [ "$(cat "$SYSPCI/$NPF/sriov_drivers_autoprobe")" = 0 ] ||
+        { fail "autoprobe not 0"; return 1; }
+    step_detail "$vf igbvf, $MACA vlan 100 on the PF;" \
+        "$NIF brought up, $(cat "$SYSPCI/$NPF/sriov_numvfs") VFs"
+}
+
+# igbvf asked the PF for its MAC at probe, over the PF's mailbox
+t_nic_vf_mac_a() {
+    local vf mac i
+    vf=$(cat /tmp/a)
     for ((i = 0; i < 50; i++)); do
         mac=$(cat "$SYSPCI/$vf"/net/*/address 2>/dev/null)
         [ -n "$mac" ] && break
@@ -140,10 +149,7 @@ t_nic_prepare_a() {
     echo "VF netdev $(ls "$SYSPCI/$vf/net" 2>/dev/null): $mac"
     [ "$mac" = "$MACA" ] || { fail "VF netdev MAC '$mac', want $MACA"; \
         return 1; }
-    [ "$(cat "$SYSPCI/$NPF/sriov_drivers_autoprobe")" = 0 ] ||
-        { fail "autoprobe not 0"; return 1; }
-    step_detail "$vf igbvf, netdev MAC $mac, vlan 100 on the PF;" \
-        "$NIF brought up, $(cat "$SYSPCI/$NPF/sriov_numvfs") VFs"
+    step_detail "$vf's netdev got $mac from the PF"
 }
 
 t_nic_prepare_b() {
@@ -268,6 +274,16 @@ step --needs $RN nic-refuse-not-a-nic -- \
 step --needs $RN nic-refuse-no-sriov -- \
     refuse_net 1 "vf:lo" "$S_NET" "not a PCI function"
 step --needs $RN nic-prepare-a -- t_nic_prepare_a
+# QEMU's igb on the Arm "virt" board delivers the PF's mailbox interrupt
+# once only after VFs are enabled: igbvf's reset request is never
+# answered ("PF still in reset state") and it takes a random MAC (the
+# same QEMU on q35 works).
+if grep -qs 'linux,dummy-virt' /proc/device-tree/compatible; then
+    step_skip nic-vf-mac-a "QEMU's igb on the Arm virt board does not" \
+        "answer igbvf's mailbox after VFs are enabled: random VF MAC"
+else
+    step --needs nic-prepare-a nic-vf-mac-a -- t_nic_vf_mac_a
+fi
 step --needs nic-prepare-a nic-prepare-b -- t_nic_prepare_b
 step --needs nic-prepare-b nic-prepare-c -- t_nic_prepare_c
 step --needs nic-prepare-a nic-refuse-vf-netdev -- \

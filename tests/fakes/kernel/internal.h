@@ -9,6 +9,7 @@
  * api.c        the public API of mock.h
  * rtnl.c       the NIC side: rtnetlink requests on fake netlink sockets
  * irq.c        the PFs' admin queue interrupts in /proc/interrupts
+ * probe.c      nvme's probe of a VF finished later (vf_probe=)
  */
 #ifndef XM_INTERNAL_H
 #define XM_INTERNAL_H
@@ -72,6 +73,9 @@ struct xm_pf {
     unsigned int nsmgmt, online_needs_vf;
     /* admin queue interrupt (irq.c) */
     unsigned int irq, irq_lost, irq_lost_vfs;
+    /* how nvme's probe of a VF ends (probe.c) */
+    char vf_probe[8];
+    unsigned int vf_probe_ms;
     /* namespace management and block devices (ns.c) */
     unsigned int capmib, gran_kib, thin, aen, rescan, effects;
     char lbafs[128];
@@ -252,6 +256,13 @@ XM_HIDDEN int xm_set_override(struct xm_ctx *c, const char *bdf,
 
 /** xm_drivers_probe() - attach @bdf to the first driver that takes it */
 XM_HIDDEN int xm_drivers_probe(struct xm_ctx *c, const char *bdf);
+
+/**
+ * xm_dev_release() - device_release_driver() of @bdf: its driver lets go
+ * (controllers and netdevs go with it); driver_override stays
+ * Return: 0 or -ENODEV.
+ */
+XM_HIDDEN int xm_dev_release(struct xm_ctx *c, const char *bdf);
 
 /** xm_dev_driver() - the driver bound to @bdf ("" for none) in @drv */
 XM_HIDDEN int xm_dev_driver(struct xm_ctx *c, const char *bdf, char *drv,
@@ -436,5 +447,19 @@ XM_HIDDEN bool xm_irq_lost(struct xm_ctx *c, const struct xm_pf *pf);
  */
 XM_HIDDEN int xm_irq_complete(struct xm_ctx *c, const struct xm_pf *pf,
                               unsigned int timeout_ms, bool *polled);
+
+/*
+ * probe.c: nvme's probe of a VF, finished by its reset work later.
+ */
+
+/**
+ * xm_probe_late() - after nvme bound VF @bdf of @pf and made its
+ * controller @ctrl: with @pf's vf_probe= "late", "fail" or "hang" the
+ * controller is "connecting" and a worker process, @pf->vf_probe_ms
+ * later, makes it "live" or releases the VF (no worker for "hang")
+ * Return: 0 or -errno of the tree.
+ */
+XM_HIDDEN int xm_probe_late(struct xm_ctx *c, const struct xm_pf *pf,
+                            const char *bdf, const char *ctrl);
 
 #endif

@@ -113,6 +113,8 @@
  *       scid=<cntlid+1> vqfrt=8 vifrt=4 vqprt=9 viprt=13 vqfrsm=4 vifrsm=2
  *       vqrfap=0 virfap=0 nsmgmt=0 online_needs_vf=1
  *       irq=1 irq_lost=0 irq_lost_vfs=0 (admin queue interrupt, above)
+ *       vf_probe=sync vf_probe_ms=200 (how nvme's probe of a VF ends,
+ *       below)
  *       capmib=0 (TNVMCAP in MiB, 0 = not reported and no limit)
  *       gran_kib=0 (namespace size granularity, CNS 0x16; 0 = none)
  *       thin=0 (new namespaces have NUSE 0) aen=1 rescan=1 effects=1
@@ -145,6 +147,17 @@
  * OACS without Virtualization Management unless oacs= says otherwise.
  * online_needs_vf=0 lets act 9 succeed before the VF is enabled (QEMU
  * refuses that; real devices may not).
+ *
+ * nvme's probe of a VF: with vf_probe=sync it is over when the bind or
+ * drivers_probe write returns (the controller is "live"). Otherwise, as
+ * Linux's nvme whose reset work finishes the probe later, the controller
+ * is "connecting" when the write returns and a worker process (forked,
+ * detached, no descriptor of the caller's) vf_probe_ms later makes it
+ * "live" (vf_probe=late) or releases the VF: state "deleting", then the
+ * controller and the driver link go, driver_override stays
+ * (vf_probe=fail, "Removing after probe failure", e.g. a VF without
+ * interrupts). vf_probe=hang leaves it "connecting". The op log has a
+ * "probe <vf> <ctrl> ..." line for each.
  *
  * All functions taking @root accept NULL for $XEN_VF_ROOT. Functions
  * returning int return 0 or -errno, and never print.

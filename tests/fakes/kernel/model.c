@@ -50,6 +50,7 @@ static const struct key pf_keys[] = {
     KU("vqrfap_next", vqrfap_next), KU("virfap_next", virfap_next),
     KU("nsmgmt", nsmgmt), KU("online_needs_vf", online_needs_vf),
     KU("irq", irq), KU("irq_lost", irq_lost), KU("irq_lost_vfs", irq_lost_vfs),
+    KS("vf_probe", vf_probe), KU("vf_probe_ms", vf_probe_ms),
     KU("capmib", capmib), KU("gran_kib", gran_kib), KU("thin", thin),
     KU("aen", aen), KU("rescan", rescan), KU("effects", effects),
     KS("lbafs", lbafs),
@@ -197,6 +198,12 @@ static int set_pf_key(struct xm_pf *pf, const char *k, const char *v)
     return parse_uint(v, (unsigned int *)((char *)pf + key->off));
 }
 
+static bool vf_probe_ok(const struct xm_pf *pf)
+{
+    return !strcmp(pf->vf_probe, "sync") || !strcmp(pf->vf_probe, "late") ||
+           !strcmp(pf->vf_probe, "fail") || !strcmp(pf->vf_probe, "hang");
+}
+
 int xm_pf_set(struct xm_pf *pf, const char *settings)
 {
     char *buf = strdup(settings), *rest = buf, *k, *v;
@@ -207,7 +214,7 @@ int xm_pf_set(struct xm_pf *pf, const char *settings)
     while (!r && next_token(&rest, &k, &v))
         r = strcmp(k, "bdf") ? set_pf_key(pf, k, v) : -EINVAL;
     free(buf);
-    return r;
+    return r ? r : (vf_probe_ok(pf) ? 0 : -EINVAL);
 }
 
 void xm_nvf_reset(struct xm_nvf *v)
@@ -312,6 +319,11 @@ static int pf_finish(struct xm_model *m, struct xm_pf *pf)
     DEF(irq, 1);
     DEF(irq_lost, 0);
     DEF(irq_lost_vfs, 0);
+    DEF(vf_probe_ms, 200);
+    if (!pf->vf_probe[0])
+        strcpy(pf->vf_probe, "sync");
+    if (!vf_probe_ok(pf))
+        return -EINVAL;
     xm_ns_pf_defaults(pf);
     DEF(b_secondaries, pf->totalvfs);
     DEF(b_scid, pf->cntlid + 1);

@@ -460,6 +460,8 @@ static int create_ctrl(struct xm_ctx *c, const struct devinfo *d,
         r = tlink(c, target, "sys/class/nvme/%s", name);
     if (!r)
         r = tput(c, 0600, "", "dev/%s", name);
+    if (!r && d->is_vf)
+        r = xm_probe_late(c, pf, d->bdf, name);
     return r;
 }
 
@@ -723,6 +725,16 @@ static int attach_any(struct xm_ctx *c, struct devinfo *d)
         free(list[i]);
     }
     free(list);
+    return r;
+}
+
+int xm_dev_release(struct xm_ctx *c, const char *bdf)
+{
+    struct devinfo d;
+    int r = dev_info(c, bdf, &d);
+
+    if (!r)
+        detach(c, &d);
     return r;
 }
 
