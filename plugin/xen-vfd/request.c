@@ -248,9 +248,14 @@ static int release_matching(struct vfd *d, const char *label,
         vfd_hook_remove(d, label, &list[i], domid, xbpath);
         /* Checks the owner again under the PF's lock. */
         rc = xvf_release_held(&cfg, what, list[i].owner, err);
-        if (rc && rc != -ENOENT)
+        /* -ENOENT: another run released it or gave it to someone else */
+        if (rc == -ENOENT) {
+            xvf_err_clear(err);
+            rc = 0;
+            continue;
+        }
+        if (rc)
             break;
-        rc = 0;
         released++;
     }
     free(list);

@@ -226,6 +226,7 @@ int main(int argc, char **argv)
     };
     const char *pidfile = NULL, *domid_arg = NULL;
     struct xs_handle *xsh = NULL;
+    struct xvf_err env_err = { 0 };
     struct vfd d;
     bool foreground = false, mark_dead = false;
     int c, rc = 1, pid_fd = -1, ready_fd = -1, sfd = -1, r;
@@ -237,7 +238,10 @@ int main(int argc, char **argv)
     d.script = XVF_SCRIPT_DIR "/xen-vf";
     d.script_timeout = 40;     /* Xen's hotplug budget */
     d.cfg.state_dir = XVF_STATE_DIR;
-    xvf_engine_config_from_env(&d.cfg);
+    if (xvf_engine_config_from_env(&d.cfg, &env_err)) {
+        fprintf(stderr, "%s: %s\n", prog, env_err.msg);
+        return 2;
+    }
 
     while ((c = getopt_long(argc, argv, "Fp:s:d:S:vh", longopts, NULL)) != -1) {
         switch (c) {

@@ -823,6 +823,7 @@ static void test_health_lost_before(void)
 /* The guide's issue: interrupts stop once VFs are enabled. */
 static void test_health_lost_with_vfs(void)
 {
+    char *log;
     struct fixture fx;
     struct steps steps = { "" };
     struct xvf_err err;
@@ -847,6 +848,15 @@ static void test_health_lost_with_vfs(void)
           strstr(steps.text, "health-vfs: ") &&
           !strstr(steps.text, "online: "), "stopped at health-vfs:\n%s",
           steps.text);
+    /* the rollback's offline (act 7) is bounded by the short timeout too */
+    log = xvf_mock_log(fx.root);
+    CHECK(log && strstr(log, "opc=0x1c cdw10=0x00010007") &&
+          strstr(strstr(log, "opc=0x1c cdw10=0x00010007"),
+                 "[polled after 300 ms]"), "offline not bounded:\n%s",
+          log ? log : "");
+    CHECK(log && !strstr(log, "admin_timeout"), "a rollback command "
+          "waits admin_timeout:\n%s", log ? log : "");
+    free(log);
     fx_unchanged(&fx, "interrupts lost with VFs enabled");
     fx_teardown(&fx);
 }
@@ -910,6 +920,52 @@ static void test_health_time_bound(void)
     fx_teardown(&fx);
 }
 
+/* Settings from the environment: the whole value, or refused by name. */
+static void test_config_from_env(void)
+{
+    static const struct {
+        const char *var, *value, *message;
+    } bad[] = {
+        { "XEN_VF_HEALTH_TIMEOUT_MS", "2s", "XEN_VF_HEALTH_TIMEOUT_MS='2s'" },
+        { "XEN_VF_HEALTH_TIMEOUT_MS", "-1", "not a number from 0 to" },
+        { "XEN_VF_LOCK_TIMEOUT_MS", "99999999999999999999", "LOCK_TIMEOUT" },
+        { "XEN_VF_LOCK_TIMEOUT_MS", " 20", "XEN_VF_LOCK_TIMEOUT_MS" },
+        { "XEN_VF_NET_NUMVFS", "8x", "XEN_VF_NET_NUMVFS='8x'" },
+        { "XEN_VF_NET_NUMVFS", "65536", "to 65535" },
+        { "XEN_VF_BRING_PF_UP", "true", "XEN_VF_BRING_PF_UP='true'" },
+    };
+    struct xvf_engine_config cfg = { .health_timeout_ms = 7 }, before;
+    struct xvf_err err;
+    unsigned int i;
+
+    setenv("XEN_VF_HEALTH_TIMEOUT_MS", "1500", 1);
+    setenv("XEN_VF_NET_NUMVFS", "4", 1);
+    setenv("XEN_VF_BRING_PF_UP", "no", 1);
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_engine_config_from_env(&cfg, &err), 0, err.msg);
+    CHECK_INT(cfg.health_timeout_ms, 1500, "health timeout read");
+    CHECK_INT(cfg.net_numvfs, 4, "net_numvfs read");
+    CHECK(!cfg.bring_pf_up, "bring_pf_up=no");
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        before = cfg;
+        setenv(bad[i].var, bad[i].value, 1);
+        xvf_err_clear(&err);
+        CHECK_INT(xvf_engine_config_from_env(&cfg, &err), -EINVAL,
+                  bad[i].value);
+        CHECK(strstr(err.msg, bad[i].message), "%s=%s: '%s' lacks '%s'",
+              bad[i].var, bad[i].value, err.msg, bad[i].message);
+        CHECK(cfg.health_timeout_ms == before.health_timeout_ms &&
+              cfg.lock_timeout_ms == before.lock_timeout_ms &&
+              cfg.net_numvfs == before.net_numvfs &&
+              cfg.bring_pf_up == before.bring_pf_up, "%s=%s changed the "
+              "settings", bad[i].var, bad[i].value);
+        unsetenv(bad[i].var);
+    }
+    unsetenv("XEN_VF_HEALTH_TIMEOUT_MS");
+    unsetenv("XEN_VF_NET_NUMVFS");
+    unsetenv("XEN_VF_BRING_PF_UP");
+}
+
 int main(void)
 {
     RUN(test_prepare_release);
@@ -933,5 +989,6 @@ int main(void)
     RUN(test_health_lost_with_vfs);
     RUN(test_health_ok);
     RUN(test_health_time_bound);
+    RUN(test_config_from_env);
     return harness_done();
 }

@@ -800,6 +800,33 @@ static void test_old_owner(void)
     down();
 }
 
+/*
+ * A VF that another run released between xen-vfd's look at the journal
+ * and its release under the PF's lock (here: by the remove hook) was not
+ * released by this request: the log must not say so.
+ */
+static void test_release_gone_meanwhile(void)
+{
+    char path[300], body[400];
+
+    if (!up()) {
+        down();
+        return;
+    }
+    held("domain:7/0", 1);
+    snprintf(body, sizeof(body), "rm -f '%s/vf-0000:02:00.0-vf1'", state);
+    script(path, sizeof(path), "releasing-hook", body, 0755);
+    d.script = path;
+    release_request(7, 0, "ready", "0000:02:10.1");
+    CHECK(!holds("domain:7/0", 1), "the hook released it");
+    CHECK(!fake_xs_exists(h, AREA "/7/0"), "request removed");
+    CHECK(!strstr(logbuf, "released vf:eth0 of domain 7"),
+          "counted as released by this request:\n%s", logbuf);
+    CHECK(strstr(logbuf, "nothing held for vf:eth0 of domain 7"),
+          "says nothing was held:\n%s", logbuf);
+    down();
+}
+
 static const struct harness_case cases[] = {
     { "start_and_status", test_start_and_status },
     { "unknown_controller", test_unknown_controller },
@@ -817,6 +844,7 @@ static const struct harness_case cases[] = {
     { "stop_status", test_stop_status },
     { "release_own", test_release_own },
     { "old_owner", test_old_owner },
+    { "release_gone_meanwhile", test_release_gone_meanwhile },
 };
 
 int main(int argc, char **argv)

@@ -217,6 +217,8 @@ static int pf_health(struct nvme_run *nr, const char *step, const char *when,
     t0 = xvf_now_ms();
     r = xvf_nvme_id_ctrl_timed(nr->fd, ms, err);
     took = xvf_now_ms() - t0;
+    /* the rollback that follows must not wait admin_timeout a command */
+    nr->run->cmd_timeout_ms = ms;
     if (r) {
         xvf_err_append(err, "the PF %s (%s) did not answer %s",
                        nr->pf.ctrl, nr->pf.bdf, when);
@@ -237,6 +239,7 @@ static int pf_health(struct nvme_run *nr, const char *step, const char *when,
                            "interrupts are lost (a known issue of some "
                            "platforms after VFs are enabled)", nr->pf.ctrl,
                            nr->pf.bdf, when, took, ms);
+    nr->run->cmd_timeout_ms = 0;
     return 0;
 }
 
@@ -259,7 +262,8 @@ static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
 
         xvf_run_step(run, "detach", "detach namespace %u from secondary "
                      "0x%x", e->nsid, e->scid);
-        r = xvf_nvme_ns_attach(nr.fd, e->nsid, e->scid, false, &detach);
+        r = xvf_nvme_ns_attach(nr.fd, e->nsid, e->scid, false,
+                               run->cmd_timeout_ms, &detach);
         /* not attached (any more) is what we want */
         if (r && r != -ENOENT && !rc) {
             xvf_err_set(err, r, "%s", detach.msg);
@@ -270,7 +274,7 @@ static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
         xvf_run_step(run, "offline", "secondary 0x%x offline (frees its "
                      "VQ/VI)", e->scid);
         r = xvf_nvme_virt_mgmt(nr.fd, NVME_VIRT_MGMT_ACT_OFFLINE_SEC_CTRL,
-                               0, e->scid, 0, err);
+                               0, e->scid, 0, run->cmd_timeout_ms, err);
         if (r && !rc)
             rc = r;
     }
@@ -298,14 +302,14 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
                  spec->vq, e->scid);
     r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
                            NVME_VIRT_MGMT_RT_VQ_RESOURCE, e->scid, spec->vq,
-                           err);
+                           0, err);
     if (r)
         return r;
     xvf_run_step(run, "assign-vi", "assign %u VI to secondary 0x%x",
                  spec->vi, e->scid);
     r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
                            NVME_VIRT_MGMT_RT_VI_RESOURCE, e->scid, spec->vi,
-                           err);
+                           0, err);
     if (r)
         return r;
 
@@ -331,7 +335,7 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
     xvf_run_step(run, "online", "secondary 0x%x online (VF %s)", e->scid,
                  e->vf);
     r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ONLINE_SEC_CTRL, 0,
-                           e->scid, 0, err);
+                           e->scid, 0, 0, err);
     if (r)
         return r;
 
@@ -342,7 +346,7 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
             return r;
         xvf_run_step(run, "attach", "attach namespace %u to secondary 0x%x",
                      e->nsid, e->scid);
-        r = xvf_nvme_ns_attach(nr->fd, e->nsid, e->scid, true, err);
+        r = xvf_nvme_ns_attach(nr->fd, e->nsid, e->scid, true, 0, err);
         if (r)
             return r;
     }

@@ -26,25 +26,54 @@ const char *xvf_engine_state_dir(const struct xvf_engine_config *cfg)
     return cfg->state_dir ? cfg->state_dir : XVF_STATE_DIR;
 }
 
-void xvf_engine_config_from_env(struct xvf_engine_config *cfg)
+/* A number from the environment: absent or empty leaves *ret alone. */
+static int env_ulong(const char *name, unsigned long max, unsigned int *ret,
+                     struct xvf_err *err)
 {
+    const char *v = getenv(name);
+    unsigned long n;
+
+    if (!v || !*v)
+        return 0;
+    if (xvf_parse_ulong(v, max, &n))
+        return xvf_err_set(err, -EINVAL, "%s='%s' is not a number from 0 "
+                           "to %lu", name, v, max);
+    *ret = n;
+    return 0;
+}
+
+int xvf_engine_config_from_env(struct xvf_engine_config *cfg,
+                               struct xvf_err *err)
+{
+    struct xvf_engine_config c = *cfg;
     const char *v;
+    int r;
 
     v = getenv("XEN_VF_STATE_DIR");
     if (v && *v)
-        cfg->state_dir = v;
+        c.state_dir = v;
     v = getenv("XEN_VF_BRING_PF_UP");
-    if (v && *v)
-        cfg->bring_pf_up = !strcmp(v, "1") || !strcmp(v, "yes");
-    v = getenv("XEN_VF_NET_NUMVFS");
-    if (v && *v)
-        cfg->net_numvfs = strtoul(v, NULL, 10);
-    v = getenv("XEN_VF_LOCK_TIMEOUT_MS");
-    if (v && *v)
-        cfg->lock_timeout_ms = strtoul(v, NULL, 10);
-    v = getenv("XEN_VF_HEALTH_TIMEOUT_MS");
-    if (v && *v)
-        cfg->health_timeout_ms = strtoul(v, NULL, 10);
+    if (v && *v) {
+        if (!strcmp(v, "1") || !strcmp(v, "yes"))
+            c.bring_pf_up = true;
+        else if (!strcmp(v, "0") || !strcmp(v, "no"))
+            c.bring_pf_up = false;
+        else
+            return xvf_err_set(err, -EINVAL, "XEN_VF_BRING_PF_UP='%s' is "
+                               "not one of 1, yes, 0, no", v);
+    }
+    r = env_ulong("XEN_VF_NET_NUMVFS", XVF_NET_NUMVFS_MAX, &c.net_numvfs,
+                  err);
+    if (!r)
+        r = env_ulong("XEN_VF_LOCK_TIMEOUT_MS", XVF_TIMEOUT_MAX_MS,
+                      &c.lock_timeout_ms, err);
+    if (!r)
+        r = env_ulong("XEN_VF_HEALTH_TIMEOUT_MS", XVF_TIMEOUT_MAX_MS,
+                      &c.health_timeout_ms, err);
+    if (r)
+        return r;
+    *cfg = c;
+    return 0;
 }
 
 void xvf_run_step(const struct xvf_run *run, const char *name,

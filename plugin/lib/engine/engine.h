@@ -99,18 +99,30 @@ struct xvf_engine_config {
  */
 #define XVF_HEALTH_TIMEOUT_DEFAULT_MS 2000
 
+/* The largest values xvf_engine_config_from_env() accepts */
+#define XVF_NET_NUMVFS_MAX 65535        /* sriov_totalvfs is 16 bits */
+#define XVF_TIMEOUT_MAX_MS 600000       /* ten minutes */
+
 /**
  * xvf_engine_config_from_env() - settings from the environment
  * @cfg: settings to update
+ * @err: which setting is wrong
  *
  * For the daemon's systemd unit (EnvironmentFile=) and the CLI alike:
- * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1 (bring a NIC
- * PF that is down up), XEN_VF_NET_NUMVFS=N (VFs to enable on a NIC PF),
- * XEN_VF_LOCK_TIMEOUT_MS=N (wait for a PF's lock) and
- * XEN_VF_HEALTH_TIMEOUT_MS=N (the NVMe PF health check's timeout).
- * Settings not in the environment are left as they are.
+ * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1|yes|0|no
+ * (bring a NIC PF that is down up), XEN_VF_NET_NUMVFS=N (VFs to enable on
+ * a NIC PF, at most XVF_NET_NUMVFS_MAX), XEN_VF_LOCK_TIMEOUT_MS=N (wait
+ * for a PF's lock) and XEN_VF_HEALTH_TIMEOUT_MS=N (the NVMe PF health
+ * check's timeout, also the bound on a rollback's commands on a PF that
+ * lost its interrupts), both at most XVF_TIMEOUT_MAX_MS. Numbers are
+ * decimal, the whole value (xvf_parse_ulong()). Settings not in the
+ * environment, or empty, are left as they are.
+ *
+ * Return: 0, or -EINVAL naming the variable and its value; then @cfg is
+ * unchanged.
  */
-void xvf_engine_config_from_env(struct xvf_engine_config *cfg);
+int xvf_engine_config_from_env(struct xvf_engine_config *cfg,
+                               struct xvf_err *err);
 
 /**
  * struct xvf_vf - a prepared VF, as answered to the requester

@@ -417,7 +417,8 @@ int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
 
 int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
                        enum nvme_virt_mgmt_rt rt, uint16_t cntlid,
-                       uint16_t nr, struct xvf_err *err)
+                       uint16_t nr, unsigned int timeout_ms,
+                       struct xvf_err *err)
 {
     static const char *const names[] = {
         [NVME_VIRT_MGMT_ACT_PRIM_CTRL_FLEX_ALLOC] = "primary flexible "
@@ -435,7 +436,7 @@ int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
         .cntlid = cntlid,
         .nr = nr,
         .result = &result,
-        .timeout = NVME_DEFAULT_IOCTL_TIMEOUT,
+        .timeout = timeout_ms,
     };
     const char *name = (unsigned int)act < sizeof(names) / sizeof(names[0])
                        && names[act] ? names[act] : "?";
@@ -452,19 +453,26 @@ int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
 }
 
 int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
-                       struct xvf_err *err)
+                       unsigned int timeout_ms, struct xvf_err *err)
 {
     struct nvme_ctrl_list list;
     __u16 id = cntlid;
+    struct nvme_ns_attach_args args = {
+        .ctrlist = &list,
+        .args_size = sizeof(args),
+        .fd = fd,
+        .timeout = timeout_ms,
+        .nsid = nsid,
+        .sel = attach ? NVME_NS_ATTACH_SEL_CTRL_ATTACH :
+                        NVME_NS_ATTACH_SEL_CTRL_DEATTACH,
+    };
 
     nvme_init_ctrl_list(&list, 1, &id);
     if (attach)
-        return nvme_call(nvme_ns_attach_ctrls(fd, nsid, &list), err,
-                         "attach namespace %u to controller 0x%x", nsid,
-                         cntlid);
-    return nvme_call(nvme_ns_detach_ctrls(fd, nsid, &list), err,
-                     "detach namespace %u from controller 0x%x", nsid,
-                     cntlid);
+        return nvme_call(nvme_ns_attach(&args), err, "attach namespace %u "
+                         "to controller 0x%x", nsid, cntlid);
+    return nvme_call(nvme_ns_attach(&args), err, "detach namespace %u from "
+                     "controller 0x%x", nsid, cntlid);
 }
 
 int xvf_nvme_identify_ctrl(int fd, struct nvme_id_ctrl *id,

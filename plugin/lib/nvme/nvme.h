@@ -207,6 +207,9 @@ int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
  * @rt:     NVME_VIRT_MGMT_RT_* (ignored by online/offline)
  * @cntlid: the secondary controller
  * @nr:     number of resources to assign
+ * @timeout_ms: the command's timeout; 0 for the driver's admin_timeout.
+ *          A rollback on a PF whose interrupts are lost passes the health
+ *          check's, so it is not waited on for a minute a command.
  * @err:    why not
  *
  * Return: 0; -EBUSY (invalid secondary controller state), -ENOSPC (invalid
@@ -214,7 +217,8 @@ int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
  */
 int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
                        enum nvme_virt_mgmt_rt rt, uint16_t cntlid,
-                       uint16_t nr, struct xvf_err *err);
+                       uint16_t nr, unsigned int timeout_ms,
+                       struct xvf_err *err);
 
 /**
  * xvf_nvme_ns_attach() - attach or detach @nsid to/from @cntlid
@@ -222,13 +226,14 @@ int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
  * @nsid:   namespace id
  * @cntlid: controller to attach to or detach from
  * @attach: true to attach, false to detach
+ * @timeout_ms: the command's timeout; 0 for the driver's admin_timeout
  * @err:    why not
  *
  * Return: 0; -EBUSY (already attached, private), -ENOENT (detach of a
  * namespace not attached), -ENODEV (no such namespace), or -errno.
  */
 int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
-                       struct xvf_err *err);
+                       unsigned int timeout_ms, struct xvf_err *err);
 
 /**
  * xvf_nvme_identify_ctrl() - Identify Controller, the whole structure

@@ -73,7 +73,8 @@
  * command completes when its timeout handler polls ("completion
  * polled"), i.e. it succeeds after the passthru's timeout_ms; a command
  * without one completes at once (admin_timeout's 60 s are not waited).
- * The op log marks such commands "[polled]". irq=0 leaves the PF out of
+ * The op log marks such commands "[polled after ...]". irq=0 leaves the
+ * PF out of
  * the file (a shared or legacy vector named otherwise).
  *
  * Not modelled: a VF controller failing when
@@ -403,8 +404,9 @@ XVF_MOCK_API int xvf_mock_nic_vf(const char *root, const char *pf,
  *    -> 0x0000 result=0x2"
  *   "write #4 sys/devices/pci0000:00/0000:01:00.0/sriov_numvfs '1' -> 0"
  *   "netlink #5 setlink eth0 vf 0 mac 02:00:00:00:00:01 -> 0"
- * with " [injected]" appended to failures a fault made and " [polled]"
- * to admin commands whose interrupt was lost.
+ * with " [injected]" appended to failures a fault made and " [polled
+ * after N ms]" (the command's timeout) or " [polled after admin_timeout]"
+ * (a command without one) to admin commands whose interrupt was lost.
  *
  * Return: malloc'd text or NULL with errno set.
  */
