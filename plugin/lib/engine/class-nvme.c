@@ -118,14 +118,26 @@ static bool secondary_free(struct nvme_run *nr,
            || !drv[0];
 }
 
+/* VI to assign: none on a controller without flexible VI (VIFRT = 0) */
+static unsigned int want_vi(const struct nvme_run *nr,
+                            const struct xvf_spec *spec)
+{
+    return nr->caps.vi_total ? spec->vi : 0;
+}
+
 static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
                            const struct xvf_nvme_secondary *chosen,
                            struct xvf_err *err)
 {
     uint32_t vq_used, vi_used, vq_free, vi_free;
-    unsigned int i;
+    unsigned int i, vi = want_vi(nr, spec);
 
-    if (spec->vq < MIN_VQ || spec->vi < MIN_VI)
+    if (!nr->caps.vi_total && spec->vi_given)
+        return xvf_err_set(err, -EOPNOTSUPP, "vi=%u cannot be met: %s has "
+                           "no flexible VI resources (VIFRT = 0), its "
+                           "secondaries' interrupts are their own; drop "
+                           "vi= from the spec", spec->vi, nr->pf.ctrl);
+    if (spec->vq < MIN_VQ || (nr->caps.vi_total && vi < MIN_VI))
         return xvf_err_set(err, -EINVAL, "a secondary controller needs at "
                            "least %u VQ (admin + I/O) and %u VI resources, "
                            "asked for vq=%u vi=%u", MIN_VQ, MIN_VI,
@@ -135,13 +147,11 @@ static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
                            "flexible VQ resources %s gives one secondary "
                            "(VQFRSM)", spec->vq, nr->caps.vq_max,
                            nr->pf.ctrl);
-    if (spec->vi > nr->caps.vi_max)
+    if (vi > nr->caps.vi_max)
         return xvf_err_set(err, -ENOSPC, "vi=%u is more than the %u "
                            "flexible VI resources %s gives one secondary "
-                           "(VIFRSM)", spec->vi, nr->caps.vi_max,
-                           nr->pf.ctrl);
-    vq_used = nr->caps.vq_primary;
-    vi_used = nr->caps.vi_primary;
+                           "(VIFRSM)", vi, nr->caps.vi_max, nr->pf.ctrl);
+    vq_used = vi_used = 0;
     for (i = 0; i < nr->nsec; i++) {
         /* an assign replaces what the chosen secondary holds */
         if (&nr->sec[i] == chosen)
@@ -149,14 +159,30 @@ static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
         vq_used += nr->sec[i].nvq;
         vi_used += nr->sec[i].nvi;
     }
-    vq_free = nr->caps.vq_total > vq_used ? nr->caps.vq_total - vq_used : 0;
-    vi_free = nr->caps.vi_total > vi_used ? nr->caps.vi_total - vi_used : 0;
-    if (spec->vq > vq_free || spec->vi > vi_free)
+    vq_free = nr->caps.vq_total > vq_used + nr->caps.vq_primary ?
+              nr->caps.vq_total - vq_used - nr->caps.vq_primary : 0;
+    vi_free = nr->caps.vi_total > vi_used + nr->caps.vi_primary ?
+              nr->caps.vi_total - vi_used - nr->caps.vi_primary : 0;
+    if (spec->vq <= vq_free && vi <= vi_free)
+        return 0;
+    /* the drive's power-on state on some SSDs: the primary holds them */
+    if ((nr->caps.vq_primary || nr->caps.vi_primary) &&
+        spec->vq + vq_used <= nr->caps.vq_total &&
+        vi + vi_used <= nr->caps.vi_total)
         return xvf_err_set(err, -ENOSPC, "not enough free flexible "
                            "resources on %s: asked vq=%u vi=%u, free %u VQ "
-                           "and %u VI", nr->pf.ctrl, spec->vq, spec->vi,
-                           vq_free, vi_free);
-    return 0;
+                           "and %u VI, because the primary controller holds "
+                           "%u VQ (VQRFAP) and %u VI (VIRFAP) of them; "
+                           "release them once with 'xen-vfctl nvme-layout "
+                           "%s --release-primary --apply' (Virtualization "
+                           "Management action 1 and a controller reset)",
+                           nr->pf.ctrl, spec->vq, vi, vq_free, vi_free,
+                           nr->caps.vq_primary, nr->caps.vi_primary,
+                           nr->pf.ctrl);
+    return xvf_err_set(err, -ENOSPC, "not enough free flexible "
+                       "resources on %s: asked vq=%u vi=%u, free %u VQ "
+                       "and %u VI", nr->pf.ctrl, spec->vq, vi, vq_free,
+                       vi_free);
 }
 
 /* How many VFs to enable, or 0 to leave sriov_numvfs alone. */
@@ -243,6 +269,38 @@ static int pf_health(struct nvme_run *nr, const char *step, const char *when,
     return 0;
 }
 
+/*
+ * A success answer to online is not proof: the Secondary Controller List
+ * must show the secondary online with what was assigned to it.
+ */
+static int check_online(struct nvme_run *nr, const struct xvf_entry *e,
+                        struct xvf_err *err)
+{
+    const struct xvf_nvme_secondary *sec;
+    int r;
+
+    xvf_run_step(nr->run, "online-check", "secondary 0x%x in the secondary "
+                 "list (CNS 0x15): online with %u VQ, %u VI?", e->scid,
+                 e->vq, e->vi);
+    r = xvf_nvme_secondaries(nr->fd, nr->caps.cntlid, nr->sec, &nr->nsec,
+                             err);
+    if (r)
+        return r;
+    sec = find_secondary(nr, e->scid);
+    if (!sec)
+        return xvf_err_set(err, -EIO, "%s: secondary 0x%x is missing from "
+                           "the secondary controller list after online",
+                           nr->pf.ctrl, e->scid);
+    if (!sec->online || sec->nvq != e->vq || sec->nvi != e->vi)
+        return xvf_err_set(err, -EIO, "%s: Virtualization Management "
+                           "online of secondary 0x%x succeeded, but the "
+                           "secondary controller list shows it %s with %u "
+                           "VQ and %u VI (assigned %u and %u)", nr->pf.ctrl,
+                           e->scid, sec->online ? "online" : "offline",
+                           sec->nvq, sec->nvi, e->vq, e->vi);
+    return 0;
+}
+
 static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
                      struct xvf_err *err)
 {
@@ -305,13 +363,15 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
                            0, err);
     if (r)
         return r;
-    xvf_run_step(run, "assign-vi", "assign %u VI to secondary 0x%x",
-                 spec->vi, e->scid);
-    r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
-                           NVME_VIRT_MGMT_RT_VI_RESOURCE, e->scid, spec->vi,
-                           0, err);
-    if (r)
-        return r;
+    if (e->vi) {
+        xvf_run_step(run, "assign-vi", "assign %u VI to secondary 0x%x",
+                     e->vi, e->scid);
+        r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
+                               NVME_VIRT_MGMT_RT_VI_RESOURCE, e->scid, e->vi,
+                               0, err);
+        if (r)
+            return r;
+    }
 
     if (target) {
         r = xvf_run_set_numvfs(run, numvfs, target, err);
@@ -336,6 +396,8 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
                  e->vf);
     r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ONLINE_SEC_CTRL, 0,
                            e->scid, 0, 0, err);
+    if (!r)
+        r = check_online(nr, e, err);
     if (r)
         return r;
 
@@ -442,7 +504,7 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     xvf_run_step(run, "plan", "secondary 0x%x (VF %u)%s, vq=%u vi=%u%s",
                  sec->scid, sec->vfn,
                  pre_attached ? ", namespace already attached" : "",
-                 spec->vq, spec->vi, target ? ", enable VFs" : "");
+                 spec->vq, want_vi(&nr, spec), target ? ", enable VFs" : "");
 
     /* Checks are over: from here on every change is journaled first. */
     xvf_run_entry_init(run, &e, spec, canonical, owner);
@@ -451,7 +513,7 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     e.vfn = sec->vfn;
     e.nsid = spec->nsid;
     e.vq = spec->vq;
-    e.vi = spec->vi;
+    e.vi = want_vi(&nr, spec);
 
     r = xvf_run_begin(run, &e, autoprobe, numvfs, err);
     if (r)

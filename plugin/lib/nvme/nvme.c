@@ -11,38 +11,9 @@
 #include <unistd.h>
 
 #include "nvme/nvme.h"
+#include "nvme/status.h"
 #include "util/str.h"
 #include "util/sysfs.h"
-
-static int status_errno(int status)
-{
-    unsigned int sct = nvme_status_code_type(status);
-    unsigned int sc = nvme_status_code(status);
-
-    if (sct == NVME_SCT_GENERIC) {
-        switch (sc) {
-        case NVME_SC_INVALID_OPCODE:
-            return -EOPNOTSUPP;
-        case NVME_SC_INVALID_NS:
-            return -ENODEV;
-        }
-    } else if (sct == NVME_SCT_CMD_SPECIFIC) {
-        switch (sc) {
-        case NVME_SC_INVALID_SEC_CTRL_STATE:
-        case NVME_SC_NS_IS_PRIVATE:
-        case NVME_SC_NS_ALREADY_ATTACHED:
-            return -EBUSY;
-        case NVME_SC_INVALID_CTRL_RESOURCES:
-        case NVME_SC_INVALID_RESOURCE_ID:
-        case NVME_SC_NS_INSUFFICIENT_CAP:
-        case NVME_SC_NS_ID_UNAVAILABLE:
-            return -ENOSPC;
-        case NVME_SC_NS_NOT_ATTACHED:
-            return -ENOENT;
-        }
-    }
-    return -EIO;
-}
 
 /* The one place a libnvme result is interpreted. */
 static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
@@ -50,6 +21,7 @@ static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
 
 static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
 {
+    const char *hint;
     char what[160];
     int code, saved = errno;
     va_list ap;
@@ -60,16 +32,17 @@ static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     if (r > 0) {
-        code = status_errno(r);
+        code = xvf_nvme_status_explain(r, &hint);
         if (err && !err->code)
             err->nvme_status = r;
-        if (code == -EOPNOTSUPP)
+        if (!hint && code == -EOPNOTSUPP)
             return xvf_err_set(err, code, "%s: the controller does not "
                                "implement this command (NVMe status "
                                "0x%04x, %s)", what, r,
                                nvme_status_to_string(r, false));
-        return xvf_err_set(err, code, "%s: NVMe status 0x%04x (%s)", what,
-                           r, nvme_status_to_string(r, false));
+        return xvf_err_set(err, code, "%s: NVMe status 0x%04x (%s)%s%s",
+                           what, r, nvme_status_to_string(r, false),
+                           hint ? ": " : "", hint ? hint : "");
     }
     code = saved ? -saved : -EIO;
     return xvf_err_set(err, code, "%s: %s", what, strerror(-code));

@@ -71,9 +71,10 @@ struct xvf_nvme_caps {
 
 /*
  * Functions taking @err describe a failure in it; an NVMe status is
- * mapped to -EOPNOTSUPP (invalid opcode), -ENODEV (invalid namespace),
- * -EBUSY, -ENOSPC, -ENOENT (namespace not attached) or -EIO, and kept in
- * @err->nvme_status. A command that never completed returns the ioctl's
+ * mapped to -EOPNOTSUPP (invalid opcode), -ENODEV (invalid namespace or
+ * controller ID), -EBUSY, -ENOSPC, -ENOENT (namespace not attached) or
+ * -EIO, by the one table of nvme/status.c whose advice ends the message,
+ * and kept in @err->nvme_status. A command that never completed returns the ioctl's
  * -errno.
  */
 

