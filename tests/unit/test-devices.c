@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "layout/layout.h"
 #include "nvme/nvme.h"
 
 #define PF "0000:01:00.0"
@@ -119,11 +120,94 @@ static void test_no_flexible_vi(void)
     fx_teardown(&fx);
 }
 
+static void collect(void *opaque, const char *line)
+{
+    char *buf = opaque;
+
+    strncat(buf, line, 2047 - strlen(buf));
+    strncat(buf, "\n", 2047 - strlen(buf));
+}
+
+/*
+ * nvme-layout --release-primary on a PM173x at power-on: a dry run
+ * changes nothing, a VF held refuses it, --apply sends action 1 (0 VQ, 0
+ * VI) and resets the controller, then a prepare finds the resources.
+ */
+static void test_release_primary(void)
+{
+    struct xvf_primary_held held;
+    struct xvf_mock_sec sec;
+    struct xvf_entry e;
+    struct xvf_nvme_pf pf;
+    struct fixture fx;
+    struct xvf_err err = { 0 };
+    struct xvf_vf vf;
+    char steps[2048] = "", *log;
+
+    if (!setup(&fx, "pm173x"))
+        return;
+    if (!CHECK_INT(xvf_nvme_pf_from_bdf(PF, &pf, &err), 0, err.msg))
+        goto out;
+    CHECK_INT(xvf_layout_release_primary(&pf, fx.state, false, collect,
+                                         steps, &held, &err), 0, err.msg);
+    CHECK(held.vq == 8 && held.vi == 4 && !held.released,
+          "dry run: holds %u VQ %u VI", held.vq, held.vi);
+    CHECK_STR(steps, "", "dry run sends nothing");
+    fx_unchanged(&fx, "dry run");
+
+    /* a VF xen-vf holds: a reset would take it offline */
+    memset(&e, 0, sizeof(e));
+    snprintf(e.id, sizeof(e.id), "vf-%s-1", PF);
+    snprintf(e.pf, sizeof(e.pf), PF);
+    snprintf(e.vf, sizeof(e.vf), "0000:01:00.1");
+    snprintf(e.owner, sizeof(e.owner), "domain:3/0");
+    e.cls = XVF_CLASS_NVME;
+    e.state = XVF_ENTRY_READY;
+    CHECK_INT(xvf_journal_save(fx.state, &e), 0, "journal");
+    CHECK_INT(xvf_layout_release_primary(&pf, fx.state, true, collect,
+                                         steps, &held, &err), -EBUSY,
+              "held VF");
+    CHECK(strstr(err.msg, "VF 0000:01:00.1 is given to domain:3/0"), "%s",
+          err.msg);
+    CHECK_INT(xvf_journal_remove(fx.state, &e), 0, "journal");
+    fx_unchanged(&fx, "refused while a VF is held");
+
+    xvf_err_clear(&err);
+    xvf_mock_reset_counts(fx.root);
+    CHECK_INT(xvf_layout_release_primary(&pf, fx.state, true, collect,
+                                         steps, &held, &err), 0, err.msg);
+    CHECK(held.released && !held.vq && !held.vi, "released: %u VQ %u VI",
+          held.vq, held.vi);
+    CHECK(strstr(steps, "primary flexible allocation: 0 VQ to the primary "
+                 "0x41") && strstr(steps, "0 VI to the primary 0x41") &&
+          strstr(steps, "reset nvme0 (reset_controller)"), "%s", steps);
+    log = xvf_mock_log(fx.root);
+    /* act 1, rt 0 then rt 1, cntlid 0x41; then the reset */
+    CHECK(log && strstr(log, "opc=0x1c cdw10=0x00410001") &&
+          strstr(log, "opc=0x1c cdw10=0x00410101") &&
+          strstr(log, "reset_controller '1'"), "%s", log ? log : "");
+    free(log);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), 0, err.msg);
+    CHECK_INT(xvf_mock_secondary(fx.root, PF, 1, &sec), 0, "secondary");
+    CHECK(sec.online && sec.nvq == 2 && sec.nvi == 1, "prepared after");
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    /* a second run has nothing to do */
+    steps[0] = '\0';
+    CHECK_INT(xvf_layout_release_primary(&pf, fx.state, true, collect,
+                                         steps, &held, &err), 0, err.msg);
+    CHECK(!held.released && !held.vq, "nothing to release");
+    CHECK_STR(steps, "", "nothing sent");
+out:
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_online_unconfirmed);
     RUN(test_status_advice);
     RUN(test_primary_held);
     RUN(test_no_flexible_vi);
+    RUN(test_release_primary);
     return harness_done();
 }
