@@ -17,6 +17,8 @@
 #include "fixture.h"
 #include "layout/layout.h"
 #include "nvme/nvme.h"
+#include "pci/sriov.h"
+#include "util/sysfs.h"
 
 #define PF "0000:01:00.0"
 
@@ -202,6 +204,58 @@ out:
     fx_teardown(&fx);
 }
 
+static void log_step(void *opaque, const char *step, const char *detail)
+{
+    char *buf = opaque;
+
+    snprintf(buf + strlen(buf), 2048 - strlen(buf), "%s: %s\n", step,
+             detail);
+}
+
+/*
+ * sriov_numvfs is never lowered while a VF is bound outside the journal:
+ * the release keeps it (and the PF's record), reconcile restores it once
+ * that VF is unbound.
+ */
+static void test_numvfs_kept_for_bound_vf(void)
+{
+    char steps[2048] = "", path[512];
+    struct xvf_pf_entry pfe;
+    unsigned int numvfs;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    /* DomD takes VF 2 for itself, outside xen-vf */
+    CHECK_INT(xvf_mock_vf_up(fx.root, PF, 2, "nvme", 2, fx_flex_vi()), 0,
+              "vf 2 up");
+    fx.cfg.step_cb = log_step;
+    fx.cfg.opaque = steps;
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    CHECK_INT(xvf_sriov_numvfs(PF, &numvfs), 0, "numvfs");
+    CHECK_INT(numvfs, 2, "sriov_numvfs kept while VF 2 is bound");
+    CHECK(strstr(steps, "numvfs-kept: sriov_numvfs of 0000:01:00.0 stays 2 "
+                 "(not back to 0): VF 0000:01:00.2 is bound to nvme"),
+          "%s", steps);
+    CHECK_INT(xvf_journal_pf_load(fx.state, PF, &pfe), 0, "record kept");
+    CHECK_INT(fx_journal_count(&fx), 0, "VF entry gone");
+
+    /* DomD lets it go: reconcile gives the PF back what it had */
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/nvme/unbind",
+             fx.root);
+    CHECK_INT(xvf_sysfs_write(path, "0000:01:00.2"), 0, "unbind VF 2");
+    CHECK_INT(xvf_reconcile(&fx.cfg, &err), 0, err.msg);
+    CHECK_INT(xvf_sriov_numvfs(PF, &numvfs), 0, "numvfs");
+    CHECK_INT(numvfs, 0, "sriov_numvfs restored");
+    CHECK_INT(xvf_journal_pf_load(fx.state, PF, &pfe), -ENOENT,
+              "record removed");
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_online_unconfirmed);
@@ -209,5 +263,6 @@ int main(void)
     RUN(test_primary_held);
     RUN(test_no_flexible_vi);
     RUN(test_release_primary);
+    RUN(test_numvfs_kept_for_bound_vf);
     return harness_done();
 }

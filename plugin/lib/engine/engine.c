@@ -270,9 +270,22 @@ int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,
     return 0;
 }
 
+/* The first of VFs 1..@upto that has a driver, in @vf and @drv. */
+static bool vf_bound(const struct xvf_run *run, unsigned int upto,
+                     char vf[XVF_BDF_LEN], char *drv, size_t len)
+{
+    unsigned int i;
+
+    for (i = 1; i <= upto; i++)
+        if (!xvf_sriov_vf_driver(run->pf, i, vf, drv, len) && drv[0])
+            return true;
+    return false;
+}
+
 /* Gives the PF back what it had once no VF of it is journaled. */
 int xvf_engine_finish_pf(struct xvf_run *run, struct xvf_err *err)
 {
+    char vf[XVF_BDF_LEN], drv[64];
     struct xvf_pf_entry pfe;
     unsigned int cur;
     int r;
@@ -288,6 +301,19 @@ int xvf_engine_finish_pf(struct xvf_run *run, struct xvf_err *err)
                            run->pf, strerror(-r));
     if (pfe.numvfs_raised && !xvf_sriov_numvfs(run->pf, &cur) &&
         cur != pfe.numvfs_orig) {
+        /*
+         * Lowering the count removes every VF, also one DomD bound
+         * outside xen-vf (pciback: the kernel's "Cannot modify SR-IOV
+         * while VFs are assigned"); keep the record for a later release
+         * or reconcile to finish.
+         */
+        if (vf_bound(run, cur, vf, drv, sizeof(drv))) {
+            xvf_run_step(run, "numvfs-kept", "sriov_numvfs of %s stays %u "
+                         "(not back to %u): VF %s is bound to %s outside "
+                         "xen-vf; reconcile restores it once no VF is "
+                         "bound", run->pf, cur, pfe.numvfs_orig, vf, drv);
+            return 0;
+        }
         r = xvf_run_set_numvfs(run, cur, pfe.numvfs_orig, err);
         if (r)
             return r;
