@@ -256,6 +256,40 @@ static void test_numvfs_kept_for_bound_vf(void)
     fx_teardown(&fx);
 }
 
+/* driver=nvme: the VF is reset (FLR) after online, before nvme binds */
+static void test_vf_reset_before_nvme(void)
+{
+    const char *reset, *probe, *online;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    char *log;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), 0, err.msg);
+    log = xvf_mock_log(fx.root);
+    online = log ? strstr(log, "opc=0x1c cdw10=0x00010009") : NULL;
+    reset = log ? strstr(log, "0000:01:00.1/reset '1' -> 0") : NULL;
+    probe = log ? strstr(log, "drivers_probe") : NULL;
+    CHECK(online && reset && probe && online < reset && reset < probe,
+          "online, then FLR, then the probe:\n%s", log ? log : "");
+    free(log);
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+
+    /* pciback resets the device itself: no FLR from xen-vf */
+    xvf_mock_reset_counts(fx.root);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    log = xvf_mock_log(fx.root);
+    CHECK(log && !strstr(log, "/reset '"), "pciback: %s", log ? log : "");
+    free(log);
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "released");
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_online_unconfirmed);
@@ -264,5 +298,6 @@ int main(void)
     RUN(test_no_flexible_vi);
     RUN(test_release_primary);
     RUN(test_numvfs_kept_for_bound_vf);
+    RUN(test_vf_reset_before_nvme);
     return harness_done();
 }

@@ -8,6 +8,7 @@
 #include "nvme/nvme.h"
 #include "engine/class.h"
 #include "util/clock.h"
+#include "util/sysfs.h"
 
 #define MIN_VQ 2    /* admin queue + one I/O queue */
 #define MIN_VI 1
@@ -413,6 +414,19 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
             return r;
     }
 
+    /*
+     * As the vendor's flow (Samsung unvme-cli, enable-vf): the VF is reset
+     * after its secondary went online, before a driver in this domain
+     * takes it. pciback resets a device itself when it takes it.
+     */
+    if (!strcmp(e->driver, "nvme")) {
+        xvf_run_step(run, "vf-reset", "function level reset of %s (its "
+                     "reset attribute) before nvme takes it", e->vf);
+        r = xvf_pci_attr_write(e->vf, "reset", "1");
+        if (r)
+            return xvf_err_set(err, r, "cannot reset VF %s: %s", e->vf,
+                               strerror(-r));
+    }
     r = xvf_run_bind(run, e, err);
     if (r)
         return r;
