@@ -362,6 +362,8 @@ void vfd_handle_request(struct vfd *d, unsigned int domid,
     xvf_err_clear(&err);
     snprintf(label, sizeof(label), "request %u/%u", domid, devid);
     xvf_proto_request_path(dir, sizeof(dir), d->domd, domid, devid, NULL);
+    /* every request is a chance to notice a PF reset */
+    vfd_check_held(d);
 
     rc = xvf_xs_txn(d->xsh, snapshot_txn, &r);
     if (rc < 0) {

@@ -161,6 +161,13 @@ static int read_domid(struct xs_handle *xsh, unsigned int *domid)
     return rc;
 }
 
+/*
+ * How often the held VFs are checked for a reset of their PF besides on
+ * every request: one Identify per NVMe PF holding VFs, bounded by the
+ * health timeout.
+ */
+#define VFD_CHECK_MS 5000
+
 /* Returns when asked to stop (0) or when xenstore fails (-errno). */
 static int loop(struct vfd *d, int sfd)
 {
@@ -177,7 +184,9 @@ static int loop(struct vfd *d, int sfd)
         return -errno;
 
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        /* the cheap periodic look at the held VFs (PF resets) */
+        vfd_check_held_due(d, VFD_CHECK_MS);
+        if (poll(fds, 2, VFD_CHECK_MS) < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;

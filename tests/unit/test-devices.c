@@ -292,6 +292,48 @@ static void test_vf_reset_before_nvme(void)
     fx_teardown(&fx);
 }
 
+/*
+ * A reset of the PF's controller while a VF is held: the secondary is
+ * offline, the check says so; a lowered sriov_numvfs: the VF vanished.
+ */
+static void test_pf_reset_detected(void)
+{
+    struct xvf_lost lost[XVF_LOST_MAX];
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    char path[512];
+    unsigned int n = 99;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:4/0", &vf, &err), 0,
+              err.msg);
+    CHECK_INT(xvf_check_held(&fx.cfg, lost, &n, &err), 0, err.msg);
+    CHECK_INT(n, 0, "a healthy VF is not lost");
+    snprintf(path, sizeof(path), "%s/sys/class/nvme/nvme0/reset_controller",
+             fx.root);
+    CHECK_INT(xvf_sysfs_write(path, "1"), 0, "reset the PF's controller");
+    CHECK_INT(xvf_check_held(&fx.cfg, lost, &n, &err), 0, err.msg);
+    if (CHECK_INT(n, 1, "the held VF is lost")) {
+        CHECK_STR(lost[0].owner, "domain:4/0", "its owner");
+        CHECK_STR(lost[0].vf, "0000:01:00.1", "its VF");
+        CHECK(strstr(lost[0].why, "secondary controller 0x1 of VF "
+                     "0000:01:00.1 went offline"), "%s", lost[0].why);
+    }
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/sriov_numvfs",
+             fx.root, PF);
+    CHECK_INT(xvf_sysfs_write(path, "0"), 0, "VFs off");
+    CHECK_INT(xvf_check_held(&fx.cfg, lost, &n, &err), 0, err.msg);
+    CHECK(n == 1 && strstr(lost[0].why, "VF 0000:01:00.1 of 0000:01:00.0 "
+                           "vanished"), "%s", n ? lost[0].why : "none");
+    /* releasing what is left of it still works */
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    CHECK_INT(xvf_check_held(&fx.cfg, lost, &n, &err), 0, err.msg);
+    CHECK_INT(n, 0, "nothing held");
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     RUN(test_online_unconfirmed);
@@ -301,5 +343,6 @@ int main(void)
     RUN(test_release_primary);
     RUN(test_numvfs_kept_for_bound_vf);
     RUN(test_vf_reset_before_nvme);
+    RUN(test_pf_reset_detected);
     return harness_done();
 }

@@ -283,7 +283,7 @@ static int check_online(struct nvme_run *nr, const struct xvf_entry *e,
     xvf_run_step(nr->run, "online-check", "secondary 0x%x in the secondary "
                  "list (CNS 0x15): online with %u VQ, %u VI?", e->scid,
                  e->vq, e->vi);
-    r = xvf_nvme_secondaries(nr->fd, nr->caps.cntlid, nr->sec, &nr->nsec,
+    r = xvf_nvme_secondaries(nr->fd, 0, nr->sec, &nr->nsec,
                              err);
     if (r)
         return r;
@@ -474,7 +474,7 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     }
     r = xvf_nvme_caps(nr.fd, &nr.caps, err);
     if (!r)
-        r = xvf_nvme_secondaries(nr.fd, nr.caps.cntlid, nr.sec, &nr.nsec,
+        r = xvf_nvme_secondaries(nr.fd, 0, nr.sec, &nr.nsec,
                                  err);
     if (r)
         goto out;

@@ -263,4 +263,44 @@ int xvf_release_owner(const struct xvf_engine_config *cfg,
  */
 int xvf_reconcile(const struct xvf_engine_config *cfg, struct xvf_err *err);
 
+/**
+ * struct xvf_lost - a VF the journal holds that no longer works
+ * @owner: the owner it is held for (xen-vfd: "domain:DOMID/DEVID")
+ * @spec:  its spec, canonical
+ * @pf:    its PF
+ * @vf:    the VF's address
+ * @why:   one line: the VF vanished, or its secondary went offline
+ */
+struct xvf_lost {
+    char owner[48];
+    char spec[XVF_SPEC_MAX + 1];
+    char pf[16];
+    char vf[16];
+    char why[200];
+};
+
+#define XVF_LOST_MAX 64
+
+/**
+ * xvf_check_held() - find held VFs that a reset of their PF killed
+ * @cfg:  engine settings (state directory; health_timeout_ms bounds the
+ *        one Identify per PF, so a PF without interrupts costs seconds,
+ *        not a minute)
+ * @lost: at least XVF_LOST_MAX entries
+ * @n:    how many were filled
+ * @err:  why the check could not run
+ *
+ * For each PF with a ready VF in the journal: the VF must still exist
+ * (sriov_numvfs lowered, or an FLR of the PF, removes it) and, for NVMe,
+ * its secondary must still be online in the Secondary Controller List
+ * (any reset of the PF's controller takes every secondary offline). Cheap:
+ * sysfs plus one Identify per NVMe PF. A PF whose lock is taken (a
+ * prepare or release at work) is skipped this time.
+ *
+ * Return: 0, or -errno when the journal cannot be read.
+ */
+int xvf_check_held(const struct xvf_engine_config *cfg,
+                   struct xvf_lost *lost, unsigned int *n,
+                   struct xvf_err *err);
+
 #endif

@@ -71,7 +71,7 @@ static int check_unused(const struct xvf_nvme_pf *pf, const char *state_dir,
     free(list);
     if (r)
         return r;
-    r = xvf_nvme_secondaries(fd, caps->cntlid, sec, &n, err);
+    r = xvf_nvme_secondaries(fd, 0, sec, &n, err);
     if (r)
         return r;
     for (i = 0; i < n; i++)

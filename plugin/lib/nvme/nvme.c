@@ -308,27 +308,26 @@ int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err)
     return 0;
 }
 
-/* libnvme 1.6 dropped the nsid argument (commit f07b6310). */
-static int identify_secondary_list(int fd, uint16_t cntid,
-                                   struct nvme_secondary_ctrl_list *list)
-{
-#if XVF_LIBNVME_VERSION >= 10600
-    return nvme_identify_secondary_ctrl_list(fd, cntid, list);
-#else
-    return nvme_identify_secondary_ctrl_list(fd, 0, cntid, list);
-#endif
-}
-
-int xvf_nvme_secondaries(int fd, uint16_t cntlid,
+int xvf_nvme_secondaries(int fd, unsigned int timeout_ms,
                          struct xvf_nvme_secondary *list, unsigned int *n,
                          struct xvf_err *err)
 {
     struct nvme_secondary_ctrl_list sc;
+    struct nvme_identify_args args = {
+        .data = &sc,
+        .args_size = sizeof(args),
+        .fd = fd,
+        .timeout = timeout_ms,
+        .cns = NVME_IDENTIFY_CNS_SECONDARY_CTRL_LIST,
+        .csi = NVME_CSI_NVM,
+        .nsid = NVME_NSID_NONE,
+        .cntid = 0,
+    };
     unsigned int i, num;
     int r;
 
     memset(&sc, 0, sizeof(sc));
-    r = nvme_call(identify_secondary_list(fd, 0, &sc), err,
+    r = nvme_call(nvme_identify(&args), err,
                   "Identify Secondary Controller List");
     if (r)
         return r;
@@ -343,7 +342,6 @@ int xvf_nvme_secondaries(int fd, uint16_t cntlid,
         list[i].nvi = le16toh(sc.sc_entry[i].nvi);
     }
     *n = num;
-    (void)cntlid;
     return 0;
 }
 

@@ -163,15 +163,17 @@ int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err);
 
 /**
  * xvf_nvme_secondaries() - Identify CNS 0x15, Secondary Controller List
- * @fd:     controller
- * @cntlid: the primary's id (the list starts at 0 whatever it is)
- * @list:   at least XVF_NVME_MAX_SECONDARIES entries
- * @n:      number of entries filled
- * @err:    why not
+ * @fd:         controller
+ * @timeout_ms: the command's timeout; 0 for the driver's admin_timeout
+ *              (xen-vfd's periodic check passes the health timeout)
+ * @list:       at least XVF_NVME_MAX_SECONDARIES entries (the list starts
+ *              at controller ID 0, whatever the primary's is)
+ * @n:          number of entries filled
+ * @err:        why not
  *
  * Return: 0 or -errno.
  */
-int xvf_nvme_secondaries(int fd, uint16_t cntlid,
+int xvf_nvme_secondaries(int fd, unsigned int timeout_ms,
                          struct xvf_nvme_secondary *list, unsigned int *n,
                          struct xvf_err *err);
 
