@@ -294,6 +294,7 @@ static void print_journal_json(const struct xvf_entry *list, unsigned int n,
                                const struct xvf_lost *lost,
                                unsigned int nlost)
 {
+    const char *why;
     unsigned int i;
 
     for (i = 0; i < n; i++) {
@@ -308,7 +309,8 @@ static void print_journal_json(const struct xvf_entry *list, unsigned int n,
                xvf_entry_state_name(list[i].state),
                list[i].cls == XVF_CLASS_NET ? "net" : "nvme",
                list[i].vfn, list[i].steps);
-        json_str_or_null(lost_why(&list[i], lost, nlost));
+        why = lost_why(&list[i], lost, nlost);
+        json_str_or_null(why ? why : "");
         printf("}");
     }
 }
