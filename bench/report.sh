@@ -40,16 +40,19 @@ domd|guide order / floor, prepare+release|ratio|seed:cycle|floor:cycle||
 xen|engine / floor, prepare (pciback)|ratio|engine:prepare|floor:prepare||<= 1.15
 xen|engine / floor, prepare+release|ratio|engine:cycle|floor:cycle||<= 1.15
 xen|engine - floor, prepare|minus|engine:prepare|floor:prepare||
-xen|xenstore request -> ready / floor prepare|ratio|xenstore:prepare|floor:prepare||
+xen|xenstore request -> ready / floor prepare|ratio|xenstore:prepare|floor:prepare||<= 1.15
 xen|xenstore request -> ready - floor prepare|minus|xenstore:prepare|floor:prepare||
 xen|xenstore release -> removed / floor release|ratio|xenstore:release|floor:release||
-xen|the same without hotplug script / floor prepare|ratio|xenstore-noscript:prepare|floor:prepare||
-xen|the same without hotplug script - floor prepare|minus|xenstore-noscript:prepare|floor:prepare||
+xen|the same with one site hook (script runs) / floor prepare|ratio|xenstore-hook:prepare|floor:prepare||
 xen|hotplug script (add) / floor prepare|ratio|hotplug:add|floor:prepare||
 xen|xl create vf: - xl create BDF|minus|create-vf:create|create-bdf:create||
 xen|(xl create vf: - xl create BDF) / floor prepare|diff|create-vf:create|create-bdf:create|floor:prepare|<= 1.10
 xen|xl create vf: / xl create BDF|ratio|create-vf:create|create-bdf:create||
 xen|xl peak RSS, xl create vf: - BDF (provider)|rss|create-vf:create|create-bdf:create||
+xen|xl create vf: / xl create BDF, warm PF (--keep-vfs)|ratio|create-vf-warm:create|create-bdf:create||<= 1.10
+xen|guest restart, create after destroy: vf: / BDF (--keep-vfs)|ratio|restart-vf:create|restart-bdf:create||<= 1.10
+xen|guest restart, destroy: vf: / BDF (--keep-vfs)|ratio|restart-vf:destroy|restart-bdf:destroy||
+xen|guest restart, create after destroy: vf: - BDF|minus|restart-vf:create|restart-bdf:create||
 xen|two guests together / one after the other|ratio|concurrent:both|sequential:both||
 xen|two together - one after the other|minus|concurrent:both|sequential:both||
 '

@@ -153,6 +153,7 @@ part_xen() {
         -b "$BUILD/bench/xvf-bench-xs=/bench/bin/xvf-bench-xs" \
         -f "$BUILD/bench/pv-stub=/bench/pv-stub" \
         -f bench/guest/dom0-bench.sh=/bench/dom0-bench.sh \
+        -f hotplug-scripts/xen-vf-nvme-add.d/50-log.hook.sample=/etc/xen/scripts/xen-vf-nvme-add.d/50-log.hook.sample \
         -o "$work/bench.cpio.gz" >/dev/null || return 1
     img=$work/dom0-bench.cpio.gz
     cat "$(cat "$state/dom0")" "$work/bench.cpio.gz" >"$img" || return 1

@@ -9,14 +9,21 @@
 #   xenstore    a request written to xenstore as the libxl provider
 #               writes it -> xen-vfd answers ready; op=release -> xen-vfd
 #               removed the request (xvf-bench-xs); for a paused domain
-#   xenstore-noscript  the same with xen-vfd restarted without its
-#               hotplug script (-S ""), and restarted with it afterwards
-#   hotplug     the hotplug script xen-vfd runs around them (xen-vf add /
-#               remove), alone, on a scratch xenstore path
+#               (the shipped configuration: no site hook, so xen-vfd
+#               runs no hotplug script)
+#   xenstore-hook  the same with one site hook installed (the shipped
+#               50-log.hook.sample), so the hotplug script runs
+#   hotplug     the hotplug script xen-vfd runs then (xen-vf add /
+#               remove, with that hook), alone, on a scratch xenstore path
 #   create-vf   xl create -p with pci = [ "vf:nvme0/ns2" ]; xl destroy;
 #               "released" is the wait for xen-vfd to finish releasing
 #   create-bdf  the same VF prepared beforehand (xen-vfctl, untimed), xl
 #               create -p with pci = [ "BDF" ]; xl destroy; release untimed
+#   create-vf-warm  create-vf with xen-vfd --keep-vfs and the PF's VFs
+#               still enabled from a release before (untimed)
+#   restart-vf  a guest restart with xen-vfd --keep-vfs: xl destroy, then
+#               at once xl create of the same configuration (both timed)
+#   restart-bdf the same with the BDF guest, its VF staying prepared
 #   sequential  two guests, vf:nvme0/ns2 and vf:nvme0/ns3, one xl create
 #               after the other
 #   concurrent  the same two xl create started together
@@ -173,16 +180,40 @@ start_vfd() {
     wait_for 10 "xen-vfd ready" vfd_ready
 }
 
-v_xenstore_noscript() {
+HOOK_SAMPLE=/etc/xen/scripts/xen-vf-nvme-add.d/50-log.hook.sample
+
+# hooks on|off - the one site hook of xenstore-hook and hotplug
+hooks() {
+    local c
+    for c in add remove; do
+        if [ "$1" = on ]; then
+            mkdir -p "/etc/xen/scripts/xen-vf-nvme-$c.d"
+            cp "$HOOK_SAMPLE" "/etc/xen/scripts/xen-vf-nvme-$c.d/50-log.hook"
+            chmod +x "/etc/xen/scripts/xen-vf-nvme-$c.d/50-log.hook"
+        else
+            rm -f "/etc/xen/scripts/xen-vf-nvme-$c.d/50-log.hook"
+        fi
+    done
+}
+
+v_xenstore_hook() {
     local rc=0
-    start_vfd -S "" || { note "xen-vfd -S '' did not start"; return 1; }
-    xs_cycle "$1" xenstore-noscript || rc=1
-    start_vfd || { note "xen-vfd did not restart"; return 1; }
+    hooks on
+    xs_cycle "$1" xenstore-hook || rc=1
+    hooks off
     return $rc
 }
 
 # The hotplug script with what xen-vfd gives it, on a path of its own.
 v_hotplug() {
+    local rc=0
+    hooks on
+    hotplug_pair "$1" || rc=1
+    hooks off
+    return $rc
+}
+
+hotplug_pair() {
     local vf=$HOTPLUG_VF p=/local/domain/0/backend/vf-bench/$OWNER/0
     xenstore-write "$p/state" bench || return 1
     XENBUS_PATH=$p XVF_CLASS=nvme XVF_SPEC=$SPEC XVF_PF=$(cat "$RUN/pf") \
@@ -214,6 +245,68 @@ v_create_vf() {
     timed "$1" create-vf create xl create -p "$RUN/bvf.cfg" || return 1
     timed "$1" create-vf destroy xl destroy bvf || return 1
     wait_released "$1" create-vf
+}
+
+# with_keep VARIANT FN ARGS... - FN with xen-vfd --keep-vfs, then back to
+# the default (whose start disables the VFs kept enabled)
+with_keep() {
+    local rc=0 v=$1
+    shift
+    start_vfd --keep-vfs 600 || { note "$v: xen-vfd -k did not start"; return 1; }
+    "$@" || rc=1
+    start_vfd || { note "$v: xen-vfd did not restart"; return 1; }
+    return $rc
+}
+
+warm_vf() {
+    if ! xl create -p "$RUN/bvf.cfg" >/dev/null 2>&1 ||
+        ! xl destroy bvf >/dev/null 2>&1 ||
+        ! wait_for 60 "xen-vfd to release" released; then
+        note "$1: warming the PF failed"
+        return 1
+    fi
+}
+
+create_vf_warm() {
+    warm_vf create-vf-warm || return 1
+    timed "$1" create-vf-warm create xl create -p "$RUN/bvf.cfg" || return 1
+    timed "$1" create-vf-warm destroy xl destroy bvf || return 1
+    wait_released "$1" create-vf-warm
+}
+
+v_create_vf_warm() {
+    with_keep create-vf-warm create_vf_warm "$1"
+}
+
+restart_vf() {
+    xl create -p "$RUN/bvf.cfg" >/dev/null 2>&1 ||
+        { note "restart-vf: first create failed"; return 1; }
+    timed "$1" restart-vf destroy xl destroy bvf || return 1
+    timed "$1" restart-vf create xl create -p "$RUN/bvf.cfg" || return 1
+    xl destroy bvf >/dev/null 2>&1
+    wait_released "$1" restart-vf
+}
+
+v_restart_vf() {
+    with_keep restart-vf restart_vf "$1"
+}
+
+v_restart_bdf() {
+    local vf rc=0
+    vf=$(xen-vfctl prepare --local "$SPEC") ||
+        { note "restart-bdf: xen-vfctl prepare failed"; return 1; }
+    bench_cfg bbdf "\"$vf\""
+    if xl create -p "$RUN/bbdf.cfg" >/dev/null 2>&1; then
+        timed "$1" restart-bdf destroy xl destroy bbdf || rc=1
+        timed "$1" restart-bdf create xl create -p "$RUN/bbdf.cfg" || rc=1
+        xl destroy bbdf >/dev/null 2>&1
+    else
+        note "restart-bdf: first create failed"
+        rc=1
+    fi
+    xen-vfctl release --local "$vf" ||
+        { note "restart-bdf: xen-vfctl release failed"; return 1; }
+    return $rc
 }
 
 v_create_bdf() {
@@ -389,6 +482,8 @@ pf_bdf >"$RUN/pf"
 vfd_ready() {
     [ "$(xenstore-read /local/domain/0/drivers/xen-vf/status)" = ready ]
 }
+# The shipped configuration: no site hook (the board has the xen tier's).
+rm -f /etc/xen/scripts/xen-vf-nvme-*.d/*.hook
 start_vfd ||
     { note "xen-vfd did not start"; echo "XVF-BENCH-END fails=1"; exit 1; }
 fp vfd_start_VmRSS_kB "$(status_kv "$(vfd_pid)" VmRSS)"
@@ -413,8 +508,8 @@ echo "XVF-BENCH-INFO board=xen $(xl info | sed -n 's/^xen_version *: /xen=/p')" 
     "dom0=$(uname -r) vcpus=$(grep -c ^processor /proc/cpuinfo)" \
     "rounds=$ROUNDS pair_rounds=$PAIR_ROUNDS"
 
-rounds "$ROUNDS" floor engine xenstore xenstore-noscript hotplug create-vf \
-    create-bdf
+rounds "$ROUNDS" floor engine xenstore xenstore-hook hotplug create-vf \
+    create-bdf create-vf-warm restart-vf restart-bdf
 rounds "$PAIR_ROUNDS" sequential concurrent
 
 # --- footprint

@@ -19,6 +19,7 @@
 #include "pci/device.h"
 #include "pci/sriov.h"
 #include "util/sysfs.h"
+#include "util/clock.h"
 #include "vfctl.h"
 
 struct pf_status {
@@ -341,6 +342,37 @@ static void print_journal_text(const struct xvf_entry *list, unsigned int n,
     }
 }
 
+/* PFs whose VFs xen-vfd keeps enabled after the last release (-k). */
+static void print_kept(const char *dir, const struct xvf_entry *list,
+                       unsigned int n, bool json)
+{
+    char (*pfs)[XVF_BDF_LEN] = NULL;
+    struct xvf_pf_entry pfe;
+    unsigned int i, j, npf = 0, shown = 0;
+    long long left;
+
+    if (xvf_journal_pf_list(dir, &pfs, &npf))
+        npf = 0;
+    for (i = 0; i < npf; i++) {
+        for (j = 0; j < n && strcmp(list[j].pf, pfs[i]); j++)
+            ;
+        if (j < n || xvf_journal_pf_load(dir, pfs[i], &pfe) ||
+            !pfe.warm_until)
+            continue;
+        left = pfe.warm_until - xvf_now_ms();
+        if (left < 0)
+            left = 0;
+        if (json)
+            printf("%s{\"pf\":\"%s\",\"ms_left\":%lld}", shown ? "," : "",
+                   pfs[i], left);
+        else
+            printf("  VFs of %s kept enabled, no VF held: disabled in "
+                   "%lld s\n", pfs[i], (left + 999) / 1000);
+        shown++;
+    }
+    free(pfs);
+}
+
 int cmd_status(const struct xvf_engine_config *cfg, int argc, char **argv)
 {
     static struct xvf_lost lost[XVF_LOST_MAX];
@@ -374,11 +406,14 @@ int cmd_status(const struct xvf_engine_config *cfg, int argc, char **argv)
     if (o.json) {
         printf("],\"journal\":[");
         print_journal_json(list, n, lost, nlost);
+        printf("],\"kept\":[");
+        print_kept(cfg->state_dir, list, n, true);
         printf("]}\n");
     } else {
         printf("journal (%s): %u entr%s\n", cfg->state_dir, n,
                n == 1 ? "y" : "ies");
         print_journal_text(list, n, lost, nlost);
+        print_kept(cfg->state_dir, list, n, false);
     }
     free(list);
     if (r) {

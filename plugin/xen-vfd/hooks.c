@@ -3,10 +3,13 @@
  * hooks.c - xen-vfd runs the hotplug script (hotplug-scripts/xen-vf) after
  * a prepare and before a release, with a time limit
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,10 +107,44 @@ static int env_set(char *buf, size_t len, struct xvf_err *err,
 }
 
 /*
+ * Whether the shipped script would do anything for CLS/CMD: it only runs
+ * the site's hooks, and bash under a slow CPU costs more than the rest of
+ * a prepare. Anything that looks like a hook, even a broken one, counts:
+ * the script is what reports a hook that cannot run.
+ */
+static bool has_hooks(const char *script, enum xvf_class cls,
+                      const char *cmd)
+{
+    const char *slash = strrchr(script, '/');
+    char dir[PATH_MAX];
+    struct dirent *de;
+    bool found = false;
+    size_t len;
+    DIR *dp;
+    int n;
+
+    n = snprintf(dir, sizeof(dir), "%.*s/xen-vf-%s-%s.d",
+                 slash ? (int)(slash - script) : 1, slash ? script : ".",
+                 cls == XVF_CLASS_NET ? "net" : "nvme", cmd);
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return true;
+    dp = opendir(dir);
+    if (!dp)
+        return errno != ENOENT;
+    while (!found && (de = readdir(dp))) {
+        len = strlen(de->d_name);
+        found = len > 5 && !strcmp(de->d_name + len - 5, ".hook");
+    }
+    closedir(dp);
+    return found;
+}
+
+/*
  * Run the hotplug script (Xen's protocol: "add" must end with
  * hotplug-status = connected under XENBUS_PATH, or leave hotplug-error).
- * The default script not installed is fine, one given with -S that is
- * missing is not: a site's policy is never skipped silently. A failing
+ * The default script runs only when the site has hooks for CLASS/CMD; one
+ * given with -S always runs. A script that should run and is missing is
+ * an error: a site's policy is never skipped silently. A failing
  * "remove" is only logged by the caller.
  */
 int vfd_run_script(struct vfd *d, const char *label, const char *cmd,
@@ -123,11 +160,11 @@ int vfd_run_script(struct vfd *d, const char *label, const char *cmd,
 
     if (!d->script || !d->script[0])
         return 0;
+    if (!d->script_required && !has_hooks(d->script, h->cls, cmd))
+        return 0;
+    /* Here the script is required, or there are hooks for it to run. */
     if (stat(d->script, &sb)) {
         rc = -errno;
-        /* Not installed, unless a symlink is there that points nowhere. */
-        if (rc == -ENOENT && !d->script_required && lstat(d->script, &sb))
-            return 0;
         return xvf_err_set(err, rc, "hotplug script %s: %s", d->script,
                            rc == -ENOENT && !lstat(d->script, &sb) ?
                            "a broken symlink" : strerror(-rc));

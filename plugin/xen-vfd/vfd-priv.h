@@ -75,9 +75,11 @@ struct vfd_hook_vf {
  *
  * Follows Xen's hotplug protocol: "add" succeeds only when the script
  * exits 0 and leaves hotplug-status = connected under @xbpath; its
- * hotplug-error is the message otherwise. No script installed is
- * success, unless d->script_required; a script that is there but not an
- * executable file is always an error.
+ * hotplug-error is the message otherwise. Unless d->script_required
+ * (-S), the script is not run at all when its hook directory for the
+ * class and @cmd (xen-vf-CLASS-CMD.d next to it) has no *.hook: the
+ * shipped script only runs hooks. A script that should run and is
+ * missing or not an executable file is an error.
  *
  * Return: 0, -ETIMEDOUT (the script and its process group were killed),
  * -EIO, -ENOENT or -EACCES (the script), -E2BIG (a value too long for

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "util/clock.h"
 #include "vfd-priv.h"
 
 /* Every domain that is gone, then every request. */
@@ -120,4 +121,23 @@ void vfd_event(struct vfd *d, const char *path, const char *token)
 void vfd_rescan(struct vfd *d)
 {
     scan(d, false);
+}
+
+void vfd_cool(struct vfd *d)
+{
+    struct xvf_err err;
+    int rc;
+
+    if (!d->cfg.keep_vfs_ms)
+        return;
+    xvf_err_clear(&err);
+    rc = xvf_engine_cool(&d->cfg, false, &d->cool_at, &err);
+    if (rc < 0) {
+        vfd_log(LOG_ERR, "disabling VFs kept enabled: %s", err.msg);
+        /* Try again later rather than spin on a broken journal. */
+        d->cool_at = xvf_now_ms() + d->cfg.keep_vfs_ms;
+    } else if (rc) {
+        vfd_log(LOG_INFO, "disabled the VFs of %d PF(s) kept enabled "
+                "since their last release", rc);
+    }
 }

@@ -32,6 +32,8 @@
  * @script_timeout: seconds the script may take before it is killed
  * @script_required: @script was configured (-S), so its absence fails
  *                  the request instead of meaning "no script installed"
+ * @cool_at:        when vfd_cool() has work next (xvf_now_ms() time),
+ *                  0 for never
  */
 struct vfd {
     struct xs_handle *xsh;
@@ -41,6 +43,7 @@ struct vfd {
     const char *script;
     unsigned int script_timeout;
     bool script_required;
+    long long cool_at;
 };
 
 /**
@@ -123,5 +126,13 @@ void vfd_event(struct vfd *d, const char *path, const char *token);
  * @d: the daemon
  */
 void vfd_rescan(struct vfd *d);
+
+/**
+ * vfd_cool() - disable the VFs kept enabled after a release once they are due
+ * @d: the daemon; a no-op unless @d->cfg.keep_vfs_ms
+ *
+ * Sets @d->cool_at to the next deadline, which the main loop waits for.
+ */
+void vfd_cool(struct vfd *d);
 
 #endif

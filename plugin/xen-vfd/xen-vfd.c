@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "util/clock.h"
+#include "util/str.h"
 #include "vfd.h"
 #include "xen/xs.h"
 
@@ -55,7 +58,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "Usage: %s [-F] [-p PIDFILE] [-s STATE_DIR] [-d DOMID] [-S SCRIPT] "
-        "[-v]\n"
+        "[-k SECS] [-v]\n"
         "\n"
         "  -F, --foreground     stay in the foreground, log to stderr\n"
         "  -p, --pidfile FILE   write the pid to FILE (and lock it)\n"
@@ -66,6 +69,8 @@ static void usage(FILE *f)
         "                       before release (remove), which must exist;\n"
         "                       \"\" for none (default %s/xen-vf, if\n"
         "                       installed)\n"
+        "  -k, --keep-vfs SECS  keep a PF's VFs enabled SECS seconds after\n"
+        "                       its last VF was released (default 0)\n"
         "  -v, --verbose        also log every engine step\n"
         "      --mark-dead      only write drivers/xen-vf/status = dead and\n"
         "                       exit (the unit's ExecStopPost=)\n"
@@ -168,6 +173,19 @@ static int read_domid(struct xs_handle *xsh, unsigned int *domid)
  */
 #define VFD_CHECK_MS 5000
 
+/* Until vfd_cool() has work, at most until the held VFs' next check. */
+static int poll_timeout(const struct vfd *d)
+{
+    long long left;
+
+    if (!d->cool_at)
+        return VFD_CHECK_MS;
+    left = d->cool_at - xvf_now_ms();
+    if (left <= 0)
+        return 0;
+    return left > VFD_CHECK_MS ? VFD_CHECK_MS : (int)left;
+}
+
 /* Returns when asked to stop (0) or when xenstore fails (-errno). */
 static int loop(struct vfd *d, int sfd)
 {
@@ -184,9 +202,10 @@ static int loop(struct vfd *d, int sfd)
         return -errno;
 
     for (;;) {
+        vfd_cool(d);
         /* the cheap periodic look at the held VFs (PF resets) */
         vfd_check_held_due(d, VFD_CHECK_MS);
-        if (poll(fds, 2, VFD_CHECK_MS) < 0) {
+        if (poll(fds, 2, poll_timeout(d)) < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
@@ -228,6 +247,7 @@ int main(int argc, char **argv)
         { "state-dir", required_argument, NULL, 's' },
         { "domid", required_argument, NULL, 'd' },
         { "script", required_argument, NULL, 'S' },
+        { "keep-vfs", required_argument, NULL, 'k' },
         { "verbose", no_argument, NULL, 'v' },
         { "mark-dead", no_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
@@ -240,6 +260,7 @@ int main(int argc, char **argv)
     bool foreground = false, mark_dead = false;
     int c, rc = 1, pid_fd = -1, ready_fd = -1, sfd = -1, r;
     unsigned int domid = 0;
+    unsigned long keep_s;
     sigset_t set;
 
     memset(&d, 0, sizeof(d));
@@ -252,7 +273,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    while ((c = getopt_long(argc, argv, "Fp:s:d:S:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "Fp:s:d:S:k:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'F':
             foreground = true;
@@ -269,6 +290,14 @@ int main(int argc, char **argv)
         case 'S':
             d.script = optarg;
             d.script_required = optarg[0] != '\0';
+            break;
+        case 'k':
+            if (xvf_parse_ulong(optarg, 86400, &keep_s)) {
+                fprintf(stderr, "%s: --keep-vfs: '%s' is not a number of "
+                        "seconds from 0 to 86400\n", prog, optarg);
+                return 2;
+            }
+            d.cfg.keep_vfs_ms = (unsigned int)keep_s * 1000;
             break;
         case 'v':
             log_max = LOG_INFO;

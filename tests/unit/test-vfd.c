@@ -398,6 +398,7 @@ static int timed_out_script(const char *what)
     snprintf(body, sizeof(body), "sleep 30 &\necho $! >%s\nwait", pidfile);
     script(path, sizeof(path), "slow-hook", body, 0755);
     d.script = path;
+    d.script_required = true;
     d.script_timeout = 1;
     xvf_err_clear(&err);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -475,23 +476,68 @@ static void test_hook_timeout_without_pidfd(void)
     down();
 }
 
+/* An empty xen-vf-nvme-CMD.d next to the script (a hook in it with @hook). */
+static void hook_dir(const char *cmd, const char *hook)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/xen-vf-nvme-%s.d", root, cmd);
+    if (mkdir(path, 0755) && errno != EEXIST)
+        FAIL("mkdir %s", path);
+    if (!hook)
+        return;
+    snprintf(path, sizeof(path), "%s/xen-vf-nvme-%s.d/%s", root, cmd, hook);
+    if (symlink("/nonexistent/hook", path))
+        FAIL("symlink %s", path);
+}
+
 /*
- * A script given with -S that is missing fails the run; the default one
- * missing means none is installed. One that is there but cannot run
- * fails either way.
+ * The default script runs only when there is a hook for it to run (even
+ * a broken one, which it reports); one given with -S always runs. A
+ * script that should run and is missing or cannot run fails the run.
  */
 static void test_hook_missing(void)
 {
-    char path[256];
+    char path[256], ran[256], body[300];
     struct xvf_err err;
 
     fresh();
-    snprintf(path, sizeof(path), "%s/no-such-script", root);
+    snprintf(ran, sizeof(ran), "%s/ran", root);
+    snprintf(body, sizeof(body), "touch %s", ran);
+    script(path, sizeof(path), "xen-vf", body, 0755);
     d.script = path;
     xvf_err_clear(&err);
     CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
-              0, "default script not installed");
+              0, "default script, no hook directory");
+    CHECK(access(ran, F_OK), "not run without a hook directory");
+    hook_dir("add", NULL);
+    hook_dir("remove", "10-x.hook.off");
+    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
+              0, "default script, empty hook directory");
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), 0, "default script, a disabled hook");
+    CHECK(access(ran, F_OK), "not run without a *.hook");
     d.script_required = true;
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), 0, "-S script, no hook");
+    CHECK(!access(ran, F_OK), "a script given with -S always runs");
+    unlink(ran);
+    d.script_required = false;
+    hook_dir("remove", "20-broken.hook");
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), 0, "default script, a broken hook");
+    CHECK(!access(ran, F_OK), "a *.hook, even broken, runs the script");
+
+    snprintf(path, sizeof(path), "%s/no-such-script", root);
+    d.script = path;
+    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
+              0, "default script not installed, no hook");
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), -ENOENT,
+              "default script not installed, a hook to run");
+    CHECK_HAS(err.msg, path, "message names the script");
+    d.script_required = true;
+    xvf_err_clear(&err);
     CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
               -ENOENT, "configured script missing");
     CHECK_HAS(err.msg, path, "message names the script");
@@ -500,15 +546,15 @@ static void test_hook_missing(void)
     if (symlink("/nonexistent/xen-vf", path))
         FAIL("symlink %s", path);
     xvf_err_clear(&err);
-    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
-              -ENOENT, "default script a dangling symlink");
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), -ENOENT, "default script a dangling "
+              "symlink");
     CHECK_HAS(err.msg, "broken symlink", err.msg);
     script(path, sizeof(path), "not-executable", "exit 0", 0644);
     d.script = path;
-    d.script_required = false;
     xvf_err_clear(&err);
-    CHECK_INT(vfd_run_script(&d, "test", "add", AREA "/5/0", &hook_vf, &err),
-              -EACCES, "script not executable");
+    CHECK_INT(vfd_run_script(&d, "test", "remove", AREA "/5/0", &hook_vf,
+                             &err), -EACCES, "script not executable");
     CHECK_HAS(err.msg, "not an executable", err.msg);
     down();
 }
@@ -528,6 +574,7 @@ static void test_hook_environment(void)
     snprintf(body, sizeof(body), "env >%s", out);
     script(path, sizeof(path), "env-hook", body, 0755);
     d.script = path;
+    d.script_required = true;
     memset(xb, 'x', sizeof(xb) - 1);
     xb[sizeof(xb) - 1] = '\0';
     memcpy(xb, "/local/", 7);
@@ -817,6 +864,7 @@ static void test_release_gone_meanwhile(void)
     snprintf(body, sizeof(body), "rm -f '%s/vf-0000:02:00.0-vf1'", state);
     script(path, sizeof(path), "releasing-hook", body, 0755);
     d.script = path;
+    d.script_required = true;   /* as with -S: it always runs */
     release_request(7, 0, "ready", "0000:02:10.1");
     CHECK(!holds("domain:7/0", 1), "the hook released it");
     CHECK(!fake_xs_exists(h, AREA "/7/0"), "request removed");

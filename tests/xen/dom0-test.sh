@@ -964,6 +964,118 @@ t_id_nic_destroy_one() {
         "$RUN/nicp2.vf") until destroyed"
 }
 
+# libxl asks for a vf: device right after the domain is made (patch 0007)
+# and the add takes that request over: one request, made early.
+t_early_request() {
+    local id n
+    write_cfg early1 '"vf:nvme0/ns2"' "" 96
+    xl -vvv create -p "$RUN/early1.cfg" >"$RUN/early1.create" 2>&1 ||
+        { tail -n 30 "$RUN/early1.create"; fail "xl create -p early1 failed"; return 1; }
+    grep -a -E 'vf:nvme0/ns2: (requested early|taking over)' "$RUN/early1.create"
+    grep -q -a 'vf:nvme0/ns2: requested early' "$RUN/early1.create" ||
+        { fail "xl made no early request"; return 1; }
+    grep -q -a 'vf:nvme0/ns2: taking over the early request' \
+        "$RUN/early1.create" ||
+        { fail "the add did not take the early request over"; return 1; }
+    id=$(xl domid early1) || { fail "early1 not listed"; return 1; }
+    n=$(xs_children "$XS_AREA/$id")
+    [ "$n" = 1 ] || { xenstore-ls -f "$XS_AREA/$id"; fail "$n requests for domain $id"; return 1; }
+    [ "$(xenstore-read "$XS_AREA/$id/0/state")" = ready ] ||
+        { fail "request $id/0 not ready"; return 1; }
+    journal_of "domain:$id/0" || { fail "no journal entry of domain:$id/0"; return 1; }
+    xl destroy early1 || { fail "xl destroy early1 failed"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id" sh -c \
+        "[ \"\$(ls $STATE_DIR/vf-* 2>/dev/null)\" = '' ] && \
+         ! xenstore-list $XS_AREA/$id" ||
+        { fail "VF of domain $id not released"; return 1; }
+    step_detail "one request $id/0, made when the domain was made and" \
+        "taken over by the add; released on destroy"
+}
+
+# A creation that fails after the domain was made but before its devices
+# are added gives the early request back.
+t_early_drop() {
+    local rc=0
+    write_cfg early2 '"vf:nvme0/ns2"' "" 96
+    sed -i 's|^kernel = .*|kernel = "/xvf/no-such-kernel"|' "$RUN/early2.cfg"
+    xl -vvv create -p "$RUN/early2.cfg" >"$RUN/early2.create" 2>&1 || rc=$?
+    [ $rc != 0 ] || { xl destroy early2; fail "xl create early2 succeeded"; return 1; }
+    grep -a -E 'requested early|no-such-kernel' "$RUN/early2.create" | head -n 5
+    grep -q -a 'vf:nvme0/ns2: requested early' "$RUN/early2.create" ||
+        { fail "the failure came before the early request"; return 1; }
+    ! grep -q -a 'taking over the early request' "$RUN/early2.create" ||
+        { fail "the device was added after all"; return 1; }
+    wait_for 60 "xen-vfd to release the early request" sh -c \
+        "[ \"\$(ls $STATE_DIR/vf-* 2>/dev/null)\" = '' ] && \
+         [ \"\$(xenstore-list $XS_AREA 2>/dev/null)\" = '' ]" ||
+        { xenstore-ls -f "$XS_AREA"; fail "early request not given back"; return 1; }
+    step_detail "xl create failed loading the kernel (exit $rc); the early" \
+        "request was released, nothing held"
+}
+
+# keep_guest NAME - xl create -p NAME with vf:nvme0/ns2, then destroy it
+# and wait until xen-vfd released the VF; its domid in $RUN/NAME.id
+keep_guest() {
+    local id
+    write_cfg "$1" '"vf:nvme0/ns2"' "" 96
+    xl create -p "$RUN/$1.cfg" || { fail "xl create -p $1 failed"; return 1; }
+    id=$(xl domid "$1") || { fail "$1 not listed"; return 1; }
+    echo "$id" >"$RUN/$1.id"
+    xl destroy "$1" || { fail "xl destroy $1 failed"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id" sh -c \
+        "[ \"\$(ls $STATE_DIR/vf-* 2>/dev/null)\" = '' ] && \
+         ! xenstore-list $XS_AREA/$id" ||
+        { fail "VF of domain $id not released"; return 1; }
+}
+
+# xen-vfd --keep-vfs: a release leaves the VFs enabled with nothing usable
+# on them, the next prepare does not enable them again, a restart of
+# xen-vfd without it disables them.
+t_keep_vfs() {
+    local old pf n id out
+    old=$(cat "$VFD_PID")
+    pf=$(cat "$RUN/pf")
+    kill "$old"
+    wait_for 10 "xen-vfd $old to die" sh -c "! kill -0 $old" ||
+        { fail "xen-vfd $old did not stop"; return 1; }
+    xen-vfd -v -p "$VFD_PID" --keep-vfs 600 ||
+        { fail "xen-vfd --keep-vfs 600 did not start"; return 1; }
+    keep_guest keep1 || return 1
+    n=$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")
+    [ "$n" -gt 0 ] || { fail "sriov_numvfs $n after the release"; return 1; }
+    for v in /sys/bus/pci/devices/"$pf"/virtfn*; do
+        [ -e "$(readlink -f "$v")/driver" ] &&
+            { fail "VF $(basename "$(readlink -f "$v")") is bound"; return 1; }
+    done
+    nvme list-secondary "/dev/$PF_NAME" | tee "$RUN/keep-secondary"
+    ! grep -q Online "$RUN/keep-secondary" ||
+        { fail "a secondary is online while kept"; return 1; }
+    ! grep -E '^ *(NVQ|NVI) ' "$RUN/keep-secondary" | grep -qv ': 0x0000' ||
+        { fail "a kept secondary holds VQ/VI"; return 1; }
+    out=$(nvme list-ctrl "/dev/$PF_NAME" -n 2 2>&1)
+    ! echo "$out" | grep -qE '^ *\[ *[0-9]+\]' ||
+        { fail "ns2 attached while kept: $out"; return 1; }
+    xen-vfctl status | tee "$RUN/keep-status"
+    grep -q "VFs of $pf kept enabled" "$RUN/keep-status" ||
+        { fail "status does not show $pf kept enabled"; return 1; }
+    keep_guest keep2 || return 1
+    id=$(cat "$RUN/keep2.id")
+    grep -a "request $id/0: step" /var/log/messages | head -n 20
+    grep -a -q "request $id/0: step" /var/log/messages ||
+        { fail "no step logged for request $id/0"; return 1; }
+    ! grep -a -q "request $id/0: step numvfs" /var/log/messages ||
+        { fail "the prepare on a kept PF enabled VFs again"; return 1; }
+    old=$(cat "$VFD_PID")
+    kill "$old"
+    restart_vfd "$old" || return 1
+    wait_for 20 "the VFs to be disabled" sh -c \
+        "[ \"\$(cat /sys/bus/pci/devices/$pf/sriov_numvfs)\" = 0 ]" ||
+        { fail "VFs still enabled after a restart without --keep-vfs"; return 1; }
+    step_detail "released with $n VFs left enabled (unbound, offline," \
+        "ns2 detached, status says kept); the next prepare skipped" \
+        "sriov_numvfs; a restart without --keep-vfs disabled them"
+}
+
 t_collect() {
     echo "--- xl list"
     xl list 2>/dev/null
@@ -1059,6 +1171,15 @@ if has_job neg; then
         t_neg_detach_paused
     step --needs neg-detach-paused neg-detach-leak-check -- \
         leak_check "pci-detach -f and xl destroy of a paused guest"
+    step --needs neg-detach-leak-check --timeout 120 early-request -- \
+        t_early_request
+    step --needs neg-detach-leak-check --timeout 120 early-drop -- \
+        t_early_drop
+    step --needs early-request,early-drop early-leak-check -- \
+        leak_check "early requests"
+    step --needs early-leak-check --timeout 150 keep-vfs -- t_keep_vfs
+    step --needs keep-vfs keep-vfs-leak-check -- \
+        leak_check "xen-vfd --keep-vfs, then a restart without"
 fi
 
 if has_job nic; then

@@ -27,6 +27,9 @@
  *            for the driver's default. Set to the health check's when it
  *            found the PF's interrupts lost, where each command of a
  *            rollback would otherwise complete only after admin_timeout.
+ * @keep_warm: this run releases a VF that was handed out: the PF's VFs
+ *            may stay enabled (cfg->keep_vfs_ms)
+ * @cool:     give the PF back what it had even if it is kept warm
  */
 struct xvf_run {
     const struct xvf_engine_config *cfg;
@@ -35,6 +38,8 @@ struct xvf_run {
     struct xvf_entry *journal;
     unsigned int njournal;
     unsigned int cmd_timeout_ms;
+    bool keep_warm;
+    bool cool;
 };
 
 /**

@@ -8,6 +8,7 @@
 
 #include "engine/class.h"
 #include "engine/internal.h"
+#include "util/clock.h"
 #include "util/str.h"
 
 static const struct xvf_class_ops *class_of(enum xvf_class cls)
@@ -299,6 +300,19 @@ int xvf_engine_finish_pf(struct xvf_run *run, struct xvf_err *err)
     if (r)
         return xvf_err_set(err, r, "cannot read the journal of %s: %s",
                            run->pf, strerror(-r));
+    if (pfe.numvfs_raised && run->cfg->keep_vfs_ms && !run->cool &&
+        (run->keep_warm || pfe.warm_until > xvf_now_ms())) {
+        if (!run->keep_warm)
+            return 0;
+        pfe.warm_until = xvf_now_ms() + run->cfg->keep_vfs_ms;
+        xvf_run_step(run, "keep-vfs", "VFs of %s stay enabled for %u ms",
+                     run->pf, run->cfg->keep_vfs_ms);
+        r = xvf_journal_pf_save(run->dir, &pfe);
+        if (r)
+            return xvf_err_set(err, r, "cannot update the journal of %s: "
+                               "%s", run->pf, strerror(-r));
+        return 0;
+    }
     if (pfe.numvfs_raised && !xvf_sriov_numvfs(run->pf, &cur) &&
         cur != pfe.numvfs_orig) {
         /*
@@ -380,6 +394,8 @@ int xvf_run_finish(struct xvf_run *run, struct xvf_entry *e, int r,
         fill_vf(ret, e);
         return 0;
     }
+    /* A PF that just failed is not one to keep VFs enabled on. */
+    run->cool = true;
     if (xvf_run_rollback(run, e, &rb))
         xvf_err_append(err, "rollback failed too: %s", rb.msg);
     return r;

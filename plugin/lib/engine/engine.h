@@ -72,6 +72,14 @@ typedef void (*xvf_step_fn)(void *opaque, const char *step,
  *                   XVF_HEALTH_TIMEOUT_DEFAULT_MS. A command that takes
  *                   about all of it completed by polling, not by its
  *                   interrupt.
+ * @keep_vfs_ms:     keep a PF's VFs enabled this long after its last VF
+ *                   was released (0, the default: disable them at once).
+ *                   A released VF is offline, detached and unbound while
+ *                   it waits, so nothing usable is left on it; a prepare
+ *                   in that time skips enabling VFs (and the release
+ *                   before it skipped disabling them). Only a release of
+ *                   a VF that was handed out keeps them; a failed
+ *                   prepare, reconcile and xvf_engine_cool() end it.
  */
 struct xvf_engine_config {
     const char *state_dir;
@@ -82,6 +90,7 @@ struct xvf_engine_config {
     unsigned int net_numvfs;
     unsigned int lock_timeout_ms;
     unsigned int health_timeout_ms;
+    unsigned int keep_vfs_ms;
 };
 
 #define XVF_NET_NUMVFS_DEFAULT 8
@@ -302,5 +311,22 @@ struct xvf_lost {
 int xvf_check_held(const struct xvf_engine_config *cfg,
                    struct xvf_lost *lost, unsigned int *n,
                    struct xvf_err *err);
+
+/**
+ * xvf_engine_cool() - disable the VFs kept enabled (@keep_vfs_ms) that are due
+ * @cfg:     engine settings
+ * @all:     every PF whose VFs are only kept, due or not
+ * @next_ms: set to the earliest deadline still to come (xvf_now_ms()
+ *           time), or 0 when no PF is kept warm; may be NULL
+ * @err:     why not, on failure
+ *
+ * Under each PF's lock: a PF that holds a VF again is left alone, one that
+ * holds none is given back what it had (sriov_numvfs, autoprobe) as a
+ * release with @keep_vfs_ms 0 would have.
+ *
+ * Return: number of PFs whose VFs were disabled, or -errno.
+ */
+int xvf_engine_cool(const struct xvf_engine_config *cfg, bool all,
+                    long long *next_ms, struct xvf_err *err);
 
 #endif

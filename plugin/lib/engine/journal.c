@@ -258,6 +258,8 @@ static void pf_kv(void *opaque, const char *k, const char *v)
         e->numvfs_orig = strtoul(v, NULL, 0);
     else if (!strcmp(k, "numvfs_raised"))
         e->numvfs_raised = !strcmp(v, "1");
+    else if (!strcmp(k, "warm_until"))
+        e->warm_until = strtoll(v, NULL, 10);
 }
 
 int xvf_journal_pf_load(const char *dir, const char *pf,
@@ -282,8 +284,9 @@ int xvf_journal_pf_save(const char *dir, const struct xvf_pf_entry *e)
 
     snprintf(name, sizeof(name), "pf-%s", e->pf);
     snprintf(text, sizeof(text),
-             "autoprobe_orig=%u\nnumvfs_orig=%u\nnumvfs_raised=%d\n",
-             e->autoprobe_orig, e->numvfs_orig, e->numvfs_raised);
+             "autoprobe_orig=%u\nnumvfs_orig=%u\nnumvfs_raised=%d\n"
+             "warm_until=%lld\n", e->autoprobe_orig, e->numvfs_orig,
+             e->numvfs_raised, e->warm_until);
     return write_file(dir, name, text);
 }
 

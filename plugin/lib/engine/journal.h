@@ -86,12 +86,15 @@ struct xvf_entry {
  * @autoprobe_orig: sriov_drivers_autoprobe before the engine set it to 0
  * @numvfs_orig:    sriov_numvfs before the engine raised it
  * @numvfs_raised:  whether the engine changed sriov_numvfs
+ * @warm_until:     while no VF is held: the VFs stay enabled until this
+ *                  xvf_now_ms() time (0: not kept)
  */
 struct xvf_pf_entry {
     char pf[XVF_BDF_LEN];
     unsigned int autoprobe_orig;
     unsigned int numvfs_orig;
     bool numvfs_raised;
+    long long warm_until;
 };
 
 /**

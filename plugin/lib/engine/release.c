@@ -7,6 +7,7 @@
 
 #include "engine/class.h"
 #include "engine/internal.h"
+#include "util/clock.h"
 
 enum match_how {
     MATCH_SPEC_OR_VF,
@@ -53,6 +54,8 @@ static int rollback_matching(const struct xvf_engine_config *cfg,
     int lock = -1, r;
 
     r = xvf_engine_lock(&run, cfg, pf, &lock, err);
+    /* Reconcile ends keeping VFs enabled: a fresh start is a clean one. */
+    run.cool = m->how == MATCH_INTERRUPTED;
     while (!r) {
         for (i = 0; i < run.njournal; i++)
             if (entry_matches(m, &run.journal[i]))
@@ -66,6 +69,7 @@ static int rollback_matching(const struct xvf_engine_config *cfg,
         }
         /* Rollback rereads run.journal: work on a copy. */
         e = run.journal[i];
+        run.keep_warm = !run.cool && e.state == XVF_ENTRY_READY;
         r = xvf_run_rollback(&run, &e, err);
         if (!r) {
             (*done)++;
@@ -187,4 +191,69 @@ int xvf_release_owner(const struct xvf_engine_config *cfg,
 int xvf_reconcile(const struct xvf_engine_config *cfg, struct xvf_err *err)
 {
     return release_matching(cfg, MATCH_INTERRUPTED, NULL, NULL, err);
+}
+
+/* Cools @pf if it is only kept warm and due (or @all); 1 when it did. */
+static int cool_pf(const struct xvf_engine_config *cfg, const char *pf,
+                   bool all, long long *next_ms, struct xvf_err *err)
+{
+    struct xvf_run run = { 0 };
+    struct xvf_pf_entry pfe;
+    int lock = -1, r;
+
+    r = xvf_engine_lock(&run, cfg, pf, &lock, err);
+    if (r || run.njournal)
+        goto out;
+    r = xvf_journal_pf_load(run.dir, pf, &pfe);
+    if (r == -ENOENT || (!r && !pfe.warm_until)) {
+        r = 0;
+        goto out;
+    }
+    if (r) {
+        r = xvf_err_set(err, r, "cannot read the journal of %s: %s", pf,
+                        strerror(-r));
+        goto out;
+    }
+    if (!all && pfe.warm_until > xvf_now_ms()) {
+        if (!*next_ms || pfe.warm_until < *next_ms)
+            *next_ms = pfe.warm_until;
+        goto out;
+    }
+    run.cool = true;
+    xvf_run_step(&run, "cool", "VFs of %s kept enabled since the last "
+                 "release: disabling them", pf);
+    r = xvf_engine_finish_pf(&run, err);
+    if (!r)
+        r = 1;
+out:
+    xvf_engine_unlock(&run, lock);
+    return r;
+}
+
+int xvf_engine_cool(const struct xvf_engine_config *cfg, bool all,
+                    long long *next_ms, struct xvf_err *err)
+{
+    char (*pflist)[XVF_BDF_LEN] = NULL, bdf[XVF_BDF_LEN];
+    const char *dir = xvf_engine_state_dir(cfg);
+    unsigned int i, npf = 0;
+    long long next = 0;
+    int r, done = 0;
+
+    r = xvf_journal_pf_list(dir, &pflist, &npf);
+    if (r)
+        r = xvf_err_set(err, r, "cannot read the journal in %s: %s", dir,
+                        strerror(-r));
+    for (i = 0; !r && i < npf; i++) {
+        if (xvf_parse_bdf(pflist[i], bdf))
+            continue;
+        r = cool_pf(cfg, bdf, all, &next, err);
+        if (r > 0) {
+            done++;
+            r = 0;
+        }
+    }
+    free(pflist);
+    if (next_ms)
+        *next_ms = next;
+    return r ? r : done;
 }
