@@ -144,7 +144,7 @@ static void test_release_primary(void)
     struct fixture fx;
     struct xvf_err err = { 0 };
     struct xvf_vf vf;
-    char steps[2048] = "", *log;
+    char steps[2048] = "", path[512], *log;
 
     if (!setup(&fx, "pm173x"))
         return;
@@ -174,6 +174,19 @@ static void test_release_primary(void)
     CHECK_INT(xvf_journal_remove(fx.state, &e), 0, "journal");
     fx_unchanged(&fx, "refused while a VF is held");
 
+    /* VFs enabled: a function level reset of the PF would disable them */
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/sriov_numvfs",
+             fx.root, PF);
+    CHECK_INT(xvf_sysfs_write(path, "2"), 0, "enable 2 VFs");
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_layout_release_primary(&pf, fx.state, true, collect,
+                                         steps, &held, &err), -EBUSY,
+              "VFs enabled");
+    CHECK(strstr(err.msg, "2 VFs are enabled (sriov_numvfs)"), "%s",
+          err.msg);
+    CHECK_INT(xvf_sysfs_write(path, "0"), 0, "disable them");
+    fx_unchanged(&fx, "refused while VFs are enabled");
+
     xvf_err_clear(&err);
     xvf_mock_reset_counts(fx.root);
     CHECK_INT(xvf_layout_release_primary(&pf, fx.state, true, collect,
@@ -182,12 +195,15 @@ static void test_release_primary(void)
           held.vq, held.vi);
     CHECK(strstr(steps, "primary flexible allocation: 0 VQ to the primary "
                  "0x41") && strstr(steps, "0 VI to the primary 0x41") &&
-          strstr(steps, "reset nvme0 (reset_controller)"), "%s", steps);
+          strstr(steps, "reset nvme0 (reset_controller)") &&
+          strstr(steps, "function level reset of 0000:01:00.0"), "%s",
+          steps);
     log = xvf_mock_log(fx.root);
     /* act 1, rt 0 then rt 1, cntlid 0x41; then the reset */
     CHECK(log && strstr(log, "opc=0x1c cdw10=0x00410001") &&
           strstr(log, "opc=0x1c cdw10=0x00410101") &&
-          strstr(log, "reset_controller '1'"), "%s", log ? log : "");
+          strstr(log, "reset_controller '1'") &&
+          strstr(log, PF "/reset '1'"), "%s", log ? log : "");
     free(log);
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
                          &err), 0, err.msg);

@@ -568,10 +568,13 @@ struct xvf_primary_held {
  *
  * Under the PF's lock: Virtualization Management action 1 (primary
  * flexible allocation) of 0 VQ and 0 VI, then a controller reset
- * (reset_controller), at which the allocation takes effect, then Identify
- * again. A reset takes every secondary offline, so it is refused while a
- * secondary is online or a VF is journaled (xen-vf holds it) or bound to
- * a driver. Nothing is sent when the primary holds nothing.
+ * (reset_controller), at which the specification has the allocation take
+ * effect, then Identify again; if the primary still holds them, a
+ * function level reset of the PF (its "reset" attribute: QEMU applies
+ * the allocation only then) and Identify again. A reset takes every
+ * secondary offline, so it is refused while a secondary is online, a VF
+ * is journaled (xen-vf holds it) or bound to a driver, or VFs are
+ * enabled. Nothing is sent when the primary holds nothing.
  *
  * Return: 0; -EBUSY when refused; -EIO when the primary still holds
  * resources after the reset; or -errno.

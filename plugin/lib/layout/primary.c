@@ -87,26 +87,24 @@ static int check_unused(const struct xvf_nvme_pf *pf, const char *state_dir,
             return xvf_err_set(err, -EBUSY, "%s: VF %s is bound to %s; a "
                                "controller reset would take it away",
                                pf->ctrl, vf, drv);
+    /* a function level reset of the PF disables its VFs */
+    if (numvfs)
+        return xvf_err_set(err, -EBUSY, "%s: %u VFs are enabled "
+                           "(sriov_numvfs); a reset of the PF may disable "
+                           "them: set sriov_numvfs of %s to 0 first",
+                           pf->ctrl, numvfs, pf->bdf);
     return 0;
 }
 
-static int reset_ctrl(const struct xvf_nvme_pf *pf, struct xvf_err *err)
+/* until the controller is live again, after a reset */
+static int wait_live(const struct xvf_nvme_pf *pf, struct xvf_err *err)
 {
-    char path[PATH_MAX], state[32];
     struct timespec ts = { 0, 50 * 1000 * 1000 };
+    char path[PATH_MAX], state[32];
     long long t0;
-    int r;
 
-    r = xvf_path(path, sizeof(path), "/sys/class/nvme/%s/reset_controller",
-                 pf->ctrl);
-    if (!r)
-        r = xvf_sysfs_write(path, "1");
-    if (r)
-        return xvf_err_set(err, r, "cannot reset %s (reset_controller): %s",
-                           pf->ctrl, strerror(-r));
-    r = xvf_path(path, sizeof(path), "/sys/class/nvme/%s/state", pf->ctrl);
-    if (r)
-        return xvf_err_set(err, r, "path too long");
+    if (xvf_path(path, sizeof(path), "/sys/class/nvme/%s/state", pf->ctrl))
+        return xvf_err_set(err, -ENAMETOOLONG, "path too long");
     t0 = xvf_now_ms();
     for (;;) {
         if (!xvf_sysfs_read(path, state, sizeof(state)) &&
@@ -117,6 +115,35 @@ static int reset_ctrl(const struct xvf_nvme_pf *pf, struct xvf_err *err)
                                "its reset", pf->ctrl, LIVE_TIMEOUT_MS);
         nanosleep(&ts, NULL);
     }
+}
+
+/*
+ * The specification applies the allocation at any controller level
+ * reset; QEMU only at a function level reset, not at a controller reset
+ * (CC.EN). So a controller reset first, and a function level reset of
+ * the PF if the primary still holds them.
+ */
+static int reset_ctrl(const struct xvf_nvme_pf *pf, bool flr,
+                      struct xvf_err *err)
+{
+    char path[PATH_MAX];
+    int r;
+
+    if (flr) {
+        r = xvf_pci_attr_write(pf->bdf, "reset", "1");
+        if (r)
+            return xvf_err_set(err, r, "cannot reset %s (function level "
+                               "reset): %s", pf->bdf, strerror(-r));
+    } else {
+        r = xvf_path(path, sizeof(path),
+                     "/sys/class/nvme/%s/reset_controller", pf->ctrl);
+        if (!r)
+            r = xvf_sysfs_write(path, "1");
+        if (r)
+            return xvf_err_set(err, r, "cannot reset %s (reset_controller): "
+                               "%s", pf->ctrl, strerror(-r));
+    }
+    return wait_live(pf, err);
 }
 
 static int release_locked(const struct xvf_nvme_pf *pf, const char *state_dir,
@@ -153,17 +180,25 @@ static int release_locked(const struct xvf_nvme_pf *pf, const char *state_dir,
         goto out;
     say(step, opaque, "reset %s (reset_controller): the allocation takes "
         "effect at a reset", pf->ctrl);
-    r = reset_ctrl(pf, err);
+    r = reset_ctrl(pf, false, err);
     if (!r)
         r = read_held(fd, &caps, held, err);
+    if (!r && (held->vq || held->vi)) {
+        say(step, opaque, "still held (%u VQ, %u VI): function level reset "
+            "of %s (its reset attribute)", held->vq, held->vi, pf->bdf);
+        r = reset_ctrl(pf, true, err);
+        if (!r)
+            r = read_held(fd, &caps, held, err);
+    }
     if (r)
         goto out;
     held->released = true;
     if (held->vq || held->vi)
         r = xvf_err_set(err, -EIO, "%s: the primary still holds %u VQ and "
-                        "%u VI after action 1 and a controller reset; this "
-                        "controller may apply it only at a power cycle",
-                        pf->ctrl, held->vq, held->vi);
+                        "%u VI after action 1, a controller reset and a "
+                        "function level reset; this controller may apply "
+                        "it only at a power cycle", pf->ctrl, held->vq,
+                        held->vi);
 out:
     if (fd >= 0)
         close(fd);

@@ -4,7 +4,7 @@
 # helpers and variables it uses): a reset of the PF's controller while a
 # VF is held, and a primary controller that holds the flexible resources
 # (QEMU implements Virtualization Management action 1, effective at the
-# next controller reset), released by nvme-layout --release-primary.
+# next function level reset), released by nvme-layout --release-primary.
 # Asserted through nvme-cli and sysfs as well as xen-vfctl.
 
 : "${SPEC2:?set by cases.sh}" "${R:?set by cases.sh}"
@@ -54,10 +54,11 @@ t_primary_held() {
     local before after vq vi
     x nvme virt-mgmt "$PFDEV" -c 0 -a 1 -r 0 -n 8 || return 1
     x nvme virt-mgmt "$PFDEV" -c 0 -a 1 -r 1 -n 4 || return 1
-    x sh -c "echo 1 > /sys/class/nvme/$PFNAME/reset_controller"
+    # QEMU applies it at a function level reset, not at reset_controller
+    x sh -c "echo 1 > $SYSPCI/$PF/reset"
     vq=$(caps_field vqrfap)
     vi=$(caps_field virfap)
-    echo "after action 1 and a reset: VQRFAP $vq VIRFAP $vi"
+    echo "after action 1 and a function level reset: VQRFAP $vq VIRFAP $vi"
     if [ "$vq" != 8 ] || [ "$vi" != 4 ]; then
         fail "QEMU did not give the primary the resources"
         return 1
@@ -105,6 +106,6 @@ if [ "$(caps_field vqrfap 2>/dev/null)" != 0 ]; then
     echo "XVF-NOTE releasing the primary's resources by hand"
     nvme virt-mgmt "$PFDEV" -c 0 -a 1 -r 0 -n 0 >/dev/null 2>&1
     nvme virt-mgmt "$PFDEV" -c 0 -a 1 -r 1 -n 0 >/dev/null 2>&1
-    echo 1 >"/sys/class/nvme/$PFNAME/reset_controller"
+    echo 1 >"$SYSPCI/$PF/reset"
 fi
 settle primary-held

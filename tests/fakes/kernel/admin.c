@@ -457,10 +457,24 @@ int xm_admin(struct xm_ctx *c, struct xm_pf *pf, uint16_t cntlid,
     return S_INVALID_OPCODE;
 }
 
+/* QEMU's nvme_virt_set_state(false) of every secondary: zeroes them */
+static void all_offline(struct xm_pf *pf)
+{
+    unsigned int i;
+
+    for (i = 0; i < pf->nsec; i++) {
+        pf->sec[i].scs = 0;
+        pf->sec[i].nvq = 0;
+        pf->sec[i].nvi = 0;
+    }
+    pf->resets++;
+}
+
 /*
- * nvme_ctrl_reset() of the primary in QEMU: every secondary goes offline
- * (what it was assigned stays) and the primary flexible allocation of
- * Virtualization Management action 1 takes effect.
+ * nvme_ctrl_reset(NVME_RESET_CONTROLLER) of the primary in QEMU: every
+ * secondary goes offline and loses its resources. A primary flexible
+ * allocation does not take effect (QEMU applies it at a function level
+ * reset only, xm_pf_flr()).
  */
 int xm_ctrl_reset(struct xm_ctx *c, const char *rel)
 {
@@ -468,7 +482,6 @@ int xm_ctrl_reset(struct xm_ctx *c, const char *rel)
     char name[64];
     struct xm_pf *pf;
     uint16_t cntlid;
-    unsigned int i;
     bool is_vf;
     size_t n;
 
@@ -479,12 +492,21 @@ int xm_ctrl_reset(struct xm_ctx *c, const char *rel)
     snprintf(name, sizeof(name), "%.*s", (int)(base - rel - n), rel + n);
     if (xm_ctrl_target(c, name, &pf, &cntlid, &is_vf))
         return -ENODEV;
-    if (is_vf)
-        return 0;
-    for (i = 0; i < pf->nsec; i++)
-        pf->sec[i].scs = 0;
+    if (!is_vf)
+        all_offline(pf);
+    return 0;
+}
+
+/*
+ * nvme_ctrl_reset(NVME_RESET_FUNCTION) of the primary: as a controller
+ * reset, and nvme_activate_virt_res() makes a primary flexible allocation
+ * (action 1) take effect. The kernel restores VF Enable afterwards.
+ */
+int xm_pf_flr(struct xm_ctx *c, struct xm_pf *pf)
+{
+    (void)c;
+    all_offline(pf);
     pf->vqrfap = pf->vqrfap_next;
     pf->virfap = pf->virfap_next;
-    pf->resets++;
     return 0;
 }

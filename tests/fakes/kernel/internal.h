@@ -393,10 +393,18 @@ XM_HIDDEN void xm_ns_sync(struct xm_ctx *c, const struct xm_pf *only,
 /**
  * xm_ctrl_reset() - a write to @rel if it is a controller's
  * reset_controller: a reset of a primary takes every secondary offline
- * and makes a pending primary flexible allocation take effect
+ * (zeroing its resources), as QEMU's controller reset
  * Return: 0 when it was, 1 when @rel is another file, or -errno.
  */
 XM_HIDDEN int xm_ctrl_reset(struct xm_ctx *c, const char *rel);
+
+/**
+ * xm_pf_flr() - a function level reset of NVMe PF @pf (its "reset"
+ * attribute): as xm_ctrl_reset(), and a pending primary flexible
+ * allocation takes effect (QEMU's nvme_activate_virt_res())
+ * Return: 0.
+ */
+XM_HIDDEN int xm_pf_flr(struct xm_ctx *c, struct xm_pf *pf);
 
 /**
  * xm_ns_store() - a write to @rel if it is a rescan_controller

@@ -78,10 +78,12 @@
  * the file (a shared or legacy vector named otherwise).
  *
  * A write to a controller's reset_controller resets it: for a primary,
- * as QEMU's nvme_ctrl_reset(), every secondary goes offline (keeping what
- * was assigned) and a Primary Controller Flexible Allocation (action 1,
- * recorded in vqrfap_next/virfap_next) takes effect; "resets" counts
- * them. A VF's "reset" attribute (FLR) accepts "1" and changes nothing.
+ * as QEMU's nvme_ctrl_reset(), every secondary goes offline and loses its
+ * resources. A write of "1" to a PF's "reset" attribute (function level
+ * reset) does the same and makes a Primary Controller Flexible
+ * Allocation (action 1, recorded in vqrfap_next/virfap_next) take effect,
+ * as QEMU does at a function reset only; "resets" counts both. A VF's
+ * "reset" changes nothing in the model.
  *
  * Device quirks, pf keys: online_novf_sc=0x120 (the command specific
  * status of an online before the VF is enabled; a PM173x answers 0x11f),

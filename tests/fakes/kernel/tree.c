@@ -378,6 +378,9 @@ static int create_dev(struct xm_ctx *c, struct xm_pf *pf, unsigned int vfn)
              bdf);
     if (!r)
         r = tlink(c, target, "sys/bus/pci/devices/%s", bdf);
+    /* function level reset (pci_reset_function()) */
+    if (!r)
+        r = tput(c, 0200, "", "%s/reset", dir);
     if (r || (!vfn && !pf->sriov))
         return r;
     if (!vfn) {
@@ -399,10 +402,8 @@ static int create_dev(struct xm_ctx *c, struct xm_pf *pf, unsigned int vfn)
             r = tput(c, 0444, val, "%s/sriov_vf_device", dir);
         return r;
     }
-    r = tput(c, 0200, "", "%s/reset", dir);
     snprintf(target, sizeof(target), "../%s", pf->bdf);
-    if (!r)
-        r = tlink(c, target, "%s/physfn", dir);
+    r = tlink(c, target, "%s/physfn", dir);
     snprintf(target, sizeof(target), "../%s", bdf);
     if (!r)
         r = tlink(c, target, "%s/virtfn%u", pfdir, vfn - 1);
@@ -944,9 +945,12 @@ static int store_dev_attr(struct xm_ctx *c, const char *bdf,
             return -EACCES;
     if (!strcmp(attr, "driver_override"))
         return xm_set_override(c, bdf, val);
-    /* a function level reset: nothing in the model changes */
-    if (!strcmp(attr, "reset"))
-        return strcmp(val, "1") && strcmp(val, "1\n") ? -EINVAL : 0;
+    /* a function level reset: of a VF changes nothing in the model */
+    if (!strcmp(attr, "reset")) {
+        if (strcmp(val, "1") && strcmp(val, "1\n"))
+            return -EINVAL;
+        return pf && !pf->nic ? xm_pf_flr(c, pf) : 0;
+    }
     if (!strcmp(attr, "sriov_numvfs") && pf) {
         if (kstrtou16(val, &v))
             return -EINVAL;
