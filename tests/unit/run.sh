@@ -87,7 +87,7 @@ mock=$unit/libxvf-mock.so
 # ($XVF_MOCK_PROFILE, tests/fakes/kernel/mock.h), each run counted on its
 # own as "test-X[profile]".
 profiles=(qemu pm173x noflexvi)
-per_profile=" test-engine test-devices test-net "
+per_profile=" test-engine test-devices test-net test-keep-vfs "
 tests=()
 for src in "$top"/tests/unit/test-*.c; do
     name=$(basename "$src" .c)
