@@ -27,13 +27,16 @@ static void usage(FILE *f)
         "                 [--destroy-ns N]... [--trust-oacs]\n"
         "                 [--save-dump FILE]\n"
         "       xen-vfctl nvme-layout --from-dump FILE [LAYOUT | --file FILE]\n"
+        "       xen-vfctl nvme-layout CONTROLLER --release-primary [--apply]\n"
         "\n"
         "Shows the namespaces of CONTROLLER (nvme0, a PCI address or\n"
         "serial:SN) and the plan to reach LAYOUT, e.g.\n"
         "  'ns1: 50%%, attach=primary; ns2: 512MiB, "
         "attach=secondary:auto'\n"
         "Nothing changes without --apply; a namespace that may hold data\n"
-        "is deleted only when --destroy-ns names it. See "
+        "is deleted only when --destroy-ns names it. --release-primary\n"
+        "gives back the flexible resources the primary controller holds\n"
+        "(action 1 and a controller reset, once). See "
         "xen-vf-layout(5).\n");
 }
 
@@ -271,7 +274,7 @@ static int parse_nsid(const char *s, uint32_t *ret)
 
 struct opts {
     const char *ctrl, *layout, *file, *from_dump, *save_dump;
-    bool apply;
+    bool apply, release_primary;
     struct xvf_layout_opts lo;
 };
 
@@ -284,6 +287,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "from-dump", required_argument, NULL, 'D' },
         { "save-dump", required_argument, NULL, 'S' },
         { "trust-oacs", no_argument, NULL, 'T' },
+        { "release-primary", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -318,6 +322,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'T':
             o->lo.trust_oacs = true;
             break;
+        case 'R':
+            o->release_primary = true;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -342,8 +349,49 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     }
     if (o->layout && o->file)
         return -1;
+    if (o->release_primary)
+        return o->from_dump || o->layout || o->file || o->save_dump ||
+               o->lo.ndestroy ? -1 : 0;
     if (o->apply && !o->layout && !o->file)
         return -1;
+    return 0;
+}
+
+static void print_line(void *opaque, const char *line)
+{
+    (void)opaque;
+    printf("  %s\n", line);
+    fflush(stdout);
+}
+
+/* --release-primary: the one-time step, a dry run unless --apply */
+static int release_primary(const struct xvf_engine_config *cfg,
+                           const struct opts *o)
+{
+    struct xvf_primary_held held;
+    struct xvf_err err = { 0 };
+    struct xvf_nvme_pf pf;
+    int r;
+
+    if (resolve(o->ctrl, &pf, &err))
+        return vfctl_fail(VFCTL_EXIT_REFUSED, o->ctrl, &err);
+    if (o->apply)
+        printf("applying:\n");
+    r = xvf_layout_release_primary(&pf, cfg->state_dir, o->apply,
+                                   print_line, NULL, &held, &err);
+    if (r)
+        return vfctl_fail(VFCTL_EXIT_REFUSED, pf.ctrl, &err);
+    printf("%s: the primary controller holds %u of %u flexible VQ (VQRFAP) "
+           "and %u of %u VI (VIRFAP)\n", pf.ctrl, held.vq, held.vq_total,
+           held.vi, held.vi_total);
+    if (held.released)
+        printf("done: released for the secondary controllers\n");
+    else if (held.vq || held.vi)
+        printf("dry run: nothing was changed; add --apply to release them "
+               "(Virtualization Management action 1 and a controller "
+               "reset)\n");
+    else
+        printf("nothing to release\n");
     return 0;
 }
 
@@ -366,6 +414,8 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
         usage(stderr);
         return VFCTL_EXIT_USAGE;
     }
+    if (o.release_primary)
+        return release_primary(cfg, &o);
     have_layout = o.layout || o.file;
     if (o.file) {
         r = read_file(o.file, &text);

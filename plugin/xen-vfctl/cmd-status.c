@@ -74,7 +74,7 @@ static void collect_pf(const char *ctrl, struct pf_status *st)
     if (!xvf_nvme_open(&st->pf, &fd, &err) &&
         !xvf_nvme_caps(fd, &st->caps, &err)) {
         st->have_caps = true;
-        xvf_nvme_secondaries(fd, st->caps.cntlid, st->sec, &st->nsec, &err);
+        xvf_nvme_secondaries(fd, 0, st->sec, &st->nsec, &err);
     }
     if (err.code)
         snprintf(st->error, sizeof(st->error), "%s", err.msg);
@@ -279,8 +279,23 @@ static const char *nic_step(const struct xvf_entry *e)
            e->steps & XVF_STEP_NUMVFS ? "sriov_numvfs" : NULL;
 }
 
-static void print_journal_json(const struct xvf_entry *list, unsigned int n)
+/* why the entry's VF is lost (xvf_check_held()), or NULL */
+static const char *lost_why(const struct xvf_entry *e,
+                            const struct xvf_lost *lost, unsigned int nlost)
 {
+    unsigned int i;
+
+    for (i = 0; i < nlost; i++)
+        if (!strcmp(lost[i].vf, e->vf) && !strcmp(lost[i].owner, e->owner))
+            return lost[i].why;
+    return NULL;
+}
+
+static void print_journal_json(const struct xvf_entry *list, unsigned int n,
+                               const struct xvf_lost *lost,
+                               unsigned int nlost)
+{
+    const char *why;
     unsigned int i;
 
     for (i = 0; i < n; i++) {
@@ -290,16 +305,22 @@ static void print_journal_json(const struct xvf_entry *list, unsigned int n)
         json_str(list[i].owner);
         printf(",\"pf\":\"%s\",\"vf\":\"%s\",\"scid\":%u,\"nsid\":%u,"
                "\"state\":\"%s\",\"class\":\"%s\",\"vfn\":%u,"
-               "\"steps\":%u}", list[i].pf, list[i].vf,
+               "\"steps\":%u,\"lost\":", list[i].pf, list[i].vf,
                list[i].scid, list[i].nsid,
                xvf_entry_state_name(list[i].state),
                list[i].cls == XVF_CLASS_NET ? "net" : "nvme",
                list[i].vfn, list[i].steps);
+        why = lost_why(&list[i], lost, nlost);
+        json_str_or_null(why ? why : "");
+        printf("}");
     }
 }
 
-static void print_journal_text(const struct xvf_entry *list, unsigned int n)
+static void print_journal_text(const struct xvf_entry *list, unsigned int n,
+                               const struct xvf_lost *lost,
+                               unsigned int nlost)
 {
+    const char *why;
     unsigned int i;
 
     for (i = 0; i < n; i++) {
@@ -315,6 +336,9 @@ static void print_journal_text(const struct xvf_entry *list, unsigned int n)
             printf("  %s for %s: VF %s secondary 0x%x ns %u, %s\n",
                    e->spec, e->owner, e->vf, e->scid, e->nsid,
                    xvf_entry_state_name(e->state));
+        why = lost_why(e, lost, nlost);
+        if (why)
+            printf("    LOST: %s\n", why);
     }
 }
 
@@ -351,10 +375,12 @@ static void print_kept(const char *dir, const struct xvf_entry *list,
 
 int cmd_status(const struct xvf_engine_config *cfg, int argc, char **argv)
 {
+    static struct xvf_lost lost[XVF_LOST_MAX];
     struct vfctl_opts o = { 0 };
     struct xvf_entry *list = NULL;
+    struct xvf_err err = { 0 };
     struct pf_status *st;
-    unsigned int n = 0, npf;
+    unsigned int n = 0, npf, nlost = 0;
     int i, r;
 
     i = vfctl_parse_opts(argc, argv, &o);
@@ -374,16 +400,19 @@ int cmd_status(const struct xvf_engine_config *cfg, int argc, char **argv)
     r = xvf_journal_list(cfg->state_dir, NULL, &list, &n);
     if (r)
         n = 0;
+    /* a reset of a PF kills its held VFs silently: say so here */
+    if (xvf_check_held(cfg, lost, &nlost, &err))
+        nlost = 0;
     if (o.json) {
         printf("],\"journal\":[");
-        print_journal_json(list, n);
+        print_journal_json(list, n, lost, nlost);
         printf("],\"kept\":[");
         print_kept(cfg->state_dir, list, n, true);
         printf("]}\n");
     } else {
         printf("journal (%s): %u entr%s\n", cfg->state_dir, n,
                n == 1 ? "y" : "ies");
-        print_journal_text(list, n);
+        print_journal_text(list, n, lost, nlost);
         print_kept(cfg->state_dir, list, n, false);
     }
     free(list);

@@ -114,12 +114,16 @@ int main(int argc, char **argv)
         .step_cb = print_step,
         .bind_timeout_ms = 10000,
     };
+    struct xvf_err env_err = { 0 };
     const char *cmd;
     size_t i;
     int c;
 
     cfg.state_dir = XVF_STATE_DIR;
-    xvf_engine_config_from_env(&cfg);
+    if (xvf_engine_config_from_env(&cfg, &env_err)) {
+        vfctl_msg("%s", env_err.msg);
+        return VFCTL_EXIT_USAGE;
+    }
     while ((c = getopt_long(argc, argv, "+s:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 's':

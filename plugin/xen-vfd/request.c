@@ -248,9 +248,14 @@ static int release_matching(struct vfd *d, const char *label,
         vfd_hook_remove(d, label, &list[i], domid, xbpath);
         /* Checks the owner again under the PF's lock. */
         rc = xvf_release_held(&cfg, what, list[i].owner, err);
-        if (rc && rc != -ENOENT)
+        /* -ENOENT: another run released it or gave it to someone else */
+        if (rc == -ENOENT) {
+            xvf_err_clear(err);
+            rc = 0;
+            continue;
+        }
+        if (rc)
             break;
-        rc = 0;
         released++;
     }
     free(list);
@@ -357,6 +362,8 @@ void vfd_handle_request(struct vfd *d, unsigned int domid,
     xvf_err_clear(&err);
     snprintf(label, sizeof(label), "request %u/%u", domid, devid);
     xvf_proto_request_path(dir, sizeof(dir), d->domd, domid, devid, NULL);
+    /* every request is a chance to notice a PF reset */
+    vfd_check_held(d);
 
     rc = xvf_xs_txn(d->xsh, snapshot_txn, &r);
     if (rc < 0) {

@@ -7,6 +7,7 @@
  *   request.c   one request: read, prepare or release, answer
  *   hooks.c     the hotplug script around prepare and release
  *   liveness.c  domains that are gone, and what they held
+ *   held.c      held VFs a reset of their PF killed
  *
  * These log what goes wrong themselves (vfd_log()): they are the top of
  * the daemon's work, with nobody above them to tell.
@@ -33,6 +34,19 @@
  */
 void vfd_handle_request(struct vfd *d, unsigned int domid,
                         unsigned int devid, bool startup);
+
+/**
+ * vfd_check_held() - look for held VFs that no longer work
+ * @d: the daemon
+ *
+ * xvf_check_held(): a VF that vanished or whose secondary went offline (a
+ * reset of its PF) is logged once, and its request, when it is a request's
+ * and still "ready" with that VF, gets state "error" with "VF lost: ..."
+ * (docs/protocol.md). Run on every request and by vfd_check_held_due()
+ * (vfd.h).
+ */
+void vfd_check_held(struct vfd *d);
+
 
 /**
  * struct vfd_hook_vf - what the hotplug script is told about a VF

@@ -102,6 +102,17 @@ int vfd_set_status(struct vfd *d, const char *status);
 int vfd_stop(struct vfd *d);
 
 /**
+ * vfd_check_held_due() - the periodic check of the held VFs, when the last
+ * one (periodic or on a request) is at least @interval_ms old
+ * @d:           the daemon
+ * @interval_ms: the period
+ *
+ * A held VF that vanished or whose secondary went offline (a reset of its
+ * PF) is logged once and its request answered "error" ("VF lost: ...").
+ */
+void vfd_check_held_due(struct vfd *d, unsigned int interval_ms);
+
+/**
  * vfd_event() - handle one watch event
  * @d:     the daemon
  * @path:  the path that fired

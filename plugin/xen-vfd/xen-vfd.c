@@ -166,17 +166,24 @@ static int read_domid(struct xs_handle *xsh, unsigned int *domid)
     return rc;
 }
 
-/* Until vfd_cool() has work; forever (no wake-ups) when it has none. */
+/*
+ * How often the held VFs are checked for a reset of their PF besides on
+ * every request: one Identify per NVMe PF holding VFs, bounded by the
+ * health timeout.
+ */
+#define VFD_CHECK_MS 5000
+
+/* Until vfd_cool() has work, at most until the held VFs' next check. */
 static int poll_timeout(const struct vfd *d)
 {
     long long left;
 
     if (!d->cool_at)
-        return -1;
+        return VFD_CHECK_MS;
     left = d->cool_at - xvf_now_ms();
     if (left <= 0)
         return 0;
-    return left > INT_MAX ? INT_MAX : (int)left;
+    return left > VFD_CHECK_MS ? VFD_CHECK_MS : (int)left;
 }
 
 /* Returns when asked to stop (0) or when xenstore fails (-errno). */
@@ -196,6 +203,8 @@ static int loop(struct vfd *d, int sfd)
 
     for (;;) {
         vfd_cool(d);
+        /* the cheap periodic look at the held VFs (PF resets) */
+        vfd_check_held_due(d, VFD_CHECK_MS);
         if (poll(fds, 2, poll_timeout(d)) < 0) {
             if (errno == EINTR)
                 continue;
@@ -246,6 +255,7 @@ int main(int argc, char **argv)
     };
     const char *pidfile = NULL, *domid_arg = NULL;
     struct xs_handle *xsh = NULL;
+    struct xvf_err env_err = { 0 };
     struct vfd d;
     bool foreground = false, mark_dead = false;
     int c, rc = 1, pid_fd = -1, ready_fd = -1, sfd = -1, r;
@@ -258,7 +268,10 @@ int main(int argc, char **argv)
     d.script = XVF_SCRIPT_DIR "/xen-vf";
     d.script_timeout = 40;     /* Xen's hotplug budget */
     d.cfg.state_dir = XVF_STATE_DIR;
-    xvf_engine_config_from_env(&d.cfg);
+    if (xvf_engine_config_from_env(&d.cfg, &env_err)) {
+        fprintf(stderr, "%s: %s\n", prog, env_err.msg);
+        return 2;
+    }
 
     while ((c = getopt_long(argc, argv, "Fp:s:d:S:k:vh", longopts, NULL)) != -1) {
         switch (c) {

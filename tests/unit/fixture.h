@@ -11,6 +11,7 @@
 #ifndef XVF_FIXTURE_H
 #define XVF_FIXTURE_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,16 @@ struct fixture {
     char *before;
     struct xvf_engine_config cfg;
 };
+
+/**
+ * fx_flex_vi() - whether the device profile (xvf_mock_profile(), set by
+ * run.sh through $XVF_MOCK_PROFILE) has flexible VI resources; without
+ * them a spec may not name vi= and secondaries get no VI assigned
+ */
+static inline bool fx_flex_vi(void)
+{
+    return strcmp(xvf_mock_profile(), "noflexvi") != 0;
+}
 
 /** fx_config() - a preset's text with @extra lines appended */
 static inline char *fx_config(const char *preset, const char *extra)
@@ -65,7 +76,9 @@ static inline bool fx_setup(struct fixture *fx, const char *config,
     fx->cfg.bind_timeout_ms = 2000;
     fx->before = xvf_mock_snapshot(fx->root);
     xvf_mock_reset_counts(fx->root);
-    return fx->before != NULL;
+    if (!fx->before)
+        return FAIL("cannot snapshot the fake root: %s", strerror(errno));
+    return true;
 }
 
 /** fx_rebase() - take the reference snapshot again */

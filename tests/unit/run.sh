@@ -82,29 +82,43 @@ mock=$unit/libxvf-mock.so
 
 # One binary per tests/unit/test-*.c: $unit/test-X runs with the mock
 # preloaded, $unit/san/test-X (ASan and UBSan, see unit.mk) without it.
-# A source without its binary is a failure, not a skip.
+# A source without its binary is a failure, not a skip. The engine's
+# suites run once per device profile of the fake kernel
+# ($XVF_MOCK_PROFILE, tests/fakes/kernel/mock.h), each run counted on its
+# own as "test-X[profile]".
+profiles=(qemu pm173x noflexvi)
+per_profile=" test-engine test-devices test-net test-keep-vfs "
 tests=()
 for src in "$top"/tests/unit/test-*.c; do
     name=$(basename "$src" .c)
     [[ -z $filter || $name == *"$filter"* ]] || continue
     if [[ -x $unit/$name && -f $unit/$name ]]; then
-        tests+=("$unit/$name")
+        if [[ $per_profile == *" $name "* ]]; then
+            for p in "${profiles[@]}"; do
+                tests+=("$unit/$name:$p")
+            done
+        else
+            tests+=("$unit/$name:")
+        fi
     elif [[ -x $unit/san/$name && -f $unit/san/$name ]]; then
-        tests+=("$unit/san/$name")
+        tests+=("$unit/san/$name:")
     else
         fail "$name" "no binary $unit/$name or $unit/san/$name"
     fi
 done
 ((${#tests[@]} + failed)) || { fail discovery "no test matches '$filter'"; finish; }
 
-for t in "${tests[@]}"; do
-    name=$(basename "$t")
-    log=$logs/$name.log
+for tp in "${tests[@]}"; do
+    t=${tp%:*}
+    profile=${tp##*:}
+    name=$(basename "$t")${profile:+[$profile]}
+    log=$logs/$(basename "$t")${profile:+-$profile}.log
     rc=0
     start=$(now_ms)
     preload=$mock
     [[ $t == "$unit/san/"* ]] && preload=
-    LD_PRELOAD=$preload timeout "$timeout_s" "$t" >"$log" 2>&1 || rc=$?
+    XVF_MOCK_PROFILE=$profile LD_PRELOAD=$preload timeout "$timeout_s" "$t" \
+        >"$log" 2>&1 || rc=$?
     secs=$(since "$start")
     last=$(tail -n 1 "$log")
     if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then

@@ -1224,7 +1224,7 @@ static void test_admin_irqs(void)
     CHECK_INT(xvf_nvme_admin_irqs("nvme0", &n), 0, "nvme0q0 line");
     CHECK_INT(n, 0, "no interrupt counted");
     log = xvf_mock_log(root);
-    CHECK(log && strstr(log, "[polled]"), "log: %s", log ? log : "");
+    CHECK(log && strstr(log, "[polled after 200 ms]"), "log: %s", log ? log : "");
     free(log);
 
     /* the guide's issue: lost from the moment VFs are enabled */

@@ -847,6 +847,70 @@ static void test_old_owner(void)
     down();
 }
 
+/*
+ * A VF that another run released between xen-vfd's look at the journal
+ * and its release under the PF's lock (here: by the remove hook) was not
+ * released by this request: the log must not say so.
+ */
+static void test_release_gone_meanwhile(void)
+{
+    char path[300], body[400];
+
+    if (!up()) {
+        down();
+        return;
+    }
+    held("domain:7/0", 1);
+    snprintf(body, sizeof(body), "rm -f '%s/vf-0000:02:00.0-vf1'", state);
+    script(path, sizeof(path), "releasing-hook", body, 0755);
+    d.script = path;
+    d.script_required = true;   /* as with -S: it always runs */
+    release_request(7, 0, "ready", "0000:02:10.1");
+    CHECK(!holds("domain:7/0", 1), "the hook released it");
+    CHECK(!fake_xs_exists(h, AREA "/7/0"), "request removed");
+    CHECK(!strstr(logbuf, "released vf:eth0 of domain 7"),
+          "counted as released by this request:\n%s", logbuf);
+    CHECK(strstr(logbuf, "nothing held for vf:eth0 of domain 7"),
+          "says nothing was held:\n%s", logbuf);
+    down();
+}
+
+/*
+ * A held VF that vanished (a reset of its PF, sriov_numvfs lowered): the
+ * periodic check logs it once and turns its "ready" request into "error";
+ * another request's answer is left alone. (This machine has no PCI
+ * devices, so every held VF is gone.)
+ */
+static void test_lost_vf_reported(void)
+{
+    const char *first;
+
+    if (!up()) {
+        down();
+        return;
+    }
+    held("domain:8/0", 1);
+    request(h, 8, 0, "vf:eth0", "prepare");
+    fake_xs_put(h, AREA "/8/0/state", "ready");
+    fake_xs_put(h, AREA "/8/0/bdf", "0000:02:10.1");
+    request(h, 8, 1, "vf:eth0", "prepare");
+    fake_xs_put(h, AREA "/8/1/state", "ready");
+    fake_xs_put(h, AREA "/8/1/bdf", "0000:02:10.3");
+    vfd_check_held_due(&d, 0);
+    CHECK_STR(get(h, AREA "/8/0/state"), "error", "lost VF's request");
+    CHECK_HAS(get(h, AREA "/8/0/error"), "VF lost: VF 0000:02:10.1 of "
+              "0000:02:00.0 vanished", "says why");
+    CHECK_STR(get(h, AREA "/8/1/state"), "ready", "other request kept");
+    first = strstr(logbuf, "0000:02:10.1, held for domain:8/0");
+    CHECK(first && !strstr(first + 1, "0000:02:10.1, held for"),
+          "logged once:\n%s", logbuf);
+    vfd_check_held_due(&d, 0);
+    first = strstr(logbuf, "0000:02:10.1, held for domain:8/0");
+    CHECK(first && !strstr(first + 1, "0000:02:10.1, held for"),
+          "not logged again:\n%s", logbuf);
+    down();
+}
+
 static const struct harness_case cases[] = {
     { "start_and_status", test_start_and_status },
     { "unknown_controller", test_unknown_controller },
@@ -864,6 +928,8 @@ static const struct harness_case cases[] = {
     { "stop_status", test_stop_status },
     { "release_own", test_release_own },
     { "old_owner", test_old_owner },
+    { "release_gone_meanwhile", test_release_gone_meanwhile },
+    { "lost_vf_reported", test_lost_vf_reported },
 };
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
 #include "nvme/nvme.h"
 #include "engine/class.h"
 #include "util/clock.h"
+#include "util/sysfs.h"
 
 #define MIN_VQ 2    /* admin queue + one I/O queue */
 #define MIN_VI 1
@@ -118,14 +119,26 @@ static bool secondary_free(struct nvme_run *nr,
            || !drv[0];
 }
 
+/* VI to assign: none on a controller without flexible VI (VIFRT = 0) */
+static unsigned int want_vi(const struct nvme_run *nr,
+                            const struct xvf_spec *spec)
+{
+    return nr->caps.vi_total ? spec->vi : 0;
+}
+
 static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
                            const struct xvf_nvme_secondary *chosen,
                            struct xvf_err *err)
 {
     uint32_t vq_used, vi_used, vq_free, vi_free;
-    unsigned int i;
+    unsigned int i, vi = want_vi(nr, spec);
 
-    if (spec->vq < MIN_VQ || spec->vi < MIN_VI)
+    if (!nr->caps.vi_total && spec->vi_given)
+        return xvf_err_set(err, -EOPNOTSUPP, "vi=%u cannot be met: %s has "
+                           "no flexible VI resources (VIFRT = 0), its "
+                           "secondaries' interrupts are their own; drop "
+                           "vi= from the spec", spec->vi, nr->pf.ctrl);
+    if (spec->vq < MIN_VQ || (nr->caps.vi_total && vi < MIN_VI))
         return xvf_err_set(err, -EINVAL, "a secondary controller needs at "
                            "least %u VQ (admin + I/O) and %u VI resources, "
                            "asked for vq=%u vi=%u", MIN_VQ, MIN_VI,
@@ -135,13 +148,11 @@ static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
                            "flexible VQ resources %s gives one secondary "
                            "(VQFRSM)", spec->vq, nr->caps.vq_max,
                            nr->pf.ctrl);
-    if (spec->vi > nr->caps.vi_max)
+    if (vi > nr->caps.vi_max)
         return xvf_err_set(err, -ENOSPC, "vi=%u is more than the %u "
                            "flexible VI resources %s gives one secondary "
-                           "(VIFRSM)", spec->vi, nr->caps.vi_max,
-                           nr->pf.ctrl);
-    vq_used = nr->caps.vq_primary;
-    vi_used = nr->caps.vi_primary;
+                           "(VIFRSM)", vi, nr->caps.vi_max, nr->pf.ctrl);
+    vq_used = vi_used = 0;
     for (i = 0; i < nr->nsec; i++) {
         /* an assign replaces what the chosen secondary holds */
         if (&nr->sec[i] == chosen)
@@ -149,14 +160,30 @@ static int check_resources(struct nvme_run *nr, const struct xvf_spec *spec,
         vq_used += nr->sec[i].nvq;
         vi_used += nr->sec[i].nvi;
     }
-    vq_free = nr->caps.vq_total > vq_used ? nr->caps.vq_total - vq_used : 0;
-    vi_free = nr->caps.vi_total > vi_used ? nr->caps.vi_total - vi_used : 0;
-    if (spec->vq > vq_free || spec->vi > vi_free)
+    vq_free = nr->caps.vq_total > vq_used + nr->caps.vq_primary ?
+              nr->caps.vq_total - vq_used - nr->caps.vq_primary : 0;
+    vi_free = nr->caps.vi_total > vi_used + nr->caps.vi_primary ?
+              nr->caps.vi_total - vi_used - nr->caps.vi_primary : 0;
+    if (spec->vq <= vq_free && vi <= vi_free)
+        return 0;
+    /* the drive's power-on state on some SSDs: the primary holds them */
+    if ((nr->caps.vq_primary || nr->caps.vi_primary) &&
+        spec->vq + vq_used <= nr->caps.vq_total &&
+        vi + vi_used <= nr->caps.vi_total)
         return xvf_err_set(err, -ENOSPC, "not enough free flexible "
                            "resources on %s: asked vq=%u vi=%u, free %u VQ "
-                           "and %u VI", nr->pf.ctrl, spec->vq, spec->vi,
-                           vq_free, vi_free);
-    return 0;
+                           "and %u VI, because the primary controller holds "
+                           "%u VQ (VQRFAP) and %u VI (VIRFAP) of them; "
+                           "release them once with 'xen-vfctl nvme-layout "
+                           "%s --release-primary --apply' (Virtualization "
+                           "Management action 1 and a controller reset)",
+                           nr->pf.ctrl, spec->vq, vi, vq_free, vi_free,
+                           nr->caps.vq_primary, nr->caps.vi_primary,
+                           nr->pf.ctrl);
+    return xvf_err_set(err, -ENOSPC, "not enough free flexible "
+                       "resources on %s: asked vq=%u vi=%u, free %u VQ "
+                       "and %u VI", nr->pf.ctrl, spec->vq, vi, vq_free,
+                       vi_free);
 }
 
 /* How many VFs to enable, or 0 to leave sriov_numvfs alone. */
@@ -217,6 +244,8 @@ static int pf_health(struct nvme_run *nr, const char *step, const char *when,
     t0 = xvf_now_ms();
     r = xvf_nvme_id_ctrl_timed(nr->fd, ms, err);
     took = xvf_now_ms() - t0;
+    /* the rollback that follows must not wait admin_timeout a command */
+    nr->run->cmd_timeout_ms = ms;
     if (r) {
         xvf_err_append(err, "the PF %s (%s) did not answer %s",
                        nr->pf.ctrl, nr->pf.bdf, when);
@@ -237,6 +266,39 @@ static int pf_health(struct nvme_run *nr, const char *step, const char *when,
                            "interrupts are lost (a known issue of some "
                            "platforms after VFs are enabled)", nr->pf.ctrl,
                            nr->pf.bdf, when, took, ms);
+    nr->run->cmd_timeout_ms = 0;
+    return 0;
+}
+
+/*
+ * A success answer to online is not proof: the Secondary Controller List
+ * must show the secondary online with what was assigned to it.
+ */
+static int check_online(struct nvme_run *nr, const struct xvf_entry *e,
+                        struct xvf_err *err)
+{
+    const struct xvf_nvme_secondary *sec;
+    int r;
+
+    xvf_run_step(nr->run, "online-check", "secondary 0x%x in the secondary "
+                 "list (CNS 0x15): online with %u VQ, %u VI?", e->scid,
+                 e->vq, e->vi);
+    r = xvf_nvme_secondaries(nr->fd, 0, nr->sec, &nr->nsec,
+                             err);
+    if (r)
+        return r;
+    sec = find_secondary(nr, e->scid);
+    if (!sec)
+        return xvf_err_set(err, -EIO, "%s: secondary 0x%x is missing from "
+                           "the secondary controller list after online",
+                           nr->pf.ctrl, e->scid);
+    if (!sec->online || sec->nvq != e->vq || sec->nvi != e->vi)
+        return xvf_err_set(err, -EIO, "%s: Virtualization Management "
+                           "online of secondary 0x%x succeeded, but the "
+                           "secondary controller list shows it %s with %u "
+                           "VQ and %u VI (assigned %u and %u)", nr->pf.ctrl,
+                           e->scid, sec->online ? "online" : "offline",
+                           sec->nvq, sec->nvi, e->vq, e->vi);
     return 0;
 }
 
@@ -259,7 +321,8 @@ static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
 
         xvf_run_step(run, "detach", "detach namespace %u from secondary "
                      "0x%x", e->nsid, e->scid);
-        r = xvf_nvme_ns_attach(nr.fd, e->nsid, e->scid, false, &detach);
+        r = xvf_nvme_ns_attach(nr.fd, e->nsid, e->scid, false,
+                               run->cmd_timeout_ms, &detach);
         /* not attached (any more) is what we want */
         if (r && r != -ENOENT && !rc) {
             xvf_err_set(err, r, "%s", detach.msg);
@@ -270,7 +333,7 @@ static int nvme_undo(struct xvf_run *run, const struct xvf_entry *e,
         xvf_run_step(run, "offline", "secondary 0x%x offline (frees its "
                      "VQ/VI)", e->scid);
         r = xvf_nvme_virt_mgmt(nr.fd, NVME_VIRT_MGMT_ACT_OFFLINE_SEC_CTRL,
-                               0, e->scid, 0, err);
+                               0, e->scid, 0, run->cmd_timeout_ms, err);
         if (r && !rc)
             rc = r;
     }
@@ -298,16 +361,18 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
                  spec->vq, e->scid);
     r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
                            NVME_VIRT_MGMT_RT_VQ_RESOURCE, e->scid, spec->vq,
-                           err);
+                           0, err);
     if (r)
         return r;
-    xvf_run_step(run, "assign-vi", "assign %u VI to secondary 0x%x",
-                 spec->vi, e->scid);
-    r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
-                           NVME_VIRT_MGMT_RT_VI_RESOURCE, e->scid, spec->vi,
-                           err);
-    if (r)
-        return r;
+    if (e->vi) {
+        xvf_run_step(run, "assign-vi", "assign %u VI to secondary 0x%x",
+                     e->vi, e->scid);
+        r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
+                               NVME_VIRT_MGMT_RT_VI_RESOURCE, e->scid, e->vi,
+                               0, err);
+        if (r)
+            return r;
+    }
 
     if (target) {
         r = xvf_run_set_numvfs(run, numvfs, target, err);
@@ -331,7 +396,9 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
     xvf_run_step(run, "online", "secondary 0x%x online (VF %s)", e->scid,
                  e->vf);
     r = xvf_nvme_virt_mgmt(nr->fd, NVME_VIRT_MGMT_ACT_ONLINE_SEC_CTRL, 0,
-                           e->scid, 0, err);
+                           e->scid, 0, 0, err);
+    if (!r)
+        r = check_online(nr, e, err);
     if (r)
         return r;
 
@@ -342,11 +409,24 @@ static int nvme_steps(struct nvme_run *nr, const struct xvf_spec *spec,
             return r;
         xvf_run_step(run, "attach", "attach namespace %u to secondary 0x%x",
                      e->nsid, e->scid);
-        r = xvf_nvme_ns_attach(nr->fd, e->nsid, e->scid, true, err);
+        r = xvf_nvme_ns_attach(nr->fd, e->nsid, e->scid, true, 0, err);
         if (r)
             return r;
     }
 
+    /*
+     * As the vendor's flow (Samsung unvme-cli, enable-vf): the VF is reset
+     * after its secondary went online, before a driver in this domain
+     * takes it. pciback resets a device itself when it takes it.
+     */
+    if (!strcmp(e->driver, "nvme")) {
+        xvf_run_step(run, "vf-reset", "function level reset of %s (its "
+                     "reset attribute) before nvme takes it", e->vf);
+        r = xvf_pci_attr_write(e->vf, "reset", "1");
+        if (r)
+            return xvf_err_set(err, r, "cannot reset VF %s: %s", e->vf,
+                               strerror(-r));
+    }
     r = xvf_run_bind(run, e, err);
     if (r)
         return r;
@@ -394,7 +474,7 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     }
     r = xvf_nvme_caps(nr.fd, &nr.caps, err);
     if (!r)
-        r = xvf_nvme_secondaries(nr.fd, nr.caps.cntlid, nr.sec, &nr.nsec,
+        r = xvf_nvme_secondaries(nr.fd, 0, nr.sec, &nr.nsec,
                                  err);
     if (r)
         goto out;
@@ -438,7 +518,7 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     xvf_run_step(run, "plan", "secondary 0x%x (VF %u)%s, vq=%u vi=%u%s",
                  sec->scid, sec->vfn,
                  pre_attached ? ", namespace already attached" : "",
-                 spec->vq, spec->vi, target ? ", enable VFs" : "");
+                 spec->vq, want_vi(&nr, spec), target ? ", enable VFs" : "");
 
     /* Checks are over: from here on every change is journaled first. */
     xvf_run_entry_init(run, &e, spec, canonical, owner);
@@ -447,7 +527,7 @@ static int nvme_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     e.vfn = sec->vfn;
     e.nsid = spec->nsid;
     e.vq = spec->vq;
-    e.vi = spec->vi;
+    e.vi = want_vi(&nr, spec);
 
     r = xvf_run_begin(run, &e, autoprobe, numvfs, err);
     if (r)

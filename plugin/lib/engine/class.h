@@ -23,6 +23,10 @@
  * @pf:       the PF's address
  * @journal:  journal entries of this PF, as of the last xvf_run_reload()
  * @njournal: their number
+ * @cmd_timeout_ms: timeout of the device commands of this run's undo; 0
+ *            for the driver's default. Set to the health check's when it
+ *            found the PF's interrupts lost, where each command of a
+ *            rollback would otherwise complete only after admin_timeout.
  * @keep_warm: this run releases a VF that was handed out: the PF's VFs
  *            may stay enabled (cfg->keep_vfs_ms)
  * @cool:     give the PF back what it had even if it is kept warm
@@ -33,6 +37,7 @@ struct xvf_run {
     char pf[XVF_BDF_LEN];
     struct xvf_entry *journal;
     unsigned int njournal;
+    unsigned int cmd_timeout_ms;
     bool keep_warm;
     bool cool;
 };

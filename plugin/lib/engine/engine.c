@@ -27,25 +27,54 @@ const char *xvf_engine_state_dir(const struct xvf_engine_config *cfg)
     return cfg->state_dir ? cfg->state_dir : XVF_STATE_DIR;
 }
 
-void xvf_engine_config_from_env(struct xvf_engine_config *cfg)
+/* A number from the environment: absent or empty leaves *ret alone. */
+static int env_ulong(const char *name, unsigned long max, unsigned int *ret,
+                     struct xvf_err *err)
 {
+    const char *v = getenv(name);
+    unsigned long n;
+
+    if (!v || !*v)
+        return 0;
+    if (xvf_parse_ulong(v, max, &n))
+        return xvf_err_set(err, -EINVAL, "%s='%s' is not a number from 0 "
+                           "to %lu", name, v, max);
+    *ret = n;
+    return 0;
+}
+
+int xvf_engine_config_from_env(struct xvf_engine_config *cfg,
+                               struct xvf_err *err)
+{
+    struct xvf_engine_config c = *cfg;
     const char *v;
+    int r;
 
     v = getenv("XEN_VF_STATE_DIR");
     if (v && *v)
-        cfg->state_dir = v;
+        c.state_dir = v;
     v = getenv("XEN_VF_BRING_PF_UP");
-    if (v && *v)
-        cfg->bring_pf_up = !strcmp(v, "1") || !strcmp(v, "yes");
-    v = getenv("XEN_VF_NET_NUMVFS");
-    if (v && *v)
-        cfg->net_numvfs = strtoul(v, NULL, 10);
-    v = getenv("XEN_VF_LOCK_TIMEOUT_MS");
-    if (v && *v)
-        cfg->lock_timeout_ms = strtoul(v, NULL, 10);
-    v = getenv("XEN_VF_HEALTH_TIMEOUT_MS");
-    if (v && *v)
-        cfg->health_timeout_ms = strtoul(v, NULL, 10);
+    if (v && *v) {
+        if (!strcmp(v, "1") || !strcmp(v, "yes"))
+            c.bring_pf_up = true;
+        else if (!strcmp(v, "0") || !strcmp(v, "no"))
+            c.bring_pf_up = false;
+        else
+            return xvf_err_set(err, -EINVAL, "XEN_VF_BRING_PF_UP='%s' is "
+                               "not one of 1, yes, 0, no", v);
+    }
+    r = env_ulong("XEN_VF_NET_NUMVFS", XVF_NET_NUMVFS_MAX, &c.net_numvfs,
+                  err);
+    if (!r)
+        r = env_ulong("XEN_VF_LOCK_TIMEOUT_MS", XVF_TIMEOUT_MAX_MS,
+                      &c.lock_timeout_ms, err);
+    if (!r)
+        r = env_ulong("XEN_VF_HEALTH_TIMEOUT_MS", XVF_TIMEOUT_MAX_MS,
+                      &c.health_timeout_ms, err);
+    if (r)
+        return r;
+    *cfg = c;
+    return 0;
 }
 
 void xvf_run_step(const struct xvf_run *run, const char *name,
@@ -242,9 +271,22 @@ int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,
     return 0;
 }
 
+/* The first of VFs 1..@upto that has a driver, in @vf and @drv. */
+static bool vf_bound(const struct xvf_run *run, unsigned int upto,
+                     char vf[XVF_BDF_LEN], char *drv, size_t len)
+{
+    unsigned int i;
+
+    for (i = 1; i <= upto; i++)
+        if (!xvf_sriov_vf_driver(run->pf, i, vf, drv, len) && drv[0])
+            return true;
+    return false;
+}
+
 /* Gives the PF back what it had once no VF of it is journaled. */
 int xvf_engine_finish_pf(struct xvf_run *run, struct xvf_err *err)
 {
+    char vf[XVF_BDF_LEN], drv[64];
     struct xvf_pf_entry pfe;
     unsigned int cur;
     int r;
@@ -273,6 +315,19 @@ int xvf_engine_finish_pf(struct xvf_run *run, struct xvf_err *err)
     }
     if (pfe.numvfs_raised && !xvf_sriov_numvfs(run->pf, &cur) &&
         cur != pfe.numvfs_orig) {
+        /*
+         * Lowering the count removes every VF, also one DomD bound
+         * outside xen-vf (pciback: the kernel's "Cannot modify SR-IOV
+         * while VFs are assigned"); keep the record for a later release
+         * or reconcile to finish.
+         */
+        if (vf_bound(run, cur, vf, drv, sizeof(drv))) {
+            xvf_run_step(run, "numvfs-kept", "sriov_numvfs of %s stays %u "
+                         "(not back to %u): VF %s is bound to %s outside "
+                         "xen-vf; reconcile restores it once no VF is "
+                         "bound", run->pf, cur, pfe.numvfs_orig, vf, drv);
+            return 0;
+        }
         r = xvf_run_set_numvfs(run, cur, pfe.numvfs_orig, err);
         if (r)
             return r;

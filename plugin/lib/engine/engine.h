@@ -110,18 +110,30 @@ struct xvf_engine_config {
  */
 #define XVF_HEALTH_TIMEOUT_DEFAULT_MS 2000
 
+/* The largest values xvf_engine_config_from_env() accepts */
+#define XVF_NET_NUMVFS_MAX 65535        /* sriov_totalvfs is 16 bits */
+#define XVF_TIMEOUT_MAX_MS 600000       /* ten minutes */
+
 /**
  * xvf_engine_config_from_env() - settings from the environment
  * @cfg: settings to update
+ * @err: which setting is wrong
  *
  * For the daemon's systemd unit (EnvironmentFile=) and the CLI alike:
- * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1 (bring a NIC
- * PF that is down up), XEN_VF_NET_NUMVFS=N (VFs to enable on a NIC PF),
- * XEN_VF_LOCK_TIMEOUT_MS=N (wait for a PF's lock) and
- * XEN_VF_HEALTH_TIMEOUT_MS=N (the NVMe PF health check's timeout).
- * Settings not in the environment are left as they are.
+ * XEN_VF_STATE_DIR (journal and locks), XEN_VF_BRING_PF_UP=1|yes|0|no
+ * (bring a NIC PF that is down up), XEN_VF_NET_NUMVFS=N (VFs to enable on
+ * a NIC PF, at most XVF_NET_NUMVFS_MAX), XEN_VF_LOCK_TIMEOUT_MS=N (wait
+ * for a PF's lock) and XEN_VF_HEALTH_TIMEOUT_MS=N (the NVMe PF health
+ * check's timeout, also the bound on a rollback's commands on a PF that
+ * lost its interrupts), both at most XVF_TIMEOUT_MAX_MS. Numbers are
+ * decimal, the whole value (xvf_parse_ulong()). Settings not in the
+ * environment, or empty, are left as they are.
+ *
+ * Return: 0, or -EINVAL naming the variable and its value; then @cfg is
+ * unchanged.
  */
-void xvf_engine_config_from_env(struct xvf_engine_config *cfg);
+int xvf_engine_config_from_env(struct xvf_engine_config *cfg,
+                               struct xvf_err *err);
 
 /**
  * struct xvf_vf - a prepared VF, as answered to the requester
@@ -261,6 +273,46 @@ int xvf_release_owner(const struct xvf_engine_config *cfg,
  * Return: number of entries rolled back, or -errno.
  */
 int xvf_reconcile(const struct xvf_engine_config *cfg, struct xvf_err *err);
+
+/**
+ * struct xvf_lost - a VF the journal holds that no longer works
+ * @owner: the owner it is held for (xen-vfd: "domain:DOMID/DEVID")
+ * @spec:  its spec, canonical
+ * @pf:    its PF
+ * @vf:    the VF's address
+ * @why:   one line: the VF vanished, or its secondary went offline
+ */
+struct xvf_lost {
+    char owner[48];
+    char spec[XVF_SPEC_MAX + 1];
+    char pf[16];
+    char vf[16];
+    char why[200];
+};
+
+#define XVF_LOST_MAX 64
+
+/**
+ * xvf_check_held() - find held VFs that a reset of their PF killed
+ * @cfg:  engine settings (state directory; health_timeout_ms bounds the
+ *        one Identify per PF, so a PF without interrupts costs seconds,
+ *        not a minute)
+ * @lost: at least XVF_LOST_MAX entries
+ * @n:    how many were filled
+ * @err:  why the check could not run
+ *
+ * For each PF with a ready VF in the journal: the VF must still exist
+ * (sriov_numvfs lowered, or an FLR of the PF, removes it) and, for NVMe,
+ * its secondary must still be online in the Secondary Controller List
+ * (any reset of the PF's controller takes every secondary offline). Cheap:
+ * sysfs plus one Identify per NVMe PF. A PF whose lock is taken (a
+ * prepare or release at work) is skipped this time.
+ *
+ * Return: 0, or -errno when the journal cannot be read.
+ */
+int xvf_check_held(const struct xvf_engine_config *cfg,
+                   struct xvf_lost *lost, unsigned int *n,
+                   struct xvf_err *err);
 
 /**
  * xvf_engine_cool() - disable the VFs kept enabled (@keep_vfs_ms) that are due

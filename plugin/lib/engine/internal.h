@@ -46,7 +46,10 @@ void xvf_engine_unlock(struct xvf_run *run, int lock);
  *
  * When no VF of the PF is journaled any more: restore sriov_numvfs (if
  * the engine raised it) and sriov_drivers_autoprobe, then remove the
- * PF's record. Does nothing while a VF is journaled or without a record.
+ * PF's record. Does nothing while a VF is journaled or without a record,
+ * and leaves the PF and its record as they are (a "numvfs-kept" step
+ * says why) while a VF is bound to a driver outside the journal: lowering
+ * the count would remove that VF too. Reconcile tries again.
  *
  * Return: 0 or -errno.
  */

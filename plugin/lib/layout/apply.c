@@ -19,12 +19,12 @@ static int run_op(int fd, const struct xvf_layout_op *op, struct xvf_err *err)
 
     switch (op->kind) {
     case XVF_LOP_DETACH:
-        r = xvf_nvme_ns_attach(fd, op->nsid, op->cntlid, false, &e);
+        r = xvf_nvme_ns_attach(fd, op->nsid, op->cntlid, false, 0, &e);
         if (r == -ENOENT)   /* Namespace Not Attached: done already */
             r = 0;
         break;
     case XVF_LOP_ATTACH:
-        r = xvf_nvme_ns_attach(fd, op->nsid, op->cntlid, true, &e);
+        r = xvf_nvme_ns_attach(fd, op->nsid, op->cntlid, true, 0, &e);
         if (r == -EBUSY && nvme_status_code(e.nvme_status) ==
             NVME_SC_NS_ALREADY_ATTACHED)
             r = 0;

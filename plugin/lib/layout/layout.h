@@ -540,4 +540,49 @@ const char *xvf_layout_data_str(enum xvf_data data);
  */
 uint64_t xvf_layout_ns_bytes(const struct xvf_layout_ns *ns);
 
+/**
+ * struct xvf_primary_held - flexible resources the primary controller
+ * holds (Identify Primary Controller Capabilities)
+ * @vq:       VQRFAP, VQ resources allocated to the primary now
+ * @vi:       VIRFAP
+ * @vq_total: VQFRT, the flexible VQ resources of the controller
+ * @vi_total: VIFRT
+ * @released: the release ran (action 1 and a reset): @vq and @vi are what
+ *            the primary holds after it
+ */
+struct xvf_primary_held {
+    unsigned int vq, vi, vq_total, vi_total;
+    bool released;
+};
+
+/**
+ * xvf_layout_release_primary() - the one-time release of the flexible
+ * resources the primary controller holds (a Samsung PM173x at power-on)
+ * @pf:        the PF
+ * @state_dir: the engine's state directory (its lock and journal)
+ * @apply:     false for a dry run: only read what the primary holds
+ * @step:      called with a line before each command, or NULL
+ * @opaque:    for @step
+ * @held:      what the primary holds (after the release, when it ran)
+ * @err:       why not
+ *
+ * Under the PF's lock: Virtualization Management action 1 (primary
+ * flexible allocation) of 0 VQ and 0 VI, then a controller reset
+ * (reset_controller), at which the specification has the allocation take
+ * effect, then Identify again; if the primary still holds them, a
+ * function level reset of the PF (its "reset" attribute: QEMU applies
+ * the allocation only then) and Identify again. A reset takes every
+ * secondary offline, so it is refused while a secondary is online, a VF
+ * is journaled (xen-vf holds it) or bound to a driver, or VFs are
+ * enabled. Nothing is sent when the primary holds nothing.
+ *
+ * Return: 0; -EBUSY when refused; -EIO when the primary still holds
+ * resources after the reset; or -errno.
+ */
+int xvf_layout_release_primary(const struct xvf_nvme_pf *pf,
+                               const char *state_dir, bool apply,
+                               void (*step)(void *opaque, const char *line),
+                               void *opaque, struct xvf_primary_held *held,
+                               struct xvf_err *err);
+
 #endif

@@ -167,7 +167,7 @@ static int read_secondaries(int fd, const struct xvf_nvme_pf *pf,
     sec = calloc(XVF_NVME_MAX_SECONDARIES, sizeof(*sec));
     if (!sec)
         return xvf_err_set(err, -ENOMEM, "out of memory");
-    r = xvf_nvme_secondaries(fd, st->cntlid, sec, &n, err);
+    r = xvf_nvme_secondaries(fd, 0, sec, &n, err);
     if (!r) {
         for (i = 0; i < n; i++) {
             struct xvf_layout_sec *s = &st->sec[i];

@@ -11,38 +11,9 @@
 #include <unistd.h>
 
 #include "nvme/nvme.h"
+#include "nvme/status.h"
 #include "util/str.h"
 #include "util/sysfs.h"
-
-static int status_errno(int status)
-{
-    unsigned int sct = nvme_status_code_type(status);
-    unsigned int sc = nvme_status_code(status);
-
-    if (sct == NVME_SCT_GENERIC) {
-        switch (sc) {
-        case NVME_SC_INVALID_OPCODE:
-            return -EOPNOTSUPP;
-        case NVME_SC_INVALID_NS:
-            return -ENODEV;
-        }
-    } else if (sct == NVME_SCT_CMD_SPECIFIC) {
-        switch (sc) {
-        case NVME_SC_INVALID_SEC_CTRL_STATE:
-        case NVME_SC_NS_IS_PRIVATE:
-        case NVME_SC_NS_ALREADY_ATTACHED:
-            return -EBUSY;
-        case NVME_SC_INVALID_CTRL_RESOURCES:
-        case NVME_SC_INVALID_RESOURCE_ID:
-        case NVME_SC_NS_INSUFFICIENT_CAP:
-        case NVME_SC_NS_ID_UNAVAILABLE:
-            return -ENOSPC;
-        case NVME_SC_NS_NOT_ATTACHED:
-            return -ENOENT;
-        }
-    }
-    return -EIO;
-}
 
 /* The one place a libnvme result is interpreted. */
 static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
@@ -50,6 +21,7 @@ static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
 
 static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
 {
+    const char *hint;
     char what[160];
     int code, saved = errno;
     va_list ap;
@@ -60,16 +32,17 @@ static int nvme_call(int r, struct xvf_err *err, const char *fmt, ...)
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     if (r > 0) {
-        code = status_errno(r);
+        code = xvf_nvme_status_explain(r, &hint);
         if (err && !err->code)
             err->nvme_status = r;
-        if (code == -EOPNOTSUPP)
+        if (!hint && code == -EOPNOTSUPP)
             return xvf_err_set(err, code, "%s: the controller does not "
                                "implement this command (NVMe status "
                                "0x%04x, %s)", what, r,
                                nvme_status_to_string(r, false));
-        return xvf_err_set(err, code, "%s: NVMe status 0x%04x (%s)", what,
-                           r, nvme_status_to_string(r, false));
+        return xvf_err_set(err, code, "%s: NVMe status 0x%04x (%s)%s%s",
+                           what, r, nvme_status_to_string(r, false),
+                           hint ? ": " : "", hint ? hint : "");
     }
     code = saved ? -saved : -EIO;
     return xvf_err_set(err, code, "%s: %s", what, strerror(-code));
@@ -351,27 +324,26 @@ int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err)
     return 0;
 }
 
-/* libnvme 1.6 dropped the nsid argument (commit f07b6310). */
-static int identify_secondary_list(int fd, uint16_t cntid,
-                                   struct nvme_secondary_ctrl_list *list)
-{
-#if XVF_LIBNVME_VERSION >= 10600
-    return nvme_identify_secondary_ctrl_list(fd, cntid, list);
-#else
-    return nvme_identify_secondary_ctrl_list(fd, 0, cntid, list);
-#endif
-}
-
-int xvf_nvme_secondaries(int fd, uint16_t cntlid,
+int xvf_nvme_secondaries(int fd, unsigned int timeout_ms,
                          struct xvf_nvme_secondary *list, unsigned int *n,
                          struct xvf_err *err)
 {
     struct nvme_secondary_ctrl_list sc;
+    struct nvme_identify_args args = {
+        .data = &sc,
+        .args_size = sizeof(args),
+        .fd = fd,
+        .timeout = timeout_ms,
+        .cns = NVME_IDENTIFY_CNS_SECONDARY_CTRL_LIST,
+        .csi = NVME_CSI_NVM,
+        .nsid = NVME_NSID_NONE,
+        .cntid = 0,
+    };
     unsigned int i, num;
     int r;
 
     memset(&sc, 0, sizeof(sc));
-    r = nvme_call(identify_secondary_list(fd, 0, &sc), err,
+    r = nvme_call(nvme_identify(&args), err,
                   "Identify Secondary Controller List");
     if (r)
         return r;
@@ -386,7 +358,6 @@ int xvf_nvme_secondaries(int fd, uint16_t cntlid,
         list[i].nvi = le16toh(sc.sc_entry[i].nvi);
     }
     *n = num;
-    (void)cntlid;
     return 0;
 }
 
@@ -433,7 +404,8 @@ int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
 
 int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
                        enum nvme_virt_mgmt_rt rt, uint16_t cntlid,
-                       uint16_t nr, struct xvf_err *err)
+                       uint16_t nr, unsigned int timeout_ms,
+                       struct xvf_err *err)
 {
     static const char *const names[] = {
         [NVME_VIRT_MGMT_ACT_PRIM_CTRL_FLEX_ALLOC] = "primary flexible "
@@ -451,7 +423,7 @@ int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
         .cntlid = cntlid,
         .nr = nr,
         .result = &result,
-        .timeout = NVME_DEFAULT_IOCTL_TIMEOUT,
+        .timeout = timeout_ms,
     };
     const char *name = (unsigned int)act < sizeof(names) / sizeof(names[0])
                        && names[act] ? names[act] : "?";
@@ -468,19 +440,26 @@ int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
 }
 
 int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
-                       struct xvf_err *err)
+                       unsigned int timeout_ms, struct xvf_err *err)
 {
     struct nvme_ctrl_list list;
     __u16 id = cntlid;
+    struct nvme_ns_attach_args args = {
+        .ctrlist = &list,
+        .args_size = sizeof(args),
+        .fd = fd,
+        .timeout = timeout_ms,
+        .nsid = nsid,
+        .sel = attach ? NVME_NS_ATTACH_SEL_CTRL_ATTACH :
+                        NVME_NS_ATTACH_SEL_CTRL_DEATTACH,
+    };
 
     nvme_init_ctrl_list(&list, 1, &id);
     if (attach)
-        return nvme_call(nvme_ns_attach_ctrls(fd, nsid, &list), err,
-                         "attach namespace %u to controller 0x%x", nsid,
-                         cntlid);
-    return nvme_call(nvme_ns_detach_ctrls(fd, nsid, &list), err,
-                     "detach namespace %u from controller 0x%x", nsid,
-                     cntlid);
+        return nvme_call(nvme_ns_attach(&args), err, "attach namespace %u "
+                         "to controller 0x%x", nsid, cntlid);
+    return nvme_call(nvme_ns_attach(&args), err, "detach namespace %u from "
+                     "controller 0x%x", nsid, cntlid);
 }
 
 int xvf_nvme_identify_ctrl(int fd, struct nvme_id_ctrl *id,

@@ -71,9 +71,10 @@ struct xvf_nvme_caps {
 
 /*
  * Functions taking @err describe a failure in it; an NVMe status is
- * mapped to -EOPNOTSUPP (invalid opcode), -ENODEV (invalid namespace),
- * -EBUSY, -ENOSPC, -ENOENT (namespace not attached) or -EIO, and kept in
- * @err->nvme_status. A command that never completed returns the ioctl's
+ * mapped to -EOPNOTSUPP (invalid opcode), -ENODEV (invalid namespace or
+ * controller ID), -EBUSY, -ENOSPC, -ENOENT (namespace not attached) or
+ * -EIO, by the one table of nvme/status.c whose advice ends the message,
+ * and kept in @err->nvme_status. A command that never completed returns the ioctl's
  * -errno.
  */
 
@@ -178,15 +179,17 @@ int xvf_nvme_caps(int fd, struct xvf_nvme_caps *caps, struct xvf_err *err);
 
 /**
  * xvf_nvme_secondaries() - Identify CNS 0x15, Secondary Controller List
- * @fd:     controller
- * @cntlid: the primary's id (the list starts at 0 whatever it is)
- * @list:   at least XVF_NVME_MAX_SECONDARIES entries
- * @n:      number of entries filled
- * @err:    why not
+ * @fd:         controller
+ * @timeout_ms: the command's timeout; 0 for the driver's admin_timeout
+ *              (xen-vfd's periodic check passes the health timeout)
+ * @list:       at least XVF_NVME_MAX_SECONDARIES entries (the list starts
+ *              at controller ID 0, whatever the primary's is)
+ * @n:          number of entries filled
+ * @err:        why not
  *
  * Return: 0 or -errno.
  */
-int xvf_nvme_secondaries(int fd, uint16_t cntlid,
+int xvf_nvme_secondaries(int fd, unsigned int timeout_ms,
                          struct xvf_nvme_secondary *list, unsigned int *n,
                          struct xvf_err *err);
 
@@ -223,6 +226,9 @@ int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
  * @rt:     NVME_VIRT_MGMT_RT_* (ignored by online/offline)
  * @cntlid: the secondary controller
  * @nr:     number of resources to assign
+ * @timeout_ms: the command's timeout; 0 for the driver's admin_timeout.
+ *          A rollback on a PF whose interrupts are lost passes the health
+ *          check's, so it is not waited on for a minute a command.
  * @err:    why not
  *
  * Return: 0; -EBUSY (invalid secondary controller state), -ENOSPC (invalid
@@ -230,7 +236,8 @@ int xvf_nvme_ns_ctrls(int fd, uint32_t nsid, uint16_t *ids, unsigned int *n,
  */
 int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
                        enum nvme_virt_mgmt_rt rt, uint16_t cntlid,
-                       uint16_t nr, struct xvf_err *err);
+                       uint16_t nr, unsigned int timeout_ms,
+                       struct xvf_err *err);
 
 /**
  * xvf_nvme_ns_attach() - attach or detach @nsid to/from @cntlid
@@ -238,13 +245,14 @@ int xvf_nvme_virt_mgmt(int fd, enum nvme_virt_mgmt_act act,
  * @nsid:   namespace id
  * @cntlid: controller to attach to or detach from
  * @attach: true to attach, false to detach
+ * @timeout_ms: the command's timeout; 0 for the driver's admin_timeout
  * @err:    why not
  *
  * Return: 0; -EBUSY (already attached, private), -ENOENT (detach of a
  * namespace not attached), -ENODEV (no such namespace), or -errno.
  */
 int xvf_nvme_ns_attach(int fd, uint32_t nsid, uint16_t cntlid, bool attach,
-                       struct xvf_err *err);
+                       unsigned int timeout_ms, struct xvf_err *err);
 
 /**
  * xvf_nvme_identify_ctrl() - Identify Controller, the whole structure

@@ -190,10 +190,12 @@ static int parse_option(char *kv, struct xvf_spec *s, unsigned int *seen,
         if (xvf_parse_ulong(val, 0xffff, &v) || !v)
             return xvf_err_set(err, -EINVAL, "%s='%s' is not a number of "
                                "resources between 1 and 65535", kv, val);
-        if (i == 0)
+        if (i == 0) {
             s->vq = v;
-        else
+        } else {
             s->vi = v;
+            s->vi_given = true;
+        }
         break;
     case 2:
         if (!valid_driver(val))

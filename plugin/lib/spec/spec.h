@@ -67,6 +67,8 @@ enum xvf_tristate {
  * @nsid:     namespace id (NVMe), 0 for NICs
  * @vq:       flexible queue resources for the secondary controller
  * @vi:       flexible interrupt resources for the secondary controller
+ * @vi_given: whether the selector named vi= (a controller without
+ *            flexible VI refuses it; else the default is not asked for)
  * @driver:   driver the VF is bound to; "pciback" unless given
  * @mac:      VF MAC address, @has_mac says whether it was given
  * @vlan:     VLAN id or -1
@@ -81,6 +83,7 @@ struct xvf_spec {
     char target[40];
     uint32_t nsid;
     unsigned int vq, vi;
+    bool vi_given;
     char driver[32];
     bool has_mac;
     uint8_t mac[6];

@@ -432,6 +432,11 @@ step --needs pf-irq-lost pf-irq-back -- t_pf_irq_back
 setpci -s "$PF" CAP_MSIX+2.w=0000:4000 2>/dev/null
 settle pf-irq
 
+# --- what real devices do: PF reset, primary-held resources --------------
+
+# shellcheck source=tests/domd/guest/device-cases.sh
+. "$here/device-cases.sh"
+
 # --- NIC VFs (igb) ----------------------------------------------------------
 
 # shellcheck source=tests/domd/guest/net-cases.sh

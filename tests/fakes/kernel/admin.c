@@ -7,6 +7,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <nvme/types.h>
@@ -345,10 +346,15 @@ static int virt_mgmt(struct xm_ctx *c, struct xm_pf *pf, struct xm_cmd *cmd)
         sec = xm_sec_by_scid(pf, cntlid);
         if (!sec)
             return S_INVALID_CTRL_ID;
-        if (!sec->nvi || sec->nvq < 2 ||
-            (pf->online_needs_vf && !xm_vf_enabled(c, pf, sec->vfn)))
+        /* a PM173x does not know the secondary before its VF exists */
+        if (pf->online_needs_vf && !xm_vf_enabled(c, pf, sec->vfn))
+            return (NVME_SCT_CMD_SPECIFIC << NVME_SCT_SHIFT) | DNR |
+                   (pf->online_novf_sc & 0xff);
+        /* without flexible VI (VIFRT = 0) the interrupts are private */
+        if ((pf->vifrt && !sec->nvi) || sec->nvq < 2)
             return S_INVALID_SEC_STATE;
-        sec->scs = 1;
+        if (!pf->online_ignored)
+            sec->scs = 1;
         return 0;
     case NVME_VIRT_MGMT_ACT_OFFLINE_SEC_CTRL:
         sec = xm_sec_by_scid(pf, cntlid);
@@ -449,4 +455,58 @@ int xm_admin(struct xm_ctx *c, struct xm_pf *pf, uint16_t cntlid,
                              cmd->addr, cmd->data_len);
     }
     return S_INVALID_OPCODE;
+}
+
+/* QEMU's nvme_virt_set_state(false) of every secondary: zeroes them */
+static void all_offline(struct xm_pf *pf)
+{
+    unsigned int i;
+
+    for (i = 0; i < pf->nsec; i++) {
+        pf->sec[i].scs = 0;
+        pf->sec[i].nvq = 0;
+        pf->sec[i].nvi = 0;
+    }
+    pf->resets++;
+}
+
+/*
+ * nvme_ctrl_reset(NVME_RESET_CONTROLLER) of the primary in QEMU: every
+ * secondary goes offline and loses its resources. A primary flexible
+ * allocation does not take effect (QEMU applies it at a function level
+ * reset only, xm_pf_flr()).
+ */
+int xm_ctrl_reset(struct xm_ctx *c, const char *rel)
+{
+    const char *base = strrchr(rel, '/');
+    char name[64];
+    struct xm_pf *pf;
+    uint16_t cntlid;
+    bool is_vf;
+    size_t n;
+
+    if (!base || strcmp(base, "/reset_controller"))
+        return 1;
+    for (n = base - rel; n && rel[n - 1] != '/'; n--)
+        ;
+    snprintf(name, sizeof(name), "%.*s", (int)(base - rel - n), rel + n);
+    if (xm_ctrl_target(c, name, &pf, &cntlid, &is_vf))
+        return -ENODEV;
+    if (!is_vf)
+        all_offline(pf);
+    return 0;
+}
+
+/*
+ * nvme_ctrl_reset(NVME_RESET_FUNCTION) of the primary: as a controller
+ * reset, and nvme_activate_virt_res() makes a primary flexible allocation
+ * (action 1) take effect. The kernel restores VF Enable afterwards.
+ */
+int xm_pf_flr(struct xm_ctx *c, struct xm_pf *pf)
+{
+    (void)c;
+    all_offline(pf);
+    pf->vqrfap = pf->vqrfap_next;
+    pf->virfap = pf->virfap_next;
+    return 0;
 }

@@ -18,6 +18,13 @@ const char *xvf_mock_preset(const char *name)
     return name ? xm_preset_text(name) : NULL;
 }
 
+const char *xvf_mock_profile(void)
+{
+    const char *p = getenv("XVF_MOCK_PROFILE");
+
+    return p && *p ? p : "qemu";
+}
+
 static int dir_empty(const char *path)
 {
     struct dirent *de;
@@ -79,7 +86,8 @@ static int vf_up(struct xm_ctx *c, const char *pfbdf, unsigned int vfn,
     cmd.cdw10 = NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL |
                 NVME_VIRT_MGMT_RT_VI_RESOURCE << 8 | sec->scid << 16;
     cmd.cdw11 = nvi;
-    r = xm_admin(c, pf, pf->cntlid, false, &cmd);
+    /* without flexible VI the secondaries' interrupts are their own */
+    r = pf->vifrt ? xm_admin(c, pf, pf->cntlid, false, &cmd) : 0;
     if (r)
         return r;
     r = xm_pathf(c, path, sizeof(path), "sys/bus/pci/devices/%s/"

@@ -110,6 +110,7 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
     struct nvme_passthru_cmd64 *c64 = arg;
     bool is64 = req == NVME_IOCTL_ADMIN64_CMD, is_vf = false, injected;
     bool polled = false;
+    char poll_note[48] = "";
     unsigned int timeout_ms;
     char root[XM_PATH], rel[XM_PATH];
     struct xm_pf *pf = NULL;
@@ -182,13 +183,18 @@ static int do_admin(int fd, unsigned long req, void *arg, bool *handled)
         else
             c32->result = cmd.result;
     }
+    if (polled && timeout_ms)
+        snprintf(poll_note, sizeof(poll_note), " [polled after %u ms]",
+                 timeout_ms);
+    else if (polled)
+        snprintf(poll_note, sizeof(poll_note), " [polled after "
+                 "admin_timeout]");
     xm_log(&c, "admin #%u %s opc=0x%02x cdw10=0x%08x cdw11=0x%x nsid=0x%x "
            "-> %s%s0x%04x result=0x%x%s%s",
            c.m->n_admin + c.m->n_write + c.m->n_netlink,
            rel + 4, cmd.opcode, cmd.cdw10, cmd.cdw11, cmd.nsid,
            err ? "-1 " : "", err ? strerror(err) : "", err ? 0 : status,
-           cmd.result, injected ? " [injected]" : "",
-           polled ? " [polled]" : "");
+           cmd.result, injected ? " [injected]" : "", poll_note);
     r = xm_save(&c);
     xm_close(&c);
     if (r && !err)

@@ -71,6 +71,10 @@ struct xm_pf {
     unsigned int vqfrt, vifrt, vqprt, viprt, vqfrsm, vifrsm;
     unsigned int vqrfap, virfap, vqrfap_next, virfap_next;
     unsigned int nsmgmt, online_needs_vf;
+    /* device profiles: online before the VF (status SC), online that
+     * answers success and does nothing, a VF's nvme probe waiting for
+     * CSTS.RDY (ms), resets of the primary so far */
+    unsigned int online_novf_sc, online_ignored, rdy_ms, resets;
     /* admin queue interrupt (irq.c) */
     unsigned int irq, irq_lost, irq_lost_vfs;
     /* how nvme's probe of a VF ends (probe.c) */
@@ -187,7 +191,11 @@ XM_HIDDEN struct xm_sec *xm_sec_by_vfn(struct xm_pf *pf, unsigned int vfn);
 /** xm_ns_by_id() - namespace @nsid of @pf, or NULL */
 XM_HIDDEN struct xm_ns *xm_ns_by_id(struct xm_pf *pf, uint32_t nsid);
 
-/** xm_preset_text() - preset configuration @name (NULL: "qemu") or NULL */
+/**
+ * xm_preset_text() - preset configuration @name (NULL: "qemu") or NULL;
+ * "qemu", "mixed" and "igb" are built on the device profile named by
+ * $XVF_MOCK_PROFILE (xvf_mock_profile())
+ */
 XM_HIDDEN const char *xm_preset_text(const char *name);
 
 /** xm_log() - append one line to the root's operation log (xvf_mock_log()) */
@@ -392,6 +400,22 @@ XM_HIDDEN int xm_ns_build(struct xm_ctx *c);
  */
 XM_HIDDEN void xm_ns_sync(struct xm_ctx *c, const struct xm_pf *only,
                           bool event);
+
+/**
+ * xm_ctrl_reset() - a write to @rel if it is a controller's
+ * reset_controller: a reset of a primary takes every secondary offline
+ * (zeroing its resources), as QEMU's controller reset
+ * Return: 0 when it was, 1 when @rel is another file, or -errno.
+ */
+XM_HIDDEN int xm_ctrl_reset(struct xm_ctx *c, const char *rel);
+
+/**
+ * xm_pf_flr() - a function level reset of NVMe PF @pf (its "reset"
+ * attribute): as xm_ctrl_reset(), and a pending primary flexible
+ * allocation takes effect (QEMU's nvme_activate_virt_res())
+ * Return: 0.
+ */
+XM_HIDDEN int xm_pf_flr(struct xm_ctx *c, struct xm_pf *pf);
 
 /**
  * xm_ns_store() - a write to @rel if it is a rescan_controller

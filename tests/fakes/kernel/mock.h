@@ -73,14 +73,29 @@
  * command completes when its timeout handler polls ("completion
  * polled"), i.e. it succeeds after the passthru's timeout_ms; a command
  * without one completes at once (admin_timeout's 60 s are not waited).
- * The op log marks such commands "[polled]". irq=0 leaves the PF out of
+ * The op log marks such commands "[polled after ...]". irq=0 leaves the
+ * PF out of
  * the file (a shared or legacy vector named otherwise).
+ *
+ * A write to a controller's reset_controller resets it: for a primary,
+ * as QEMU's nvme_ctrl_reset(), every secondary goes offline and loses its
+ * resources. A write of "1" to a PF's "reset" attribute (function level
+ * reset) does the same and makes a Primary Controller Flexible
+ * Allocation (action 1, recorded in vqrfap_next/virfap_next) take effect,
+ * as QEMU does at a function reset only; "resets" counts both. A VF's
+ * "reset" changes nothing in the model.
+ *
+ * Device quirks, pf keys: online_novf_sc=0x120 (the command specific
+ * status of an online before the VF is enabled; a PM173x answers 0x11f),
+ * online_ignored=0 (1: online answers success and leaves the secondary
+ * offline), rdy_ms=0 (a VF's nvme probe waits that long for CSTS.RDY).
+ * With vifrt=0 a secondary needs no VI to go online (its interrupts are
+ * its own).
  *
  * Not modelled: a VF controller failing when
  * its secondary goes offline while nvme is bound to it, QEMU 7.2's
  * differences (attach to a secondary before its VF exists is allowed, as
- * in QEMU 10), Primary Controller Flexible Allocation taking effect (it
- * is recorded for the next reset that never comes).
+ * in QEMU 10).
  *
  * The model lives in $XEN_VF_ROOT/.mock/state and is loaded and saved
  * under an flock around every command, so several processes (a test and
@@ -207,11 +222,34 @@
  *                ...), drivers igb and igbvf besides the usual ones;
  *        "mixed" "qemu" plus a PF without SR-IOV (nvme1 at 0000:02:00.0)
  *                and VF 2 of nvme0 up and bound to nvme (nvme2 at
- *                0000:01:00.2), for refusal tests.
+ *                0000:01:00.2), for refusal tests;
+ *        "pm173x" a Samsung PM173x at power-on: nvme0 at 0000:01:00.0
+ *                [144d:a824], primary cntlid 0x41, 32 secondaries (SCID
+ *                1.., VF 01:00.1..), 8 VQ / 4 VI flexible all held by the
+ *                primary (VQRFAP 8, VIRFAP 4), 0x11f to an online before
+ *                the VF is enabled, a VF's nvme probe waiting 150 ms for
+ *                CSTS.RDY, Namespace Management;
+ *        "noflexvi" a controller without flexible VI (VIFRT = 0), else as
+ *                "qemu".
  *
- * Return: static text, or NULL for an unknown name.
+ * "qemu", "mixed" and "igb" start from the device profile
+ * xvf_mock_profile() names instead of QEMU's controller when it is not
+ * "qemu": "pm173x" (the power-on "pm173x" after the one-time release of
+ * the primary's resources) or "noflexvi".
+ *
+ * Return: static text, or NULL for an unknown name or profile.
  */
 XVF_MOCK_API const char *xvf_mock_preset(const char *name);
+
+/**
+ * xvf_mock_profile() - the device profile the "qemu" presets are built on
+ *
+ * $XVF_MOCK_PROFILE: "qemu" (default, also when empty), "pm173x" or
+ * "noflexvi", so one test suite runs against each (tests/unit/run.sh).
+ *
+ * Return: the name (the environment's string, or "qemu").
+ */
+XVF_MOCK_API const char *xvf_mock_profile(void);
 
 /**
  * xvf_mock_build() - create a fake root
@@ -416,8 +454,9 @@ XVF_MOCK_API int xvf_mock_nic_vf(const char *root, const char *pf,
  *    -> 0x0000 result=0x2"
  *   "write #4 sys/devices/pci0000:00/0000:01:00.0/sriov_numvfs '1' -> 0"
  *   "netlink #5 setlink eth0 vf 0 mac 02:00:00:00:00:01 -> 0"
- * with " [injected]" appended to failures a fault made and " [polled]"
- * to admin commands whose interrupt was lost.
+ * with " [injected]" appended to failures a fault made and " [polled
+ * after N ms]" (the command's timeout) or " [polled after admin_timeout]"
+ * (a command without one) to admin commands whose interrupt was lost.
  *
  * Return: malloc'd text or NULL with errno set.
  */

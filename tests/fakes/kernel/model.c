@@ -49,6 +49,8 @@ static const struct key pf_keys[] = {
     KU("vifrsm", vifrsm), KU("vqrfap", vqrfap), KU("virfap", virfap),
     KU("vqrfap_next", vqrfap_next), KU("virfap_next", virfap_next),
     KU("nsmgmt", nsmgmt), KU("online_needs_vf", online_needs_vf),
+    KU("online_novf_sc", online_novf_sc), KU("online_ignored", online_ignored),
+    KU("rdy_ms", rdy_ms), KU("resets", resets),
     KU("irq", irq), KU("irq_lost", irq_lost), KU("irq_lost_vfs", irq_lost_vfs),
     KS("vf_probe", vf_probe), KU("vf_probe_ms", vf_probe_ms),
     KU("capmib", capmib), KU("gran_kib", gran_kib), KU("thin", thin),
@@ -91,6 +93,43 @@ static const char preset_board[] =
     "ns nsid=1 nsze=1048576 att=0x41\n"
     "ns nsid=2 nsze=1048576 att=1\n";
 
+/*
+ * Device profiles: the controller every "qemu"-based preset starts from.
+ * PM173x (reference/real-devices.md 1-3, 7): primary 0x41, 32
+ * secondaries, INVALID_CTRL_ID (0x11f) to an online before the VF is
+ * enabled, CSTS.RDY slow to come (scaled down: 150 ms), and at power-on
+ * the primary holds the flexible resources (VQRFAP/VIRFAP); "pm173x" is
+ * that power-on state, the profile is the drive after nvme-layout's
+ * one-time release. Pool sizes are invented, as small as QEMU's so the
+ * shared suite's exhaustion case holds. "noflexvi": no flexible VI
+ * resources (VIFRT = 0), the secondaries' interrupts are their own.
+ */
+#define PM173X_PF(held) \
+    "# Samsung PM173x (144d:a824); resource numbers invented\n" \
+    "pf bdf=0000:01:00.0 name=nvme0 cntlid=0x41 sn=S6CRNA0R900042\n" \
+    "   mn=\"SAMSUNG MZWLJ3T8HBLS-00007\" fr=EPK9GB5Q\n" \
+    "   subnqn=nqn.1994-11.com.samsung:nvme:PM1733:2.5-inch:S6CRNA0R900042\n" \
+    "   vendor=0x144d device=0xa824 vf_device=0xa824 oacs=0x1de nn=32\n" \
+    "   totalvfs=32 offset=1 stride=1 secondaries=32 scid=1 vqfrt=8\n" \
+    "   vifrt=4 vqprt=64 viprt=64 vqfrsm=4 vifrsm=2 nsmgmt=1\n" \
+    "   online_novf_sc=0x11f rdy_ms=150 " held "\n" \
+    "ns nsid=1 nsze=1048576 att=0x41\n" \
+    "ns nsid=2 nsze=1048576\n"
+
+static const char preset_pm173x[] = PM173X_PF("vqrfap=8 virfap=4");
+static const char profile_pm173x[] = PM173X_PF("vqrfap=0 virfap=0");
+
+static const char profile_noflexvi[] =
+    "# a controller without flexible VI resources (VIFRT = 0)\n"
+    "pf bdf=0000:01:00.0 name=nvme0 cntlid=0 sn=noflexvi01\n"
+    "   mn=\"NOFLEXVI NVMe Ctrl\" fr=1.0\n"
+    "   subnqn=nqn.2019-08.org.example:noflexvi vendor=0x1b36 device=0x0010\n"
+    "   oacs=0x1aa nn=256 totalvfs=2 offset=1 stride=1 secondaries=2 "
+    "scid=1\n"
+    "   vqfrt=8 vifrt=0 vqprt=9 viprt=13 vqfrsm=4 vifrsm=0 nsmgmt=0\n"
+    "ns nsid=1 nsze=1048576 att=0\n"
+    "ns nsid=2 nsze=1048576\n";
+
 static const char preset_mixed_tail[] =
     "# a PF without SR-IOV\n"
     "pf bdf=0000:02:00.0 name=nvme1 sn=nosriov01 sriov=0\n"
@@ -104,24 +143,42 @@ static const char preset_igb_tail[] =
     "drivers nvme,pciback,pci-stub,igb,igbvf\n"
     "nic bdf=0000:02:00.0 name=eth0\n";
 
+/* the profile's text, or NULL for an unknown $XVF_MOCK_PROFILE */
+static const char *profile_text(void)
+{
+    const char *p = xvf_mock_profile();
+
+    if (!strcmp(p, "qemu"))
+        return preset_qemu;
+    if (!strcmp(p, "pm173x"))
+        return profile_pm173x;
+    if (!strcmp(p, "noflexvi"))
+        return profile_noflexvi;
+    return NULL;
+}
+
 const char *xm_preset_text(const char *name)
 {
-    static char mixed[sizeof(preset_qemu) + sizeof(preset_mixed_tail)];
-    static char igb[sizeof(preset_qemu) + sizeof(preset_igb_tail)];
+    static char mixed[sizeof(preset_pm173x) + sizeof(preset_mixed_tail)];
+    static char igb[sizeof(preset_pm173x) + sizeof(preset_igb_tail)];
+    const char *base = profile_text();
 
+    if (!base)
+        return NULL;
     if (!name || !strcmp(name, "qemu"))
-        return preset_qemu;
+        return base;
     if (!strcmp(name, "board"))
         return preset_board;
+    if (!strcmp(name, "pm173x"))
+        return preset_pm173x;
+    if (!strcmp(name, "noflexvi"))
+        return profile_noflexvi;
     if (!strcmp(name, "mixed")) {
-        if (!mixed[0])
-            snprintf(mixed, sizeof(mixed), "%s%s", preset_qemu,
-                     preset_mixed_tail);
+        snprintf(mixed, sizeof(mixed), "%s%s", base, preset_mixed_tail);
         return mixed;
     }
     if (!strcmp(name, "igb")) {
-        if (!igb[0])
-            snprintf(igb, sizeof(igb), "%s%s", preset_qemu, preset_igb_tail);
+        snprintf(igb, sizeof(igb), "%s%s", base, preset_igb_tail);
         return igb;
     }
     return NULL;
@@ -316,6 +373,10 @@ static int pf_finish(struct xm_model *m, struct xm_pf *pf)
     DEF(virfap_next, pf->virfap);
     DEF(nsmgmt, 0);
     DEF(online_needs_vf, 1);
+    DEF(online_novf_sc, 0x120);
+    DEF(online_ignored, 0);
+    DEF(rdy_ms, 0);
+    DEF(resets, 0);
     DEF(irq, 1);
     DEF(irq_lost, 0);
     DEF(irq_lost_vfs, 0);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -377,6 +378,9 @@ static int create_dev(struct xm_ctx *c, struct xm_pf *pf, unsigned int vfn)
              bdf);
     if (!r)
         r = tlink(c, target, "sys/bus/pci/devices/%s", bdf);
+    /* function level reset (pci_reset_function()) */
+    if (!r)
+        r = tput(c, 0200, "", "%s/reset", dir);
     if (r || (!vfn && !pf->sriov))
         return r;
     if (!vfn) {
@@ -446,6 +450,8 @@ static int create_ctrl(struct xm_ctx *c, const struct devinfo *d,
         r = tput(c, 0444, "live\n", "%s/state", cd);
     if (!r)
         r = tput(c, 0444, "pcie\n", "%s/transport", cd);
+    if (!r)
+        r = tput(c, 0200, "", "%s/reset_controller", cd);
     snprintf(val, sizeof(val), "%s\n", pf->subnqn);
     if (!r)
         r = tput(c, 0444, val, "%s/subsysnqn", cd);
@@ -660,6 +666,14 @@ static int drv_probe(struct xm_ctx *c, struct devinfo *d, const char *drv)
             if (!sec || !sec->scs)
                 return -ENODEV;
             cntlid = sec->scid;
+            /* the controller enable waits for CSTS.RDY (PM1733: seconds) */
+            if (d->pf->rdy_ms) {
+                struct timespec ts = { d->pf->rdy_ms / 1000,
+                                       d->pf->rdy_ms % 1000 * 1000000L };
+
+                while (nanosleep(&ts, &ts) && errno == EINTR)
+                    ;
+            }
         } else {
             cntlid = d->pf->cntlid;
         }
@@ -943,6 +957,12 @@ static int store_dev_attr(struct xm_ctx *c, const char *bdf,
             return -EACCES;
     if (!strcmp(attr, "driver_override"))
         return xm_set_override(c, bdf, val);
+    /* a function level reset: of a VF changes nothing in the model */
+    if (!strcmp(attr, "reset")) {
+        if (strcmp(val, "1") && strcmp(val, "1\n"))
+            return -EINVAL;
+        return pf && !pf->nic ? xm_pf_flr(c, pf) : 0;
+    }
     if (!strcmp(attr, "sriov_numvfs") && pf) {
         if (kstrtou16(val, &v))
             return -EINVAL;
@@ -965,6 +985,8 @@ int xm_sysfs_store(struct xm_ctx *c, const char *rel, const char *buf,
     int end = 0, r;
 
     r = xm_ns_store(c, rel);
+    if (r == 1)
+        r = xm_ctrl_reset(c, rel);
     if (r != 1)
         return r;
     if (n >= sizeof(val))
