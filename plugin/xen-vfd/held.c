@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "engine/engine.h"
+#include "engine/journal.h"
 #include "util/clock.h"
 #include "vfd-priv.h"
 #include "xen/protocol.h"
@@ -74,10 +75,21 @@ void vfd_check_held(struct vfd *d)
     char now[XVF_LOST_MAX][sizeof(reported[0])];
     struct lost_ctx c = { .d = d };
     struct xvf_err err = { 0 };
+    struct xvf_entry *list = NULL;
     unsigned int i, n = 0;
     int r;
 
     last_check_ms = xvf_now_ms();
+    /* Nothing held: the loop need not wake up until a request comes. */
+    if (!xvf_journal_list(d->cfg.state_dir, NULL, &list, &n)) {
+        d->held = n > 0;
+        free(list);
+        if (!n)
+            return;
+    } else {
+        d->held = true;
+    }
+    n = 0;
     if (xvf_check_held(&d->cfg, lost, &n, &err)) {
         vfd_log(LOG_WARNING, "checking the held VFs: %s", err.msg);
         return;

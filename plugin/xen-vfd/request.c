@@ -347,7 +347,7 @@ static int snapshot_txn(struct xs_handle *xsh, xs_transaction_t t,
     return 1;
 }
 
-void vfd_handle_request(struct vfd *d, unsigned int domid,
+static void handle_request(struct vfd *d, unsigned int domid,
                            unsigned int devid, bool startup)
 {
     char dir[XVF_PROTO_PATH_MAX], label[32];
@@ -362,9 +362,6 @@ void vfd_handle_request(struct vfd *d, unsigned int domid,
     xvf_err_clear(&err);
     snprintf(label, sizeof(label), "request %u/%u", domid, devid);
     xvf_proto_request_path(dir, sizeof(dir), d->domd, domid, devid, NULL);
-    /* every request is a chance to notice a PF reset */
-    vfd_check_held(d);
-
     rc = xvf_xs_txn(d->xsh, snapshot_txn, &r);
     if (rc < 0) {
         if (rc != -ENOENT)
@@ -411,3 +408,13 @@ out:
     free(r.bdf);
 }
 
+void vfd_handle_request(struct vfd *d, unsigned int domid,
+                        unsigned int devid, bool startup)
+{
+    handle_request(d, domid, devid, startup);
+    /*
+     * Every request is a chance to notice a PF reset; after the answer,
+     * so that it costs the request nothing.
+     */
+    vfd_check_held(d);
+}

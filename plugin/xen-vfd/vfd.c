@@ -69,6 +69,7 @@ int vfd_start(struct vfd *d)
         return rc;
     }
     scan(d, true);
+    vfd_check_held(d);
     return 0;
 }
 

@@ -32,6 +32,8 @@
  * @script_timeout: seconds the script may take before it is killed
  * @script_required: @script was configured (-S), so its absence fails
  *                  the request instead of meaning "no script installed"
+ * @held:           the journal held a VF at the last vfd_check_held():
+ *                  only then does the main loop wake up to check them
  * @cool_at:        when vfd_cool() has work next (xvf_now_ms() time),
  *                  0 for never
  */
@@ -43,6 +45,7 @@ struct vfd {
     const char *script;
     unsigned int script_timeout;
     bool script_required;
+    bool held;
     long long cool_at;
 };
 

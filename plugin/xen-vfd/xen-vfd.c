@@ -179,11 +179,13 @@ static int poll_timeout(const struct vfd *d)
     long long left;
 
     if (!d->cool_at)
-        return VFD_CHECK_MS;
+        return d->held ? VFD_CHECK_MS : -1;
     left = d->cool_at - xvf_now_ms();
     if (left <= 0)
         return 0;
-    return left > VFD_CHECK_MS ? VFD_CHECK_MS : (int)left;
+    if (d->held && left > VFD_CHECK_MS)
+        return VFD_CHECK_MS;
+    return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* Returns when asked to stop (0) or when xenstore fails (-errno). */
@@ -204,7 +206,8 @@ static int loop(struct vfd *d, int sfd)
     for (;;) {
         vfd_cool(d);
         /* the cheap periodic look at the held VFs (PF resets) */
-        vfd_check_held_due(d, VFD_CHECK_MS);
+        if (d->held)
+            vfd_check_held_due(d, VFD_CHECK_MS);
         if (poll(fds, 2, poll_timeout(d)) < 0) {
             if (errno == EINTR)
                 continue;
