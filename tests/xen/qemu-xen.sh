@@ -81,8 +81,18 @@ fi
 
 # bootscrub=false: Xen would otherwise scrub all RAM at boot, which TCG
 # makes slow and which proves nothing here.
+# spec-ctrl=eager-fpu: TCG's "max" CPU is an AMD one, for which Xen
+# switches PV vCPUs' FPU state lazily (CR0.TS set, restored on #NM), and
+# TCG's XSAVE/XRSTOR/XSAVEOPT do not raise #NM with CR0.TS set (its
+# FXSAVE/FXRSTOR and SSE/AVX do). dom0's kernel then saved or loaded a
+# task's registers while they still held another vCPU's, and Xen's late
+# restore overwrote them: busybox died in its TLS and malloc code reading
+# another process's pointers, xl's XZ decompression of the domU kernel
+# failed. With 2 busy loops on the host, vfd,neg: 12 crash lines and 7
+# failed steps without it (tests/xen/README.md).
 xen_args="console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem"
 xen_args+=" dom0_max_vcpus=$smp bootscrub=false noreboot iommu=verbose"
+xen_args+=" spec-ctrl=eager-fpu"
 xen_args+=" ${xextra}"
 dom0_args="console=hvc0 earlyprintk=xen quiet panic=-1 $extra"
 
