@@ -5,7 +5,10 @@
 # alternating a guest with vf:nvme0/ns2 and one with vf:<igb netdev>
 # (a MAC on every other NIC cycle). Each cycle: xl create, the request is
 # ready and its VF on pciback, the guest lists the VF, xl destroy, xen-vfd
-# releases it. Then the leak check of the Xen tier (dom0-lib.sh).
+# releases it. Then the leak check of the Xen tier (dom0-lib.sh). A guest
+# whose kernel panics on its own is destroyed by Xen; its release is
+# checked, it is reported and the cycle runs again (at most
+# xvf.soak_crashes=, default 3, times).
 #
 # Prints "XVF-SOAK cycle N/M <class> <bdf> create=..s guest=..s
 # release=..s" per cycle and ends with "XVF-SOAK PASS cycles=M wall=Ns"
@@ -18,9 +21,11 @@ step_detail() { echo "XVF-SOAK detail: $*"; }
 . /xvf/lib/dom0-lib.sh
 
 CYCLES=50
+MAX_CRASHES=3
 for w in "${words[@]}"; do
     case $w in
         xvf.soak_cycles=*) CYCLES=${w#*=} ;;
+        xvf.soak_crashes=*) MAX_CRASHES=${w#*=} ;;
     esac
 done
 
@@ -56,8 +61,10 @@ xen-vfd -p "$VFD_PID" || die "xen-vfd did not start"
 echo "XVF-SOAK start cycles=$CYCLES nvme=$(cat "$RUN/pf") nic=$npf ($ifc)"
 
 t_start=$(now)
+crashes=0 n=0
 for ((i = 1; i <= CYCLES; i++)); do
-    name=soak$i
+    n=$((n + 1))
+    name=soak$n
     if ((i % 2)); then
         cls=nvme spec=vf:nvme0/ns2
     elif ((i % 4)); then
@@ -80,8 +87,27 @@ for ((i = 1; i <= CYCLES; i++)); do
         die "cycle $i: VF $bdf bound to '${drv##*/}'"
     t1=$(now)
     glog=$(guest_log "$name")
-    wait_for 120 "DOMU-DONE of $name" grep -q 'DOMU-DONE' "$glog" ||
-        { tr -d '\r' <"$glog" | tail -n 20; die "cycle $i: guest did not report"; }
+    if ! wait_for 120 "DOMU-DONE of $name" grep -q 'DOMU-DONE' "$glog"; then
+        # The guest kernel died on its own (known under TCG with another
+        # load on the host, tests/xen/README.md): Xen destroys it
+        # (on_crash), and its VF must still come back. Counted, shown,
+        # and the cycle runs again; more than MAX_CRASHES fail the soak.
+        if grep -a -q 'Kernel panic' "$glog"; then
+            crashes=$((crashes + 1))
+            echo "XVF-SOAK crash $crashes: cycle $i: the guest $name" \
+                "panicked; its console:"
+            tr -d '\r' <"$glog" | grep -a -v '^ *$' | tail -n 60
+            xl destroy "$name" 2>/dev/null
+            wait_for 60 "the release of domain $id" released_for "$id" ||
+                die "cycle $i: crashed domain $id's VF not released"
+            [ "$crashes" -le "$MAX_CRASHES" ] ||
+                die "more than $MAX_CRASHES guest crashes"
+            i=$((i - 1))
+            continue
+        fi
+        tr -d '\r' <"$glog" | tail -n 60
+        die "cycle $i: guest did not report"
+    fi
     line=$(domu_line "$name" 'DOMU-PCI ')
     [ -n "$line" ] || die "cycle $i: the guest lists no PCI device"
     t2=$(now)
@@ -99,4 +125,4 @@ leak_check "$CYCLES xl create/destroy cycles" || die "leak check failed"
 kill -0 "$(cat "$VFD_PID")" || die "xen-vfd is gone"
 echo "XVF-SOAK leak-check numvfs 0 (NVMe, igb), no VF, secondaries" \
     "offline 0 VQ/VI, ns2/ns3 detached, no journal, no xenstore request"
-echo "XVF-SOAK PASS cycles=$CYCLES wall=${wall}s"
+echo "XVF-SOAK PASS cycles=$CYCLES wall=${wall}s guest-crashes=$crashes"
