@@ -353,7 +353,7 @@ step --needs nic-prepare-a nic-refuse-held -- \
     refuse_net 1 "$SPECA" "$S_NET" "is already given to 'local'" \
     --owner=domain:9
 step --needs nic-prepare-c nic-refuse-rate-speed -- \
-    refuse_net 1 "vf:$NIF,rate=2000" "$S_NET" \
+    refuse_net 1 "vf:$NIF,rate=2000,driver=pci-stub" "$S_NET" \
     "rate=2000 Mbit/s is above the link speed of $NIF (1000 Mb/s)"
 step --needs nic-prepare-c nic-status -- t_nic_status
 step --needs nic-prepare-c nic-release-a -- t_nic_release_a
