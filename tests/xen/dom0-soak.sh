@@ -104,7 +104,8 @@ for ((i = 1; i <= CYCLES; i++)); do
     fi
     # the guest lists its PCI devices only (xvf.blk=0: no nvme probe,
     # which takes about 25 s in a PV guest without MSI-X) and waits
-    write_cfg "$name" "\"$spec\"" "xvf.hold=1 xvf.blk=0 xvf.wait=60"
+    # (pcifront may take a minute to list the VF under host load)
+    write_cfg "$name" "\"$spec\"" "xvf.hold=1 xvf.blk=0 xvf.wait=180"
     t0=$(now)
     rc=0
     xl create "$RUN/$name.cfg" >"$RUN/$name.create" 2>&1 || rc=$?
@@ -132,7 +133,7 @@ for ((i = 1; i <= CYCLES; i++)); do
         die "cycle $i: VF $bdf bound to '${drv##*/}'"
     t1=$(now)
     glog=$(guest_log "$name")
-    if ! wait_for 120 "DOMU-DONE of $name" grep -q 'DOMU-DONE' "$glog"; then
+    if ! wait_for 240 "DOMU-DONE of $name" grep -q 'DOMU-DONE' "$glog"; then
         # The guest kernel died on its own (known under TCG with another
         # load on the host, tests/xen/README.md): Xen destroys it
         # (on_crash), and its VF must still come back. Counted, shown,
@@ -148,7 +149,8 @@ for ((i = 1; i <= CYCLES; i++)); do
         die "cycle $i: guest did not report"
     fi
     line=$(domu_line "$name" 'DOMU-PCI ')
-    [ -n "$line" ] || die "cycle $i: the guest lists no PCI device"
+    [ -n "$line" ] ||
+        { tr -d '\r' <"$glog" | tail -n 40; die "cycle $i: the guest lists no PCI device"; }
     t2=$(now)
     destroy_released "$name" "$id"
     t3=$(now)
