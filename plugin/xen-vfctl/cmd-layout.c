@@ -502,6 +502,7 @@ int cmd_nvme_layout(const struct xvf_engine_config *cfg, int argc,
     }
     printf("\napplying:\n");
     fflush(stdout);
+    o.lo.lock_timeout_ms = cfg->lock_timeout_ms;
     r = xvf_layout_apply(&pf, cfg->state_dir, &l, &o.lo, RESCAN_MS,
                          print_step, NULL, res, &err);
     if (res->nsmgmt_fake)

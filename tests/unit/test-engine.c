@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "lock-holder.h"
 #include "util/clock.h"
 
 #define PF "0000:01:00.0"
@@ -617,56 +618,6 @@ static void test_reconcile_finishes_pf(void)
     fx_teardown(&fx);
 }
 
-/* A child that holds the PF's lock until told to go (its pipe closes). */
-static pid_t hold_lock(struct fixture *fx, int *release)
-{
-    int ready[2], go[2], lock = -1;
-    char c;
-    pid_t pid;
-
-    if (pipe(ready) || pipe(go))
-        return -1;
-    pid = fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(go[1]);
-        if (xvf_lock_pf(fx->state, PF, &lock))
-            _exit(1);
-        if (write(ready[1], "L", 1) != 1)
-            _exit(1);
-        while (read(go[0], &c, 1) < 0)
-            ;
-        _exit(0);
-    }
-    close(ready[1]);
-    close(go[0]);
-    if (pid < 0 || read(ready[0], &c, 1) != 1) {
-        close(ready[0]);
-        close(go[1]);
-        return -1;
-    }
-    close(ready[0]);
-    *release = go[1];
-    return pid;
-}
-
-static void let_go(pid_t pid, int release)
-{
-    int status;
-
-    close(release);
-    waitpid(pid, &status, 0);
-}
-
-static long elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (t.tv_sec - t0->tv_sec) * 1000 +
-           (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /*
  * A PF whose lock another process keeps (a long nvme-layout --apply, a
  * stuck run) fails a prepare or release after lock_timeout_ms, naming the
@@ -679,14 +630,14 @@ static void test_lock_timeout(void)
     struct fixture fx;
     struct xvf_err err;
     struct xvf_vf vf;
-    int release;
+    int release = -1;
     long ms;
     pid_t pid;
 
     if (!setup(&fx, "qemu"))
         return;
     fx.cfg.lock_timeout_ms = 300;
-    pid = hold_lock(&fx, &release);
+    pid = hold_pf_lock(fx.state, PF, &release);
     REQUIRE(pid > 0, "child taking the lock");
     snprintf(pidtext, sizeof(pidtext), "pid %ld (", (long)pid);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -698,11 +649,11 @@ static void test_lock_timeout(void)
     CHECK_HAS(err.msg, pidtext, "message names the holder");
     CHECK_HAS(err.msg, "(test-engine)", "message names its command");
     fx_unchanged(&fx, "after a prepare that timed out");
-    let_go(pid, release);
+    let_go_lock(pid, release);
 
     REQUIRE_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
                 err.msg);
-    pid = hold_lock(&fx, &release);
+    pid = hold_pf_lock(fx.state, PF, &release);
     REQUIRE(pid > 0, "child taking the lock");
     xvf_err_clear(&err);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -711,7 +662,7 @@ static void test_lock_timeout(void)
     CHECK(ms >= 300 && ms < 3000, "release gave up after %ld ms", ms);
     CHECK_HAS(err.msg, "busy", "release says why");
     CHECK_INT(fx_journal_count(&fx), 1, "the VF is still held");
-    let_go(pid, release);
+    let_go_lock(pid, release);
     xvf_err_clear(&err);
     CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
     fx_unchanged(&fx, "after release");

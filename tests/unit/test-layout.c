@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "lock-holder.h"
 #include "layout/layout.h"
 #include "kernel/mock.h"
 
@@ -952,6 +953,73 @@ static void test_cli(void)
     teardown(&fx);
 }
 
+/*
+ * nvme-layout --apply takes the PF's engine lock with the engine's
+ * deadline (XEN_VF_LOCK_TIMEOUT_MS): while another process holds it the
+ * run fails in bounded time naming the holder, and changes nothing.
+ */
+static void test_apply_lock_deadline(void)
+{
+    char vfctl[4096], out[4300], pidtext[32];
+    struct fixture fx;
+    struct timespec t0;
+    struct xvf_err err;
+    char *before, *after, *diff, *text;
+    int release = -1;
+    ssize_t len;
+    long ms;
+    pid_t pid;
+
+    len = readlink("/proc/self/exe", vfctl, sizeof(vfctl) - 32);
+    REQUIRE(len > 0, "/proc/self/exe");
+    vfctl[len] = '\0';
+    strcpy(strrchr(vfctl, '/'), "/../../xen-vfctl");
+    REQUIRE(!access(vfctl, X_OK), "%s not built", vfctl);
+    if (!setup(&fx, "qemu", "ns1: any, attach=primary; ns2: any, "
+               "attach=secondary:auto"))
+        return;
+    snprintf(out, sizeof(out), "%s/out", fx.root);
+    before = xvf_mock_snapshot(fx.root);
+    pid = hold_pf_lock(fx.state, PF, &release);
+    REQUIRE(pid > 0, "child taking the lock");
+    snprintf(pidtext, sizeof(pidtext), "pid %ld (test-layout)", (long)pid);
+
+    fx.o.lock_timeout_ms = 300;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_INT(apply(&fx, &err), -ETIMEDOUT, err.msg);
+    ms = elapsed_ms(&t0);
+    CHECK(ms >= 300 && ms < 3000, "xvf_layout_apply gave up after %ld ms",
+          ms);
+    CHECK_HAS(err.msg, pidtext, "the library names the holder");
+    {
+        char *argv[] = { vfctl, "--state-dir", fx.state, "nvme-layout",
+                         "nvme0", "ns1: any, attach=primary; ns2: any, "
+                         "attach=secondary:auto", "--apply", NULL };
+
+        setenv("XEN_VF_LOCK_TIMEOUT_MS", "400", 1);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK_INT(run_vfctl(out, argv), 1, slurp(out));
+        ms = elapsed_ms(&t0);
+        unsetenv("XEN_VF_LOCK_TIMEOUT_MS");
+        CHECK(ms >= 400 && ms < 4000, "--apply gave up after %ld ms", ms);
+        text = slurp(out);
+        CHECK_HAS(text, "PF " PF " is busy", "--apply says why");
+        CHECK_HAS(text, pidtext, "--apply names the holder");
+        CHECK_HAS(text, "for 400 ms", "--apply used XEN_VF_LOCK_TIMEOUT_MS");
+    }
+    after = xvf_mock_snapshot(fx.root);
+    diff = before && after ? xvf_mock_diff(before, after) : NULL;
+    CHECK(diff && !*diff, "changed while locked out:\n%s", diff ? diff : "?");
+    free(before);
+    free(after);
+    free(diff);
+    let_go_lock(pid, release);
+
+    /* the holder gone, the same run works */
+    CHECK_INT(apply(&fx, &err), 0, err.msg);
+    teardown(&fx);
+}
+
 static const struct harness_case cases[] = {
     { "parse", test_parse },
     { "plans", test_plans },
@@ -968,6 +1036,7 @@ static const struct harness_case cases[] = {
     { "apply_qemu_0x4001", test_apply_qemu_0x4001 },
     { "apply_rescan", test_apply_rescan },
     { "cli", test_cli },
+    { "apply_lock_deadline", test_apply_lock_deadline },
 };
 
 int main(int argc, char **argv)

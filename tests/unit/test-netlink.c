@@ -161,15 +161,32 @@ static void test_msg_set_vf(void)
 
     set.what = XVF_NL_VF_RATE;
     set.rate = 250;
+    set.min_rate = 10;
     attr = vf_attr(buf, xvf_nl_build_set_vf(buf, sizeof(buf), 9, 4, &set),
                    &n);
     REQUIRE(attr && mnl_attr_get_type(attr) == IFLA_VF_RATE, "rate");
     {
         const struct ifla_vf_rate *r = mnl_attr_get_payload(attr);
 
-        CHECK(r->vf == 3 && r->min_tx_rate == 0 && r->max_tx_rate == 250,
+        CHECK(r->vf == 3 && r->min_tx_rate == 10 && r->max_tx_rate == 250,
               "rate %u %u-%u", r->vf, r->min_tx_rate, r->max_tx_rate);
     }
+
+    set.what = XVF_NL_VF_LINK_STATE;
+    set.link_state = IFLA_VF_LINK_STATE_DISABLE;
+    attr = vf_attr(buf, xvf_nl_build_set_vf(buf, sizeof(buf), 9, 4, &set),
+                   &n);
+    REQUIRE(attr && mnl_attr_get_type(attr) == IFLA_VF_LINK_STATE,
+            "link state");
+    {
+        const struct ifla_vf_link_state *l = mnl_attr_get_payload(attr);
+
+        CHECK(l->vf == 3 && l->link_state == IFLA_VF_LINK_STATE_DISABLE,
+              "link state %u %u", l->vf, l->link_state);
+    }
+    set.link_state = IFLA_VF_LINK_STATE_DISABLE + 1;
+    CHECK_INT(xvf_nl_build_set_vf(buf, sizeof(buf), 9, 4, &set), 0,
+              "link state out of range");
 
     set.what = XVF_NL_VF_SPOOFCHK;
     set.on = false;
@@ -229,7 +246,9 @@ static size_t fake_newlink(char *buf, size_t len, bool vf_without_mac)
     for (i = 0; i < 2; i++) {
         struct ifla_vf_mac m = { .vf = i, .mac = { 2, 0, 0, 0, 0, i + 1 } };
         struct ifla_vf_vlan v = { .vf = i, .vlan = 10 * i, .qos = i };
-        struct ifla_vf_rate r = { .vf = i, .max_tx_rate = 100 * i };
+        struct ifla_vf_rate r = {
+            .vf = i, .min_tx_rate = 5 * i, .max_tx_rate = 100 * i,
+        };
         struct ifla_vf_spoofchk s = { .vf = i, .setting = !i };
         struct ifla_vf_trust t = { .vf = i, .setting = (__u32)-1 };
 
@@ -265,6 +284,7 @@ static void test_msg_parse_link(void)
     CHECK(link.vfs[1].vf == 1 && link.vfs[1].mac[5] == 2, "VF 1 mac");
     CHECK(link.vfs[1].vlan == 10 && link.vfs[1].qos == 1, "VF 1 vlan");
     CHECK_INT(link.vfs[1].max_rate, 100, "VF 1 rate");
+    CHECK_INT(link.vfs[1].min_rate, 5, "VF 1 min rate");
     CHECK_INT(link.vfs[0].spoofchk, 1, "VF 0 spoofchk");
     CHECK_INT(link.vfs[1].spoofchk, 0, "VF 1 spoofchk");
     CHECK_INT(link.vfs[0].trust, -1, "trust not reported");

@@ -109,6 +109,7 @@ h_dom0_initramfs() {
         -f tests/xen/dom0-lib.sh=/xvf/lib/dom0-lib.sh \
         -f tests/xen/dom0-test.sh=/xvf/run \
         -f tests/xen/dom0-demo.sh=/xvf/demo \
+        -f tests/xen/dom0-soak.sh=/xvf/soak \
         -f "$(cat "$state/domu")=/xvf/domu/initrd.gz" \
         -o "$work/dom0-top.cpio.gz") || return 1
     # Last, so that they win over the stock libraries the closures of the

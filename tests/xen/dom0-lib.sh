@@ -145,3 +145,72 @@ start_xen_daemons() {
         --log=guest --log-dir="$CONLOG" ||
         { fail "xenconsoled did not start"; return 1; }
 }
+
+# nic_pf: the igb PF's BDF (82576, 8086:10c9).
+nic_pf() {
+    local d
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10c9 ] || continue
+        echo "${d##*/}"
+        return 0
+    done
+    return 1
+}
+
+# released_for DOMID: xen-vfd holds nothing for DOMID and its requests
+# are gone.
+released_for() {
+    ! grep -q -l -x -E "owner=domain:$1(/[0-9]+)?" "$STATE_DIR"/vf-* \
+        2>/dev/null &&
+        ! xenstore-list "$XS_AREA/$1" >/dev/null 2>&1
+}
+
+# leak_check WHAT: nothing held, nothing left anywhere: no VF of the
+# NVMe PF nor of the igb PF, no online secondary, no attachment, no
+# journal, no xenstore request.
+leak_check() {
+    local pf n bad=0 out
+    for pf in "$(cat "$RUN/pf")" "$(nic_pf)"; do
+        [ -n "$pf" ] || continue
+        n=$(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")
+        log "$pf sriov_numvfs $n"
+        [ "$n" = 0 ] || { log "sriov_numvfs of $pf is $n"; bad=1; }
+        for v in /sys/bus/pci/devices/"$pf"/virtfn*; do
+            [ -e "$v" ] && { log "VF ${v##*/} of $pf still present"; bad=1; }
+        done
+    done
+    nvme list-secondary "/dev/$PF_NAME" | tee "$RUN/secondary-after"
+    if grep -q 'Online' "$RUN/secondary-after"; then
+        log "a secondary controller is online"
+        bad=1
+    fi
+    if grep -E '^ *(NVQ|NVI) ' "$RUN/secondary-after" |
+        grep -qv ': 0x0000'; then
+        log "a secondary controller holds VQ/VI resources"
+        bad=1
+    fi
+    for ns in 2 3; do
+        out=$(nvme list-ctrl "/dev/$PF_NAME" -n $ns 2>&1)
+        log "controllers attached to ns$ns: $out"
+        if echo "$out" | grep -qE '^ *\[ *[0-9]+\]'; then
+            log "namespace $ns is still attached"
+            bad=1
+        fi
+    done
+    n=$(journal_count)
+    if [ "$n" != 0 ]; then
+        log "$n journal entries left:"
+        head -n 50 "$STATE_DIR"/vf-*
+        bad=1
+    fi
+    n=$(xs_children "$XS_AREA")
+    if [ "$n" != 0 ]; then
+        log "xenstore leftovers under $XS_AREA:"
+        xenstore-ls -f "$XS_AREA"
+        bad=1
+    fi
+    xen-vfctl status || true
+    [ $bad -eq 0 ] || { fail "leftovers after $1"; return 1; }
+    step_detail "after $1: numvfs 0 (NVMe, igb), no VF, secondaries" \
+        "offline 0 VQ/VI, ns2/ns3 detached, no journal, no xenstore request"
+}

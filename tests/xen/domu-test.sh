@@ -10,7 +10,8 @@
 #   DOMU-DONE pci=<n> blk=<n>
 # then, with xvf.hold=1 on the command line, waits to be destroyed;
 # with xvf.wait_poweroff=1 waits for dom0 to write data/xvf-poweroff;
-# then /init powers the domain off.
+# then /init powers the domain off. With xvf.blk=0 no NVMe driver is
+# loaded: the guest only lists its PCI devices (the soak, dom0-soak.sh).
 #
 # The Linux PV pcifront cannot re-enable MSI-X (reference/xen-under-qemu.md),
 # so a VF's queues have no interrupt and every command completes when the
@@ -18,7 +19,7 @@
 # here, before the driver probes. insmod ignores "nvme_core.x=" on the
 # kernel command line (only modprobe reads it), hence the options below.
 # shellcheck shell=sh
-tmo=1 hold=0 wait_s=90 xs_attack=0 wait_poweroff=0
+tmo=1 hold=0 wait_s=90 xs_attack=0 wait_poweroff=0 blk=1
 read -r cmdline </proc/cmdline
 for w in $cmdline; do
     case "$w" in
@@ -27,18 +28,21 @@ for w in $cmdline; do
         xvf.wait=*) wait_s=${w#xvf.wait=} ;;
         xvf.xs_attack=*) xs_attack=${w#xvf.xs_attack=} ;;
         xvf.wait_poweroff=*) wait_poweroff=${w#xvf.wait_poweroff=} ;;
+        xvf.blk=*) blk=${w#xvf.blk=} ;;
     esac
 done
 
 echo "DOMU-UP $(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
-modprobe nvme_core admin_timeout="$tmo" io_timeout="$tmo" ||
-    echo "DOMU-NOTE modprobe nvme_core failed"
-p=/sys/module/nvme_core/parameters
-echo "$tmo" >$p/admin_timeout
-echo "$tmo" >$p/io_timeout
-echo "DOMU-NOTE nvme_core admin_timeout=$(cat $p/admin_timeout)" \
-    "io_timeout=$(cat $p/io_timeout)"
-modprobe nvme || echo "DOMU-NOTE modprobe nvme failed"
+if [ "$blk" = 1 ]; then
+    modprobe nvme_core admin_timeout="$tmo" io_timeout="$tmo" ||
+        echo "DOMU-NOTE modprobe nvme_core failed"
+    p=/sys/module/nvme_core/parameters
+    echo "$tmo" >$p/admin_timeout
+    echo "$tmo" >$p/io_timeout
+    echo "DOMU-NOTE nvme_core admin_timeout=$(cat $p/admin_timeout)" \
+        "io_timeout=$(cat $p/io_timeout)"
+    modprobe nvme || echo "DOMU-NOTE modprobe nvme failed"
+fi
 modprobe xen-pcifront || echo "DOMU-NOTE modprobe xen-pcifront failed"
 
 # pcifront publishes its bus asynchronously (xenbus): wait for a device.
@@ -90,7 +94,7 @@ ctrl_of() {
 
 # Namespaces only behind an NVMe controller (a NIC VF has none to wait for).
 nblk=0
-if [ $nnvme -gt 0 ]; then
+if [ $nnvme -gt 0 ] && [ "$blk" = 1 ]; then
     i=0
     found=0
     while [ $i -lt "$wait_s" ] && [ $found = 0 ]; do

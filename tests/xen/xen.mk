@@ -4,6 +4,8 @@
 #
 #   make check-xen    run only this tier (same as CHECK_TIERS=xen make check)
 #   make demo-xen     the narrated xl create / xl destroy flow (demo.sh)
+#   make soak         XEN_VF_SOAK_CYCLES (50) xl create / destroy cycles,
+#                     then the leak check; not part of make check
 #   make xen-cache    fetch the kernel, gunzip Xen, build the cached
 #                     dom0 / domU initramfs layers (no QEMU)
 #
@@ -25,3 +27,10 @@ xen-cache: all xen
 .PHONY: demo-xen
 demo-xen: all xen
 	@tests/xen/demo.sh
+
+# The soak, outside make check: XEN_VF_SOAK_CYCLES (default 50) xl create
+# / xl destroy cycles with vf:, NVMe and NIC in turn, then the leak check
+# (tests/xen/soak.sh, dom0's part tests/xen/dom0-soak.sh).
+.PHONY: soak
+soak: all xen
+	@tests/xen/soak.sh

@@ -10,27 +10,13 @@
 
 #include <linux/if.h>
 
-#include "net/netlink.h"
-#include "engine/class.h"
+#include "engine/net-vf.h"
 #include "util/clock.h"
+#include "util/str.h"
 #include "util/sysfs.h"
 
 #define PCI_BASE_CLASS_NETWORK 0x02
 #define VIRTFN_POLL_MS 10
-
-struct net_run {
-    struct xvf_run *run;
-    char ifname[XVF_IFNAMSIZ];
-    struct xvf_nl *nl;
-    struct xvf_nl_link *link;
-};
-
-static const char *mac_str(const uint8_t mac[6], char buf[18])
-{
-    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-             mac[2], mac[3], mac[4], mac[5]);
-    return buf;
-}
 
 /*
  * The PF's netdev: @prefer when the PF has it, else the first by name
@@ -178,149 +164,6 @@ static int wait_virtfn(struct xvf_run *run, unsigned int vfn,
     }
 }
 
-static const char *const what_names[][2] = {
-    [XVF_NL_VF_MAC] = { "mac", "vf-mac" },
-    [XVF_NL_VF_VLAN] = { "vlan", "vf-vlan" },
-    [XVF_NL_VF_RATE] = { "rate", "vf-rate" },
-    [XVF_NL_VF_SPOOFCHK] = { "spoofchk", "vf-spoofchk" },
-    [XVF_NL_VF_TRUST] = { "trust", "vf-trust" },
-};
-
-static int set_vf(struct net_run *nr, const struct xvf_nl_vf_set *set,
-                  const char *value, struct xvf_err *err)
-{
-    const char *name = what_names[set->what][0];
-    const char *ext;
-    int r;
-
-    xvf_run_step(nr->run, what_names[set->what][1], "VF %u of %s: %s %s",
-                 set->vf, nr->ifname, name, value);
-    r = xvf_nl_set_vf(nr->nl, nr->link->ifindex, set);
-    if (!r)
-        return 0;
-    ext = xvf_nl_ext_msg(nr->nl);
-    if (r == -EOPNOTSUPP)
-        return xvf_err_set(err, r, "the driver of %s cannot set %s on its "
-                           "VFs (%s)%s%s", nr->ifname, name, strerror(-r),
-                           *ext ? ": " : "", ext);
-    return xvf_err_set(err, r, "cannot set %s %s on VF %u of %s: %s%s%s",
-                       name, value, set->vf, nr->ifname, strerror(-r),
-                       *ext ? ": " : "", ext);
-}
-
-static const struct xvf_nl_vf *find_vf(const struct xvf_nl_link *link,
-                                       unsigned int vf)
-{
-    unsigned int i;
-
-    for (i = 0; i < link->nvfs; i++)
-        if (link->vfs[i].vf == vf)
-            return &link->vfs[i];
-    return NULL;
-}
-
-/* rate= needs the PF's link (igb and ixgbe check the link speed). */
-static int wait_link(struct net_run *nr, struct xvf_err *err)
-{
-    struct xvf_nl *watch = NULL;
-    int r;
-
-    if (nr->link->flags & IFF_RUNNING)
-        return 0;
-    xvf_run_step(nr->run, "link-wait", "rate= needs %s's link: waiting up "
-                 "to %u ms for it", nr->ifname,
-                 nr->run->cfg->bind_timeout_ms);
-    r = xvf_nl_open_watch(&watch);
-    if (!r)
-        r = xvf_nl_wait_running(watch, nr->nl, nr->link->ifindex,
-                                nr->run->cfg->bind_timeout_ms, nr->link);
-    xvf_nl_close(watch);
-    if (r == -ETIMEDOUT)
-        return xvf_err_set(err, -ENETDOWN, "rate= needs the link of %s, "
-                           "which is not up after %u ms (no carrier?)",
-                           nr->ifname, nr->run->cfg->bind_timeout_ms);
-    if (r)
-        return xvf_err_set(err, r, "cannot watch the link of %s: %s",
-                           nr->ifname, strerror(-r));
-    return 0;
-}
-
-static int configure_vf(struct net_run *nr, const struct xvf_spec *spec,
-                        const struct xvf_entry *e, struct xvf_err *err)
-{
-    struct xvf_nl_vf_set set = { .vf = e->vfn - 1 };
-    const struct xvf_nl_vf *got;
-    char value[32], m1[18], m2[18];
-    int r;
-
-    if (spec->has_mac) {
-        set.what = XVF_NL_VF_MAC;
-        memcpy(set.mac, spec->mac, 6);
-        r = set_vf(nr, &set, mac_str(spec->mac, value), err);
-        if (r)
-            return r;
-    }
-    if (spec->vlan >= 0) {
-        set.what = XVF_NL_VF_VLAN;
-        set.vlan = spec->vlan;
-        set.qos = spec->qos >= 0 ? spec->qos : 0;
-        snprintf(value, sizeof(value), "%u qos %u", set.vlan, set.qos);
-        r = set_vf(nr, &set, value, err);
-        if (r)
-            return r;
-    }
-    if (spec->spoofchk) {
-        set.what = XVF_NL_VF_SPOOFCHK;
-        set.on = spec->spoofchk == XVF_ON;
-        r = set_vf(nr, &set, set.on ? "on" : "off", err);
-        if (r)
-            return r;
-    }
-    if (spec->trust) {
-        set.what = XVF_NL_VF_TRUST;
-        set.on = spec->trust == XVF_ON;
-        r = set_vf(nr, &set, set.on ? "on" : "off", err);
-        if (r)
-            return r;
-    }
-    if (spec->rate >= 0) {
-        r = wait_link(nr, err);
-        if (r)
-            return r;
-        set.what = XVF_NL_VF_RATE;
-        set.rate = spec->rate;
-        snprintf(value, sizeof(value), "%u Mbit/s", set.rate);
-        r = set_vf(nr, &set, value, err);
-        if (r)
-            return r;
-    }
-
-    /* Some drivers accept a setting they do not apply: read back. */
-    xvf_run_step(nr->run, "verify", "read VF %u back from %s", set.vf,
-                 nr->ifname);
-    r = xvf_nl_get_link(nr->nl, NULL, nr->link->ifindex, nr->link);
-    if (r)
-        return xvf_err_set(err, r, "cannot read the VFs of %s: %s",
-                           nr->ifname, strerror(-r));
-    got = find_vf(nr->link, set.vf);
-    if (!got)
-        return xvf_err_set(err, -EIO, "%s does not report VF %u",
-                           nr->ifname, set.vf);
-    if (spec->has_mac && memcmp(got->mac, spec->mac, 6))
-        return xvf_err_set(err, -EIO, "the driver of %s reports MAC %s on "
-                           "VF %u, not the %s it accepted", nr->ifname,
-                           mac_str(got->mac, m1), set.vf,
-                           mac_str(spec->mac, m2));
-    if (spec->vlan >= 0 && (got->vlan != (unsigned int)spec->vlan ||
-                            got->qos != (unsigned int)(spec->qos >= 0 ?
-                                                       spec->qos : 0)))
-        return xvf_err_set(err, -EIO, "the driver of %s reports VLAN %u "
-                           "qos %u on VF %u, not the %d it accepted",
-                           nr->ifname, got->vlan, got->qos, set.vf,
-                           spec->vlan);
-    return 0;
-}
-
 static int open_pf(struct net_run *nr, const char *prefer,
                    struct xvf_err *err)
 {
@@ -350,54 +193,6 @@ static void close_pf(struct net_run *nr)
     free(nr->link);
 }
 
-/*
- * Resets what the spec set and the driver still reports, so settings that
- * never took effect (a failed step, an undone one) cost no request.
- */
-static int reset_vf(struct net_run *nr, const struct xvf_spec *spec,
-                    const struct xvf_entry *e, struct xvf_err *err)
-{
-    struct xvf_nl_vf_set set = { .vf = e->vfn - 1 };
-    const struct xvf_nl_vf *cur = find_vf(nr->link, set.vf);
-    static const uint8_t zero[6];
-    int r, rc = 0;
-
-    if (!cur)
-        return 0;
-    if (spec->rate >= 0 && cur->max_rate) {
-        set.what = XVF_NL_VF_RATE;
-        set.rate = 0;
-        r = set_vf(nr, &set, "0 (unlimited)", err);
-        rc = rc ? rc : r;
-    }
-    if (spec->trust && cur->trust == 1) {
-        set.what = XVF_NL_VF_TRUST;
-        set.on = false;
-        r = set_vf(nr, &set, "off", err);
-        rc = rc ? rc : r;
-    }
-    /* spoof checking is on by default in igb, ixgbe, i40e, ice */
-    if (spec->spoofchk && cur->spoofchk == 0) {
-        set.what = XVF_NL_VF_SPOOFCHK;
-        set.on = true;
-        r = set_vf(nr, &set, "on", err);
-        rc = rc ? rc : r;
-    }
-    if (spec->vlan >= 0 && (cur->vlan || cur->qos)) {
-        set.what = XVF_NL_VF_VLAN;
-        set.vlan = set.qos = 0;
-        r = set_vf(nr, &set, "0 qos 0", err);
-        rc = rc ? rc : r;
-    }
-    if (spec->has_mac && memcmp(cur->mac, zero, 6)) {
-        set.what = XVF_NL_VF_MAC;
-        memset(set.mac, 0, 6);
-        r = set_vf(nr, &set, "00:00:00:00:00:00", err);
-        rc = rc ? rc : r;
-    }
-    return rc;
-}
-
 static int net_undo(struct xvf_run *run, const struct xvf_entry *e,
                     struct xvf_err *err)
 {
@@ -419,7 +214,7 @@ static int net_undo(struct xvf_run *run, const struct xvf_entry *e,
     r = open_pf(&nr, spec.kind == XVF_TARGET_NETDEV ? spec.target : NULL,
                 err);
     if (!r)
-        r = reset_vf(&nr, &spec, e, err);
+        r = xvf_net_vf_restore(&nr, e, &spec, err);
     close_pf(&nr);
     return rc ? rc : r;
 }
@@ -456,18 +251,19 @@ static int net_steps(struct net_run *nr, const struct xvf_spec *spec,
     if (r)
         return xvf_err_set(err, r, "VF %u of %s did not appear: %s", e->vfn,
                            run->pf, strerror(-r));
-    if (target) {
-        /* the PF driver may have reset the link for the new VFs */
-        r = xvf_nl_get_link(nr->nl, NULL, nr->link->ifindex, nr->link);
-        if (r)
-            return xvf_err_set(err, r, "cannot read link %s: %s",
-                               nr->ifname, strerror(-r));
-    }
-
+    /* the PF driver may have reset the link for new VFs; the VF's
+     * settings as they are now are what release gives back */
+    r = xvf_nl_get_link(nr->nl, NULL, nr->link->ifindex, nr->link);
+    if (r)
+        return xvf_err_set(err, r, "cannot read link %s: %s", nr->ifname,
+                           strerror(-r));
+    r = xvf_net_vf_save(nr, e->vfn - 1, &e->net, err);
+    if (r)
+        return r;
     e->steps |= XVF_STEP_VFCONFIG;
     r = xvf_run_save(run, e, err);
     if (!r)
-        r = configure_vf(nr, spec, e, err);
+        r = xvf_net_vf_configure(nr, spec, e->vfn - 1, err);
     if (r)
         return r;
 
@@ -525,7 +321,7 @@ static int check_mac_free(struct xvf_run *run, const struct xvf_spec *spec,
             continue;
         xvf_owner_describe(e->owner, holder, sizeof(holder));
         return xvf_err_set(err, -EBUSY, "MAC %s is already given to %s "
-                           "(VF %s of %s)", mac_str(spec->mac, m), holder,
+                           "(VF %s of %s)", xvf_mac_str(spec->mac, m), holder,
                            e->vf, run->pf);
     }
     return 0;
@@ -565,6 +361,12 @@ static int net_prepare(struct xvf_run *run, const struct xvf_spec *spec,
     r = check_mac_free(run, spec, err);
     if (r)
         goto out;
+    /* refused now, before any change, when the link is up to tell */
+    if (spec->rate >= 0 && (nr.link->flags & IFF_RUNNING)) {
+        r = xvf_net_rate_check(&nr, spec->rate, err);
+        if (r)
+            goto out;
+    }
     r = plan_vf(&nr, totalvfs, numvfs, &vfn, &target, err);
     if (r)
         goto out;

@@ -401,32 +401,43 @@ int xvf_run_finish(struct xvf_run *run, struct xvf_entry *e, int r,
     return r;
 }
 
+int xvf_engine_lock_pf(const char *dir, const char *pf,
+                       unsigned int timeout_ms, int *lock,
+                       struct xvf_err *err)
+{
+    unsigned int ms = timeout_ms ? timeout_ms : XVF_LOCK_TIMEOUT_DEFAULT_MS;
+    char comm[32];
+    long pid;
+    int r;
+
+    r = xvf_lock_pf_timed(dir, pf, ms, lock);
+    if (r == -ETIMEDOUT) {
+        if (xvf_lock_pf_holder(dir, pf, &pid, comm, sizeof(comm)))
+            return xvf_err_set(err, r, "PF %s is busy: another process "
+                               "held its lock (%s/lock-%s) for %u ms", pf,
+                               dir, pf, ms);
+        return xvf_err_set(err, r, "PF %s is busy: pid %ld (%s) held its "
+                           "lock (%s/lock-%s) for %u ms", pf, pid,
+                           comm[0] ? comm : "?", dir, pf, ms);
+    }
+    if (r)
+        return xvf_err_set(err, r, "cannot lock %s in %s: %s", pf, dir,
+                           strerror(-r));
+    return 0;
+}
+
 int xvf_engine_lock(struct xvf_run *run, const struct xvf_engine_config *cfg,
                     const char *pf, int *lock, struct xvf_err *err)
 {
-    unsigned int ms = cfg->lock_timeout_ms ? cfg->lock_timeout_ms :
-                      XVF_LOCK_TIMEOUT_DEFAULT_MS;
-    char comm[32];
-    long pid;
     int r;
 
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
     run->dir = xvf_engine_state_dir(cfg);
     snprintf(run->pf, sizeof(run->pf), "%s", pf);
-    r = xvf_lock_pf_timed(run->dir, pf, ms, lock);
-    if (r == -ETIMEDOUT) {
-        if (xvf_lock_pf_holder(run->dir, pf, &pid, comm, sizeof(comm)))
-            return xvf_err_set(err, r, "PF %s is busy: another process "
-                               "held its lock (%s/lock-%s) for %u ms", pf,
-                               run->dir, pf, ms);
-        return xvf_err_set(err, r, "PF %s is busy: pid %ld (%s) held its "
-                           "lock (%s/lock-%s) for %u ms", pf, pid,
-                           comm[0] ? comm : "?", run->dir, pf, ms);
-    }
+    r = xvf_engine_lock_pf(run->dir, pf, cfg->lock_timeout_ms, lock, err);
     if (r)
-        return xvf_err_set(err, r, "cannot lock %s in %s: %s", pf, run->dir,
-                           strerror(-r));
+        return r;
     return xvf_run_reload(run, err);
 }
 

@@ -115,6 +115,25 @@ struct xvf_engine_config {
 #define XVF_TIMEOUT_MAX_MS 600000       /* ten minutes */
 
 /**
+ * xvf_engine_lock_pf() - take the lock of @pf, waiting at most
+ * @timeout_ms while another process holds it
+ * @dir:        state directory (created when missing)
+ * @pf:         PF address
+ * @timeout_ms: the deadline; 0 = XVF_LOCK_TIMEOUT_DEFAULT_MS
+ * @lock:       receives the lock's descriptor, for xvf_unlock_pf()
+ * @err:        why not; after the deadline it names the holder (pid and
+ *              command) when /proc/locks shows it
+ *
+ * What everything that changes a PF takes first: prepare, release,
+ * reconcile and xen-vfctl nvme-layout --apply.
+ *
+ * Return: 0, -ETIMEDOUT when the deadline passed, or -errno.
+ */
+int xvf_engine_lock_pf(const char *dir, const char *pf,
+                       unsigned int timeout_ms, int *lock,
+                       struct xvf_err *err);
+
+/**
  * xvf_engine_config_from_env() - settings from the environment
  * @cfg: settings to update
  * @err: which setting is wrong

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/journal.h"
+#include "util/str.h"
 
 static const char *const state_names[] = {
     [XVF_ENTRY_PREPARING] = "preparing",
@@ -146,6 +147,27 @@ static void copy(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src);
 }
 
+/* A NIC VF's saved settings: "saved_mac=...", all or none. */
+static void net_kv(struct xvf_entry_net *n, const char *k, const char *v)
+{
+    if (!strcmp(k, "mac"))
+        n->saved = !xvf_parse_mac(v, n->mac);
+    else if (!strcmp(k, "vlan"))
+        n->vlan = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "qos"))
+        n->qos = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "min_rate"))
+        n->min_rate = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "max_rate"))
+        n->max_rate = strtoul(v, NULL, 0);
+    else if (!strcmp(k, "spoofchk"))
+        n->spoofchk = strtol(v, NULL, 0);
+    else if (!strcmp(k, "trust"))
+        n->trust = strtol(v, NULL, 0);
+    else if (!strcmp(k, "link_state"))
+        n->link_state = strtol(v, NULL, 0);
+}
+
 static void entry_kv(void *opaque, const char *k, const char *v)
 {
     struct xvf_entry *e = opaque;
@@ -179,20 +201,31 @@ static void entry_kv(void *opaque, const char *k, const char *v)
         copy(e->driver, sizeof(e->driver), v);
     else if (!strcmp(k, "steps"))
         e->steps = strtoul(v, NULL, 0);
+    else if (!strncmp(k, "saved_", 6))
+        net_kv(&e->net, k + 6, v);
 }
 
 int xvf_journal_save(const char *dir, const struct xvf_entry *e)
 {
-    char text[1024];
+    const struct xvf_entry_net *n = &e->net;
+    char text[1024], mac[18];
+    int len;
 
-    snprintf(text, sizeof(text),
-             "spec=%s\nowner=%s\nstate=%s\nclass=%s\npf=%s\nvf=%s\n"
-             "scid=0x%x\nvfn=%u\nnsid=%u\nvq=%u\nvi=%u\ndriver=%s\n"
-             "steps=0x%x\n",
-             e->spec, e->owner, xvf_entry_state_name(e->state),
-             e->cls == XVF_CLASS_NET ? "net" : "nvme", e->pf,
-             e->vf, e->scid, e->vfn, e->nsid, e->vq, e->vi, e->driver,
-             e->steps);
+    len = snprintf(text, sizeof(text),
+                   "spec=%s\nowner=%s\nstate=%s\nclass=%s\npf=%s\nvf=%s\n"
+                   "scid=0x%x\nvfn=%u\nnsid=%u\nvq=%u\nvi=%u\ndriver=%s\n"
+                   "steps=0x%x\n",
+                   e->spec, e->owner, xvf_entry_state_name(e->state),
+                   e->cls == XVF_CLASS_NET ? "net" : "nvme", e->pf,
+                   e->vf, e->scid, e->vfn, e->nsid, e->vq, e->vi, e->driver,
+                   e->steps);
+    if (n->saved && len > 0 && (size_t)len < sizeof(text))
+        snprintf(text + len, sizeof(text) - len,
+                 "saved_vlan=%u\nsaved_qos=%u\nsaved_min_rate=%u\n"
+                 "saved_max_rate=%u\nsaved_spoofchk=%d\nsaved_trust=%d\n"
+                 "saved_link_state=%d\nsaved_mac=%s\n", n->vlan, n->qos,
+                 n->min_rate, n->max_rate, n->spoofchk, n->trust,
+                 n->link_state, xvf_mac_str(n->mac, mac));
     return write_file(dir, e->id, text);
 }
 

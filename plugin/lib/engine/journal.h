@@ -47,6 +47,28 @@ enum xvf_entry_state {
 };
 
 /**
+ * struct xvf_entry_net - a NIC VF's settings in its PF's driver as they
+ * were before prepare changed any (what release restores)
+ * @saved:      the fields below are set (entries written before xen-vf
+ *              saved them have none)
+ * @mac:        administrative MAC (kept for the record: release always
+ *              resets it)
+ * @vlan:       port VLAN ...
+ * @qos:        ... and its priority
+ * @min_rate:   min tx rate, Mbit/s
+ * @max_rate:   max tx rate, Mbit/s, 0 unlimited
+ * @spoofchk:   1, 0, or -1 when the driver does not report it
+ * @trust:      1, 0, or -1
+ * @link_state: IFLA_VF_LINK_STATE_*, or -1
+ */
+struct xvf_entry_net {
+    bool saved;
+    uint8_t mac[6];
+    unsigned int vlan, qos, min_rate, max_rate;
+    int spoofchk, trust, link_state;
+};
+
+/**
  * struct xvf_entry - one VF the engine prepared or is preparing
  * @id:     file name: "vf-<pf>-<scid>" for NVMe, "vf-<pf>-vf<vfn>"
  *          for NICs
@@ -63,6 +85,7 @@ enum xvf_entry_state {
  * @vi:     NVMe flexible interrupt resources assigned
  * @driver: driver the VF is bound to
  * @steps:  enum xvf_step bits of steps that may have run
+ * @net:    NIC: the VF's settings before XVF_STEP_VFCONFIG
  */
 struct xvf_entry {
     char id[48];
@@ -78,6 +101,7 @@ struct xvf_entry {
     uint16_t vq, vi;
     char driver[32];
     unsigned int steps;
+    struct xvf_entry_net net;
 };
 
 /**

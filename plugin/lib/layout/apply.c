@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "engine/journal.h"
 #include "layout/internal.h"
 #include "util/sysfs.h"
@@ -241,13 +242,15 @@ int xvf_layout_apply(const struct xvf_nvme_pf *pf, const char *state_dir,
     if (!st)
         return xvf_err_set(err, -ENOMEM, "out of memory");
     r = xvf_state_dir_init(state_dir);
-    if (!r)
-        r = xvf_lock_pf(state_dir, pf->bdf, &lock);
     if (r) {
-        xvf_err_set(err, r, "cannot lock %s in %s: %s", pf->bdf, state_dir,
-                    strerror(-r));
+        xvf_err_set(err, r, "cannot create %s: %s", state_dir, strerror(-r));
         goto out;
     }
+    /* a stuck run must not hang every prepare, nor this one forever */
+    r = xvf_engine_lock_pf(state_dir, pf->bdf, o ? o->lock_timeout_ms : 0,
+                           &lock, err);
+    if (r)
+        goto out;
     r = apply_locked(pf, state_dir, l, o, rescan_ms, step, opaque, res, st,
                      err);
 out:

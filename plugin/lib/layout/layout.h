@@ -396,12 +396,17 @@ struct xvf_layout_note {
  *            (for a device whose log is wrong): such a controller is
  *            planned for as unverified, and an Invalid Command Opcode
  *            answer still makes the run fall back to the attach part
+ * @lock_timeout_ms: how long xvf_layout_apply() waits for the PF's lock
+ *            while another process holds it (the engine's
+ *            lock_timeout_ms, XEN_VF_LOCK_TIMEOUT_MS); 0 =
+ *            XVF_LOCK_TIMEOUT_DEFAULT_MS
  */
 struct xvf_layout_opts {
     unsigned int ndestroy;
     uint32_t destroy[XVF_LAYOUT_MAX_NS];
     bool no_nsmgmt;
     bool trust_oacs;
+    unsigned int lock_timeout_ms;
 };
 
 /**
@@ -487,7 +492,8 @@ typedef void (*xvf_layout_step_fn)(void *opaque, unsigned int n,
  * @res:        what the run did, also on failure; zeroed first
  * @err:        why it failed
  *
- * Reads the state, plans, refuses (-EPERM, or -EBUSY for namespaces in
+ * Takes the PF's lock first, waiting at most @o's lock_timeout_ms
+ * (-ETIMEDOUT naming the holder). Reads the state, plans, refuses (-EPERM, or -EBUSY for namespaces in
  * use, -ENOSPC for capacity; nothing changed) when the plan has REFUSE
  * notes, else runs it. A command that fails stops the run: what ran stays
  * done, and running again continues from the device's state. Namespace

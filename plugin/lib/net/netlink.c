@@ -180,7 +180,10 @@ size_t xvf_nl_build_set_vf(void *buf, size_t len, uint32_t seq, int ifindex,
         break;
     }
     case XVF_NL_VF_RATE: {
-        struct ifla_vf_rate a = { .vf = set->vf, .max_tx_rate = set->rate };
+        struct ifla_vf_rate a = {
+            .vf = set->vf, .min_tx_rate = set->min_rate,
+            .max_tx_rate = set->rate,
+        };
 
         ok = mnl_attr_put_check(nlh, len, IFLA_VF_RATE, sizeof(a), &a);
         break;
@@ -195,6 +198,17 @@ size_t xvf_nl_build_set_vf(void *buf, size_t len, uint32_t seq, int ifindex,
         struct ifla_vf_trust a = { .vf = set->vf, .setting = set->on };
 
         ok = mnl_attr_put_check(nlh, len, IFLA_VF_TRUST, sizeof(a), &a);
+        break;
+    }
+    case XVF_NL_VF_LINK_STATE: {
+        struct ifla_vf_link_state a = {
+            .vf = set->vf, .link_state = set->link_state,
+        };
+
+        if (set->link_state > IFLA_VF_LINK_STATE_DISABLE)
+            return 0;
+        ok = mnl_attr_put_check(nlh, len, IFLA_VF_LINK_STATE, sizeof(a),
+                                &a);
         break;
     }
     default:
@@ -281,8 +295,10 @@ static int parse_vf(const struct nlattr *info, struct xvf_nl_vf *vf)
     }
     rate = vf_struct(tb[IFLA_VF_RATE], sizeof(*rate));
     tx_rate = vf_struct(tb[IFLA_VF_TX_RATE], sizeof(*tx_rate));
-    if (rate)
+    if (rate) {
+        vf->min_rate = rate->min_tx_rate;
         vf->max_rate = rate->max_tx_rate;
+    }
     else if (tx_rate)
         vf->max_rate = tx_rate->rate;
     /* the kernel sends (u32)-1 for a setting the driver does not have */

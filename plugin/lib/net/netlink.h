@@ -35,6 +35,7 @@
  * @mac:        administratively set MAC, all zero when none is
  * @vlan:       port VLAN, 0 for none
  * @qos:        its 802.1p priority
+ * @min_rate:   min tx rate in Mbit/s, 0 none
  * @max_rate:   max tx rate in Mbit/s, 0 unlimited
  * @spoofchk:   spoof checking: 1, 0, or -1 when not reported
  * @trust:      trust mode: 1, 0, or -1 when not reported
@@ -44,7 +45,7 @@ struct xvf_nl_vf {
     unsigned int vf;
     uint8_t mac[6];
     unsigned int vlan, qos;
-    unsigned int max_rate;
+    unsigned int min_rate, max_rate;
     int spoofchk, trust, link_state;
 };
 
@@ -80,6 +81,7 @@ enum xvf_nl_vf_what {
     XVF_NL_VF_RATE,
     XVF_NL_VF_SPOOFCHK,
     XVF_NL_VF_TRUST,
+    XVF_NL_VF_LINK_STATE,
 };
 
 /**
@@ -89,16 +91,20 @@ enum xvf_nl_vf_what {
  * @mac:  XVF_NL_VF_MAC: the address; all zero removes it
  * @vlan: XVF_NL_VF_VLAN: VLAN id (0 removes the port VLAN) ...
  * @qos:  ... and priority
- * @rate: XVF_NL_VF_RATE: max tx rate in Mbit/s (min is always 0)
+ * @rate: XVF_NL_VF_RATE: max tx rate in Mbit/s ...
+ * @min_rate: ... and min tx rate (0 for none; igb and ixgbe take no other)
  * @on:   XVF_NL_VF_SPOOFCHK, XVF_NL_VF_TRUST
+ * @link_state: XVF_NL_VF_LINK_STATE: IFLA_VF_LINK_STATE_AUTO, _ENABLE or
+ *        _DISABLE
  */
 struct xvf_nl_vf_set {
     enum xvf_nl_vf_what what;
     unsigned int vf;
     uint8_t mac[6];
     unsigned int vlan, qos;
-    unsigned int rate;
+    unsigned int rate, min_rate;
     bool on;
+    unsigned int link_state;
 };
 
 /* An open rtnetlink socket with its buffer; opaque. */
@@ -227,7 +233,8 @@ size_t xvf_nl_build_set_up(void *buf, size_t len, uint32_t seq,
  * @set:     the setting
  *
  * Return: the message length, 0 when @len is too small, or 0 for a value
- * out of the attribute's range (VF number, VLAN above 4095, QoS above 7).
+ * out of the attribute's range (VF number, VLAN above 4095, QoS above 7,
+ * link state above IFLA_VF_LINK_STATE_DISABLE).
  */
 size_t xvf_nl_build_set_vf(void *buf, size_t len, uint32_t seq, int ifindex,
                            const struct xvf_nl_vf_set *set);

@@ -53,23 +53,15 @@ static int parse_onoff(const char *s, enum xvf_tristate *ret)
 
 static int parse_mac(const char *s, uint8_t mac[6])
 {
-    unsigned int b[6];
-    char tail;
-    int i;
+    uint8_t b[6];
 
-    if (strlen(s) != 17 ||
-        sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-               &b[4], &b[5], &tail) != 6)
+    if (xvf_parse_mac(s, b))
         return -EINVAL;
-    for (i = 0; i < 17; i++)
-        if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-            return -EINVAL;
     if (b[0] & 1)
         return -EDOM;   /* multicast */
     if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
         return -EDOM;
-    for (i = 0; i < 6; i++)
-        mac[i] = b[i];
+    memcpy(mac, b, 6);
     return 0;
 }
 

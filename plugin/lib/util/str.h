@@ -10,6 +10,7 @@
 #define XVF_UTIL_STR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /**
  * xvf_trim() - strip white space from both ends, in place
@@ -45,5 +46,24 @@ void xvf_trim_copy(char *dst, size_t len, const char *src, size_t n);
  * is above @max (overflow included).
  */
 int xvf_parse_ulong(const char *s, unsigned long max, unsigned long *ret);
+
+/**
+ * xvf_parse_mac() - parse a MAC address "xx:xx:xx:xx:xx:xx", the whole
+ * string (any address: all-zero and multicast ones too)
+ * @s:   the text
+ * @mac: the six bytes, set only on success
+ *
+ * Return: 0, or -EINVAL when @s is not one.
+ */
+int xvf_parse_mac(const char *s, uint8_t mac[6]);
+
+/**
+ * xvf_mac_str() - a MAC address as "xx:xx:xx:xx:xx:xx"
+ * @mac: the address
+ * @buf: 18 bytes for the text
+ *
+ * Return: @buf.
+ */
+const char *xvf_mac_str(const uint8_t mac[6], char buf[18]);
 
 #endif

@@ -248,6 +248,82 @@ t_nic_exhaust() {
     step_detail "2 VFs held, the third refused unchanged, all released"
 }
 
+# vf_mac N - the administrative MAC the PF's driver reports for VF N
+vf_mac() {
+    vf_line "$1" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
+}
+
+# vf_netdev_mac BDF - the MAC of the VF's own netdev (igbvf), waited for
+vf_netdev_mac() {
+    local i mac
+    for ((i = 0; i < 50; i++)); do
+        mac=$(cat "$SYSPCI/$1"/net/*/address 2>/dev/null)
+        [ -n "$mac" ] && break
+        sleep 0.1
+    done
+    echo "$mac"
+}
+
+S_NLK=/tmp/state-net-leak
+mkdir -p "$S_NLK"
+MACG=02:16:3e:77:66:55
+
+# A MAC given to a guest (mac=A) or set by one (through its igbvf, which
+# igb keeps for the VF) must not reach the next holder of the same VF:
+# release resets the administrative MAC. A holder keeps the VFs enabled
+# throughout, so the same VF is handed out again with the PF's state.
+t_nic_mac_no_leak() {
+    local a x y m n
+    net_prepare "$S_NLK" "vf:$NIF,vlan=21,driver=pci-stub" pci-stub h ||
+        return 1
+    net_prepare "$S_NLK" "vf:$NIF,mac=$MACA,driver=igbvf" igbvf la || return 1
+    a=$(cat /tmp/la)
+    n=$(cat /tmp/la.vfn)
+    [ "$(vf_mac "$n")" = "$MACA" ] || { fail "vf $n has not $MACA"; return 1; }
+    xvf "$S_NLK" -v release --local "vf:$NIF,mac=$MACA,driver=igbvf"
+    [ "$XVF_RC" = 0 ] || { fail "release exit $XVF_RC"; return 1; }
+    m=$(vf_mac "$n")
+    echo "after release of A: vf $n MAC $m"
+    [ "$m" != "$MACA" ] || { fail "vf $n kept A's MAC $MACA"; return 1; }
+
+    net_prepare "$S_NLK" "vf:$NIF,driver=igbvf" igbvf lx || return 1
+    x=$(cat /tmp/lx)
+    [ "$x" = "$a" ] || { fail "got $x, not A's VF $a again"; return 1; }
+    m=$(vf_mac "$n")
+    [ "$m" != "$MACA" ] || { fail "the next prepare got A's MAC"; return 1; }
+    m=$(vf_netdev_mac "$x")
+    echo "X: vf $n MAC $(vf_mac "$n"), VF netdev MAC $m"
+    [ "$m" != "$MACA" ] || { fail "X's netdev has A's MAC"; return 1; }
+
+    # X's "guest" sets its own MAC; igb keeps it as the VF's MAC
+    "$IP" link set "$(netdev_of "$x")" address "$MACG" ||
+        { fail "igbvf refused to set $MACG"; return 1; }
+    m=$(vf_mac "$n")
+    echo "after the guest set its MAC: vf $n MAC $m"
+    [ "$m" = "$MACG" ] ||
+        { fail "igb does not keep the guest's MAC ($m): not reproduced"; \
+          return 1; }
+    xvf "$S_NLK" -v release --local "vf:$NIF,driver=igbvf"
+    [ "$XVF_RC" = 0 ] || { fail "release exit $XVF_RC"; return 1; }
+    m=$(vf_mac "$n")
+    [ "$m" != "$MACG" ] || { fail "vf $n kept the guest's MAC"; return 1; }
+
+    net_prepare "$S_NLK" "vf:$NIF,driver=igbvf" igbvf ly || return 1
+    y=$(cat /tmp/ly)
+    [ "$y" = "$a" ] || { fail "got $y, not the same VF $a"; return 1; }
+    m=$(vf_netdev_mac "$y")
+    echo "Y: vf $n MAC $(vf_mac "$n"), VF netdev MAC $m"
+    if [ "$(vf_mac "$n")" = "$MACG" ] || [ "$m" = "$MACG" ]; then
+        fail "the next holder got the guest's MAC"
+        return 1
+    fi
+    xvf "$S_NLK" release --local --owner local
+    [ "$XVF_RC" = 0 ] || { fail "release exit $XVF_RC"; return 1; }
+    nic_clean || { fail "NIC not clean"; return 1; }
+    step_detail "VF $a (vf $n) handed out 3 times: neither mac=$MACA nor" \
+        "the guest-set $MACG reached the next holder"
+}
+
 settle_net() {
     local v
     nic_clean >/dev/null 2>&1 && return 0
@@ -260,7 +336,7 @@ settle_net() {
     done
     echo 0 >"$SYSPCI/$NPF/sriov_numvfs"
     echo 1 >"$SYSPCI/$NPF/sriov_drivers_autoprobe"
-    rm -f "$S_NET"/* "$S_NEX"/*
+    rm -f "$S_NET"/* "$S_NEX"/* "$S_NLK"/*
 }
 
 RN='nic-present,xen-vfctl-present'
@@ -292,9 +368,14 @@ step --needs nic-prepare-a nic-refuse-vf-netdev -- \
 step --needs nic-prepare-a nic-refuse-held -- \
     refuse_net 1 "$SPECA" "$S_NET" "is already given to 'local'" \
     --owner=domain:9
+step --needs nic-prepare-c nic-refuse-rate-speed -- \
+    refuse_net 1 "vf:$NIF,rate=2000,driver=pci-stub" "$S_NET" \
+    "rate=2000 Mbit/s is above the link speed of $NIF (1000 Mb/s)"
 step --needs nic-prepare-c nic-status -- t_nic_status
 step --needs nic-prepare-c nic-release-a -- t_nic_release_a
 step --needs nic-prepare-a nic-release-all -- t_nic_release_all
 settle_net release
 step --needs nic-release-all nic-exhaust -- t_nic_exhaust
 settle_net exhaust
+step --needs nic-release-all nic-mac-no-leak -- t_nic_mac_no_leak
+settle_net mac-no-leak

@@ -497,6 +497,38 @@ int xvf_mock_nic_vf(const char *root, const char *pf, unsigned int vf,
     ret->trust = p->nvf[vf].trust;
     ret->ifup = p->ifup;
     ret->carrier = p->carrier;
+    ret->min_rate = p->nvf[vf].min_rate;
+    ret->link_state = p->nvf[vf].link_state;
     xm_close(&c);
     return 0;
+}
+
+int xvf_mock_nic_vf_set(const char *root, const char *pf, unsigned int vf,
+                        const struct xvf_mock_nvf *v)
+{
+    struct xm_nvf *n;
+    struct xm_ctx c;
+    struct xm_pf *p;
+    int r;
+
+    r = xm_open(&c, root, true);
+    if (r)
+        return r;
+    p = xm_pf_by_bdf(c.m, pf);
+    if (!p || !p->nic || vf >= p->totalvfs || vf >= XM_MAX_NVF) {
+        xm_close(&c);
+        return -ENOENT;
+    }
+    n = &p->nvf[vf];
+    memcpy(n->mac, v->mac, 6);
+    n->vlan = v->vlan;
+    n->qos = v->qos;
+    n->rate = v->rate;
+    n->min_rate = v->min_rate;
+    n->spoofchk = v->spoofchk;
+    n->trust = v->trust;
+    n->link_state = v->link_state;
+    r = xm_save(&c);
+    xm_close(&c);
+    return r;
 }

@@ -56,7 +56,7 @@ struct xm_sec {
 /* What a NIC PF's driver keeps per VF (igb's vf_data). */
 struct xm_nvf {
     uint8_t mac[6];
-    unsigned int vlan, qos, rate, spoofchk, trust;
+    unsigned int vlan, qos, rate, min_rate, spoofchk, trust, link_state;
 };
 
 struct xm_pf {
@@ -88,6 +88,10 @@ struct xm_pf {
     char pf_driver[32], vf_driver[32];
     char mac[18];
     unsigned int ifindex, ifup, carrier, relink, vf_trust, vf_rate;
+    /* link speed (Mb/s); the PF driver's quirks: all-zero MAC refused,
+     * rate= only at one link speed, a setting accepted but not applied */
+    unsigned int speed, vf_zero_mac, vf_rate_speed;
+    char vf_ignore[16];
     struct xm_nvf nvf[XM_MAX_NVF];
     /* build-time only, not part of the saved model */
     unsigned int b_secondaries, b_scid, b_autoprobe, b_numvfs, b_bound;

@@ -150,8 +150,14 @@
  *       pf_driver=igb vf_driver=igbvf mac=52:54:00:12:34:56 ifindex=
  *       <2+index> ifup=1 carrier=1 relink=1 vf_trust=1 vf_rate=1
  *       sriov=1 autoprobe=1 numvfs=0 bound=1
- *   nvf vf=N [mac= vlan= qos= rate= spoofchk=1 trust=0]   VF state of
- *                                          the last nic (model files)
+ *       speed=1000 (Mb/s, the netdev's "speed") vf_zero_mac=1 (0: an
+ *       all-zero VF MAC is refused, EINVAL, as igb before Linux 5.9)
+ *       vf_rate_speed=0 (N: rate= only at link speed N, else EINVAL, as
+ *       ixgbe at 10000) vf_ignore= (mac, vlan, rate, spoofchk, trust or
+ *       link_state: acknowledged but not applied)
+ *   nvf vf=N [mac= vlan= qos= rate= min_rate= spoofchk=1 trust=0
+ *       link_state=0]                      VF state of the last nic
+ *                                          (model files)
  *
  * A NIC PF bound to its pf_driver has its netdev; a VF bound to its
  * vf_driver gets one too (eth<first free>), whose address is the MAC the
@@ -437,6 +443,7 @@ struct xvf_mock_nvf {
     uint8_t mac[6];
     unsigned int vlan, qos, rate, spoofchk, trust;
     unsigned int ifup, carrier;
+    unsigned int min_rate, link_state;
 };
 
 /**
@@ -445,6 +452,17 @@ struct xvf_mock_nvf {
  */
 XVF_MOCK_API int xvf_mock_nic_vf(const char *root, const char *pf,
                                  unsigned int vf, struct xvf_mock_nvf *ret);
+
+/**
+ * xvf_mock_nic_vf_set() - change VF @vf (0-based) of NIC PF @pf behind
+ * the engine's back, as a guest does when its VF driver sets its own MAC
+ * (the PF's driver then keeps that MAC for the VF)
+ * @v: the VF's new state (@v->ifup and @v->carrier are ignored)
+ * Return: 0, -ENOENT as xvf_mock_nic_vf(), or -errno.
+ */
+XVF_MOCK_API int xvf_mock_nic_vf_set(const char *root, const char *pf,
+                                     unsigned int vf,
+                                     const struct xvf_mock_nvf *v);
 
 /**
  * xvf_mock_log() - the operation log since the last reset

@@ -64,7 +64,9 @@ static const struct key pf_keys[] = {
     KU("nic", nic), KS("pf_driver", pf_driver), KS("vf_driver", vf_driver),
     KS("mac", mac), KU("ifindex", ifindex), KU("ifup", ifup),
     KU("carrier", carrier), KU("relink", relink), KU("vf_trust", vf_trust),
-    KU("vf_rate", vf_rate),
+    KU("vf_rate", vf_rate), KU("speed", speed),
+    KU("vf_zero_mac", vf_zero_mac), KU("vf_rate_speed", vf_rate_speed),
+    KS("vf_ignore", vf_ignore),
 };
 
 static const char preset_qemu[] =
@@ -334,6 +336,9 @@ static int pf_finish(struct xm_model *m, struct xm_pf *pf)
     DEF(relink, 1);
     DEF(vf_trust, 1);
     DEF(vf_rate, 1);
+    DEF(speed, 1000);
+    DEF(vf_zero_mac, 1);
+    DEF(vf_rate_speed, 0);
     if (!pf->name[0])
         snprintf(pf->name, sizeof(pf->name), "nvme%u", idx);
     if (!pf->sn[0])
@@ -553,6 +558,10 @@ static int parse_nvf(struct xm_pf *pf, char *rest)
             v.qos = x;
         else if (!strcmp(k, "rate"))
             v.rate = x;
+        else if (!strcmp(k, "min_rate"))
+            v.min_rate = x;
+        else if (!strcmp(k, "link_state"))
+            v.link_state = x;
         else if (!strcmp(k, "spoofchk"))
             v.spoofchk = x;
         else if (!strcmp(k, "trust"))
@@ -848,10 +857,11 @@ char *xm_format(const struct xm_model *m, bool with_runtime)
             const struct xm_nvf *v = &pf->nvf[j];
 
             sb_printf(&b, "nvf vf=%u mac=%02x:%02x:%02x:%02x:%02x:%02x "
-                      "vlan=%u qos=%u rate=%u spoofchk=%u trust=%u\n", j,
+                      "vlan=%u qos=%u rate=%u min_rate=%u spoofchk=%u "
+                      "trust=%u link_state=%u\n", j,
                       v->mac[0], v->mac[1], v->mac[2], v->mac[3], v->mac[4],
-                      v->mac[5], v->vlan, v->qos, v->rate, v->spoofchk,
-                      v->trust);
+                      v->mac[5], v->vlan, v->qos, v->rate, v->min_rate,
+                      v->spoofchk, v->trust, v->link_state);
         }
     }
     if (with_runtime) {

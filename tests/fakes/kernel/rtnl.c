@@ -123,12 +123,14 @@ static int fill_link(struct xm_ctx *c, struct msg *m, const char *name,
         struct ifla_vf_mac vm = { .vf = i };
         struct ifla_vf_vlan vv = { .vf = i, .vlan = v->vlan, .qos = v->qos };
         struct ifla_vf_tx_rate vt = { .vf = i, .rate = v->rate };
-        struct ifla_vf_rate vr = { .vf = i, .max_tx_rate = v->rate };
+        struct ifla_vf_rate vr = {
+            .vf = i, .min_tx_rate = v->min_rate, .max_tx_rate = v->rate,
+        };
         struct ifla_vf_spoofchk vs = { .vf = i, .setting = v->spoofchk };
         struct ifla_vf_trust vtr = {
             .vf = i, .setting = pf->vf_trust ? v->trust : (__u32)-1,
         };
-        struct ifla_vf_link_state vl = { .vf = i };
+        struct ifla_vf_link_state vl = { .vf = i, .link_state = v->link_state };
 
         memcpy(vm.mac, v->mac, 6);
         info = nest(nlh, IFLA_VF_INFO);
@@ -235,40 +237,45 @@ static int parse_req(const struct nlmsghdr *nlh, struct req_attrs *a)
     return len ? -EINVAL : 0;
 }
 
-/* do_setvfinfo(), with igb's answers (igb_ndo_set_vf_*). */
-static int set_vf_attr(struct xm_ctx *c, struct xm_pf *pf,
-                       const struct rtattr *a, char *what, size_t wlen)
+static const char *vf_attr_name(unsigned int type)
 {
-    unsigned int numvfs = xm_numvfs(c, pf), vf, type;
-    size_t used = strlen(what), need;
-    struct xm_nvf *v;
+    switch (type) {
+    case IFLA_VF_MAC:
+        return "mac";
+    case IFLA_VF_VLAN:
+        return "vlan";
+    case IFLA_VF_RATE:
+    case IFLA_VF_TX_RATE:
+        return "rate";
+    case IFLA_VF_SPOOFCHK:
+        return "spoofchk";
+    case IFLA_VF_TRUST:
+        return "trust";
+    case IFLA_VF_LINK_STATE:
+        return "link_state";
+    }
+    return "?";
+}
+
+/* One attribute on VF @vf, as igb_ndo_set_vf_*() and the quirks do. */
+static int apply_vf_attr(struct xm_pf *pf, struct xm_nvf *v,
+                         unsigned int type, const struct rtattr *a,
+                         unsigned int vf, char *what, size_t wlen)
+{
+    static const uint8_t zero[6];
     uint32_t w[3];
 
-    type = a->rta_type & NLA_TYPE_MASK;
-    need = type == IFLA_VF_MAC ? sizeof(struct ifla_vf_mac)
-         : type == IFLA_VF_VLAN ? sizeof(struct ifla_vf_vlan)
-         : type == IFLA_VF_RATE ? sizeof(struct ifla_vf_rate)
-         : type == IFLA_VF_TX_RATE ? sizeof(struct ifla_vf_tx_rate)
-         : type == IFLA_VF_SPOOFCHK ? sizeof(struct ifla_vf_spoofchk)
-         : type == IFLA_VF_TRUST ? sizeof(struct ifla_vf_trust) : 0;
-    if (!need)
-        return 0;
-    if (RTA_PAYLOAD(a) < need)
-        return -EINVAL;
-    memcpy(&vf, RTA_DATA(a), 4);
-    if (vf >= numvfs || vf >= XM_MAX_NVF)
-        return -EINVAL;
-    v = &pf->nvf[vf];
     switch (type) {
     case IFLA_VF_MAC: {
         const struct ifla_vf_mac *m = RTA_DATA(a);
 
-        if (m->mac[0] & 1)
+        if ((m->mac[0] & 1) ||
+            (!pf->vf_zero_mac && !memcmp(m->mac, zero, 6)))
             return -EINVAL;
         memcpy(v->mac, m->mac, 6);
-        snprintf(what + used, wlen - used, " vf %u mac %02x:%02x:%02x:%02x:"
-                 "%02x:%02x", vf, m->mac[0], m->mac[1], m->mac[2],
-                 m->mac[3], m->mac[4], m->mac[5]);
+        snprintf(what, wlen, " vf %u mac %02x:%02x:%02x:%02x:%02x:%02x", vf,
+                 m->mac[0], m->mac[1], m->mac[2], m->mac[3], m->mac[4],
+                 m->mac[5]);
         return 0;
     }
     case IFLA_VF_VLAN:
@@ -277,8 +284,7 @@ static int set_vf_attr(struct xm_ctx *c, struct xm_pf *pf,
             return -EINVAL;
         v->vlan = w[1];
         v->qos = w[2];
-        snprintf(what + used, wlen - used, " vf %u vlan %u qos %u", vf, w[1],
-                 w[2]);
+        snprintf(what, wlen, " vf %u vlan %u qos %u", vf, w[1], w[2]);
         return 0;
     case IFLA_VF_RATE:
     case IFLA_VF_TX_RATE:
@@ -287,27 +293,74 @@ static int set_vf_attr(struct xm_ctx *c, struct xm_pf *pf,
             w[2] = w[1], w[1] = 0;
         if (!pf->vf_rate)
             return -EOPNOTSUPP;
-        /* igb: min rate unsupported, max needs the link, <= its speed */
-        if (w[1] || !pf->ifup || !pf->carrier || w[2] > 1000)
+        /* igb: min rate unsupported, max needs the link, <= its speed;
+         * ixgbe: only at 10 Gb/s */
+        if (w[1] || !pf->ifup || !pf->carrier || w[2] > pf->speed ||
+            (w[2] && pf->vf_rate_speed && pf->speed != pf->vf_rate_speed))
             return -EINVAL;
         v->rate = w[2];
-        snprintf(what + used, wlen - used, " vf %u rate %u", vf, w[2]);
+        snprintf(what, wlen, " vf %u rate %u", vf, w[2]);
         return 0;
     case IFLA_VF_SPOOFCHK:
         memcpy(w, RTA_DATA(a), 8);
         v->spoofchk = !!w[1];
-        snprintf(what + used, wlen - used, " vf %u spoofchk %u", vf,
-                 v->spoofchk);
+        snprintf(what, wlen, " vf %u spoofchk %u", vf, v->spoofchk);
         return 0;
     case IFLA_VF_TRUST:
         memcpy(w, RTA_DATA(a), 8);
         if (!pf->vf_trust)
             return -EOPNOTSUPP;
         v->trust = !!w[1];
-        snprintf(what + used, wlen - used, " vf %u trust %u", vf, v->trust);
+        snprintf(what, wlen, " vf %u trust %u", vf, v->trust);
+        return 0;
+    case IFLA_VF_LINK_STATE:
+        memcpy(w, RTA_DATA(a), 8);
+        if (w[1] > IFLA_VF_LINK_STATE_DISABLE)
+            return -EINVAL;
+        v->link_state = w[1];
+        snprintf(what, wlen, " vf %u link_state %u", vf, w[1]);
         return 0;
     }
     return 0;
+}
+
+/*
+ * do_setvfinfo(), with igb's answers (igb_ndo_set_vf_*) and the quirks
+ * the model's keys ask for: vf_zero_mac=0 refuses an all-zero MAC (igb
+ * before Linux 5.9), vf_rate_speed=N takes a rate only at link speed N
+ * (ixgbe: 10000), vf_ignore=NAME acknowledges that setting but keeps the
+ * old value (a driver that accepts what it does not apply).
+ */
+static int set_vf_attr(struct xm_ctx *c, struct xm_pf *pf,
+                       const struct rtattr *a, char *what, size_t wlen)
+{
+    unsigned int numvfs = xm_numvfs(c, pf), vf, type;
+    size_t used = strlen(what), need;
+    struct xm_nvf *v, keep;
+    int r;
+
+    type = a->rta_type & NLA_TYPE_MASK;
+    need = type == IFLA_VF_MAC ? sizeof(struct ifla_vf_mac)
+         : type == IFLA_VF_VLAN ? sizeof(struct ifla_vf_vlan)
+         : type == IFLA_VF_RATE ? sizeof(struct ifla_vf_rate)
+         : type == IFLA_VF_TX_RATE ? sizeof(struct ifla_vf_tx_rate)
+         : type == IFLA_VF_SPOOFCHK ? sizeof(struct ifla_vf_spoofchk)
+         : type == IFLA_VF_TRUST ? sizeof(struct ifla_vf_trust)
+         : type == IFLA_VF_LINK_STATE ? sizeof(struct ifla_vf_link_state)
+         : 0;
+    if (!need)
+        return 0;
+    if (RTA_PAYLOAD(a) < need)
+        return -EINVAL;
+    memcpy(&vf, RTA_DATA(a), 4);
+    if (vf >= numvfs || vf >= XM_MAX_NVF)
+        return -EINVAL;
+    v = &pf->nvf[vf];
+    keep = *v;
+    r = apply_vf_attr(pf, v, type, a, vf, what + used, wlen - used);
+    if (!r && !strcmp(pf->vf_ignore, vf_attr_name(type)))
+        *v = keep;
+    return r;
 }
 
 static int set_vfinfo(struct xm_ctx *c, struct xm_pf *pf,

@@ -605,6 +605,10 @@ static int create_netdev(struct xm_ctx *c, const struct devinfo *d)
     snprintf(val, sizeof(val), "%s\n", mac);
     if (!r)
         r = tput(c, 0444, val, "%s/net/%s/address", d->dir, name);
+    /* what ethtool reports; read only while the link is up */
+    snprintf(val, sizeof(val), "%u\n", d->is_vf ? 1000 : d->pf->speed);
+    if (!r)
+        r = tput(c, 0444, val, "%s/net/%s/speed", d->dir, name);
     snprintf(target, sizeof(target), "../../../%s", d->bdf);
     if (!r)
         r = tlink(c, target, "%s/net/%s/device", d->dir, name);
