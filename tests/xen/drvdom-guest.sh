@@ -74,6 +74,7 @@ state() {
 }
 
 start_vfd
+echo "DD-VFD pid=$(cat /run/vfd.pid)"
 last=
 xenstore-watch "$D/xvf-cmd" | while read -r _; do
     cmd=$(xenstore-read "$D/xvf-cmd" 2>/dev/null) || continue

@@ -22,8 +22,14 @@
 typedef int (*ioctl_fn)(int, unsigned long, ...);
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 
-/* set while the mock itself runs, so nothing it calls is intercepted */
-static __thread int busy;
+/*
+ * Set while the mock itself runs, so nothing it calls is intercepted.
+ * initial-exec: no __tls_get_addr, hence no dependency on ld.so itself,
+ * which a preloaded library's DT_NEEDED on ld-linux made ld.so assert on
+ * in the Xen tier's PV driver domain ("dl-version.c: Assertion `needed
+ * != NULL'").
+ */
+static __thread int busy __attribute__((tls_model("initial-exec")));
 
 ssize_t xm_real_write(int fd, const void *buf, size_t n)
 {
