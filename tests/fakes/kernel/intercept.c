@@ -299,6 +299,18 @@ static ssize_t do_write(int fd, const void *buf, size_t n, bool *handled)
     return n;
 }
 
+/*
+ * Only a regular file can be a fake sysfs attribute. Checked before
+ * do_write(), whose path buffers (about 12 KiB) would overflow the 16 KiB
+ * stack of libxenstore's reader thread, which writes to its watch pipe.
+ */
+static bool maybe_fake(int fd)
+{
+    struct stat st;
+
+    return !fstat(fd, &st) && S_ISREG(st.st_mode);
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
     bool handled = false;
@@ -308,6 +320,10 @@ ssize_t write(int fd, const void *buf, size_t n)
     if (busy)
         return xm_real_write(fd, buf, n);
     saved = errno;
+    if (!maybe_fake(fd)) {
+        errno = saved;
+        return xm_real_write(fd, buf, n);
+    }
     busy = 1;
     r = do_write(fd, buf, n, &handled);
     busy = 0;
