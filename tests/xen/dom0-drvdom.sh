@@ -212,9 +212,15 @@ dd_orphan() {
     write_cfg "$name" '"vf:nvme0/ns2"' "" 96
     xl create -p "$RUN/$name.cfg" >"$RUN/$name.out" 2>&1 &
     xlpid=$!
-    wait_for 60 "$name's request in the driver domain" sh -c \
-        "xenstore-list $(dd_area) | grep -q ." ||
-        { dd_cmd cont; kill -9 "$xlpid"; fail "no request"; return 1; }
+    if ! wait_for 60 "$name's request in the driver domain" sh -c \
+        "xenstore-list $(dd_area) | grep -q ."; then
+        dd_cmd cont
+        kill -9 "$xlpid"
+        cat "$RUN/$name.out"
+        xl list
+        fail "no request of $name reached the driver domain"
+        return 1
+    fi
     kill -9 "$xlpid"
     wait "$xlpid" 2>/dev/null
     id=$(xl domid "$name") ||
