@@ -32,105 +32,6 @@ static void seterr(libxl_pci_provider_call *call, const char *fmt, ...)
 }
 
 /*
- * Whether a domain other than Dom0 and @domd may have written the node:
- * its owner, a domain given write access, or everyone when the default
- * (first) entry allows writing. *@who is that domain, -1 for everyone.
- */
-static bool foreign_writer(const struct xs_permissions *perms,
-                           unsigned int num, unsigned int domd, int *who)
-{
-    unsigned int i;
-
-    if (perms[0].id != 0 && perms[0].id != domd) {
-        *who = perms[0].id;
-        return true;
-    }
-    if (perms[0].perms & XS_PERM_WRITE) {
-        *who = -1;
-        return true;
-    }
-    for (i = 1; i < num; i++) {
-        if ((perms[i].perms & XS_PERM_WRITE) && perms[i].id != 0 &&
-            perms[i].id != domd) {
-            *who = perms[i].id;
-            return true;
-        }
-    }
-    return false;
-}
-
-/*
- * 0 when only Dom0 and @domd can have written @path; -EPERM with *@who
- * (see foreign_writer()) when another domain can; -errno.
- */
-static int check_writers(struct xs_handle *xsh, xs_transaction_t t,
-                         const char *path, unsigned int domd, int *who)
-{
-    struct xs_permissions *perms;
-    unsigned int num;
-    int rc = 0;
-
-    perms = xs_get_permissions(xsh, t, path, &num);
-    if (!perms)
-        return errno ? -errno : -EIO;
-    if (!num || foreign_writer(perms, num, domd, who))
-        rc = -EPERM;
-    if (!num)
-        *who = -1;
-    free(perms);
-    return rc;
-}
-
-/*
- * /local/domain/ID/name is the toolstack's; a name node some other
- * domain can write (a guest's own, say) is not evidence of anything.
- */
-static int domd_by_name(struct xs_handle *xsh, const char *name,
-                        unsigned int *domd)
-{
-    char path[XVF_PROTO_PATH_MAX], **doms, *n;
-    unsigned int i, num, id, found = 0;
-    int who;
-
-    doms = xs_directory(xsh, XBT_NULL, "/local/domain", &num);
-    if (!doms)
-        return errno ? -errno : -EIO;
-    for (i = 0; i < num; i++) {
-        if (xvf_proto_parse_domid(doms[i], &id))
-            continue;
-        snprintf(path, sizeof(path), "/local/domain/%u/name", id);
-        n = xvf_xs_read(xsh, XBT_NULL, path);
-        if (n && !strcmp(n, name) &&
-            !check_writers(xsh, XBT_NULL, path, 0, &who)) {
-            if (!found++)
-                *domd = id;
-        }
-        free(n);
-    }
-    free(doms);
-    if (!found)
-        return -ENOENT;
-    return found > 1 ? -ENOTUNIQ : 0;
-}
-
-/*
- * The driver domain is Dom0's choice: domd in the configuration, else
- * Dom0 itself. Never a domain's own word: libxl gives every guest a
- * writable /local/domain/ID/drivers, so any guest can say "ready".
- */
-static int resolve_domd(struct xs_handle *xsh, const struct vf_config *cfg,
-                        unsigned int *domd)
-{
-    if (!cfg->domd[0]) {
-        *domd = 0;
-        return 0;
-    }
-    if (!xvf_proto_parse_domid(cfg->domd, domd))
-        return 0;
-    return domd_by_name(xsh, cfg->domd, domd);
-}
-
-/*
  * The readiness signal of the one driver domain: 0, -EHOSTDOWN, or
  * -EPROTO with the version it speaks in @ver.
  */
@@ -158,24 +59,10 @@ static int domd_ready(struct xs_handle *xsh, unsigned int domd, char *ver,
     return rc;
 }
 
-/* Message for resolve_domd()'s failure @rc. */
 static void domd_error(libxl_pci_provider_call *call,
                        const struct vf_config *cfg, int rc)
 {
-    switch (rc) {
-    case -ENOENT:
-        seterr(call, "driver domain '%s' (domd in %s) does not exist",
-               cfg->domd, cfg->file);
-        break;
-    case -ENOTUNIQ:
-        seterr(call, "several domains are named '%s' (domd in %s): set "
-               "domd to the driver domain's id", cfg->domd, cfg->file);
-        break;
-    default:
-        seterr(call, "cannot look up driver domain '%s': %s", cfg->domd,
-               strerror(-rc));
-        break;
-    }
+    vf_domd_strerror(call->error, sizeof(call->error), cfg, rc);
 }
 
 static bool xs_put(struct xs_handle *xsh, xs_transaction_t t,
@@ -297,7 +184,7 @@ static int vf_request(libxl_pci_provider_call *call)
     rc = vf_config_read(&cfg, call->error, sizeof(call->error));
     if (rc)
         return rc;
-    rc = resolve_domd(call->xsh, &cfg, &ctx.domd);
+    rc = vf_domd_resolve(call->xsh, &cfg, &ctx.domd);
     if (rc) {
         domd_error(call, &cfg, rc);
         return rc;
@@ -391,7 +278,7 @@ static int read_answer_txn(struct xs_handle *xsh, xs_transaction_t t,
             return 0;
         if (!a->val[i])
             continue;
-        rc = check_writers(xsh, t, a->bad, a->domd, &a->who);
+        rc = vf_check_writers(xsh, t, a->bad, a->domd, &a->who);
         if (rc)
             return rc;
     }
@@ -503,7 +390,7 @@ static int find_request(struct xs_handle *xsh, unsigned int domd,
         bdf = xvf_xs_read(xsh, XBT_NULL, path);
         /* An older request for the same VF may still be going. */
         if (bdf && !strcmp(bdf, want) &&
-            !check_writers(xsh, XBT_NULL, path, domd, &who) &&
+            !vf_check_writers(xsh, XBT_NULL, path, domd, &who) &&
             !released(xsh, domd, call->domid, devid)) {
             xvf_proto_request_path(buf, len, domd, call->domid, devid,
                                    XVF_PROTO_STATE);
@@ -515,30 +402,9 @@ static int find_request(struct xs_handle *xsh, unsigned int domd,
     return rc;
 }
 
-struct release_ctx {
-    const char *state_path, *op_path;
-};
-
-/* Write op = release only while the request exists. */
-static int release_txn(struct xs_handle *xsh, xs_transaction_t t,
-                       void *opaque)
-{
-    const struct release_ctx *ctx = opaque;
-    const char *op = xvf_proto_op_name(XVF_OP_RELEASE);
-    char *state;
-    int rc = 0;
-
-    state = xvf_xs_read(xsh, t, ctx->state_path);
-    if (state && !xs_write(xsh, t, ctx->op_path, op, strlen(op)))
-        rc = -errno;
-    free(state);
-    return rc;
-}
-
 static int vf_release(libxl_pci_provider_call *call)
 {
     char state_path[sizeof(call->path)], op_path[sizeof(call->path) + 8];
-    struct release_ctx ctx = { .state_path = state_path, .op_path = op_path };
     struct vf_config cfg;
     unsigned int domd;
     int rc = 0;
@@ -550,7 +416,7 @@ static int vf_release(libxl_pci_provider_call *call)
         rc = vf_config_read(&cfg, call->error, sizeof(call->error));
         if (rc)
             return rc;
-        rc = resolve_domd(call->xsh, &cfg, &domd);
+        rc = vf_domd_resolve(call->xsh, &cfg, &domd);
         if (rc) {
             domd_error(call, &cfg, rc);
             return rc;
@@ -570,8 +436,9 @@ static int vf_release(libxl_pci_provider_call *call)
         return rc;
     }
 
-    /* In a transaction, so that a request DomD removed stays removed. */
-    rc = xvf_xs_txn(call->xsh, release_txn, &ctx);
+    rc = vf_ask_release(call->xsh, state_path, op_path);
+    if (rc > 0)
+        rc = 0;     /* asked before */
     if (rc)
         seterr(call, "cannot write %s: %s", op_path, strerror(-rc));
     return rc;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * vf-provider.h - the "vf" provider's configuration (config.c), which
- * vf-provider.c reads on every request and tests/unit checks
+ * vf-provider.h - what Dom0's side shares: the "vf" provider's
+ * configuration (config.c), which vf-provider.c reads on every request;
+ * the driver domain and who wrote a node (domd.c); the withdrawal of the
+ * requests of domains that are gone (reap.c), for xen-vf-reaper
  *
  * The provider's configuration, XVF_PROVIDER_CONF (by default
  * /etc/xen/xen-vf-provider.conf; XEN_VF_PROVIDER_CONF overrides it), is
@@ -17,8 +19,11 @@
 #ifndef XVF_VF_PROVIDER_H
 #define XVF_VF_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include <xenstore.h>
 
 #ifndef XVF_PROVIDER_CONF
 #define XVF_PROVIDER_CONF "/etc/xen/xen-vf-provider.conf"
@@ -62,5 +67,90 @@ int vf_config_parse(FILE *f, const char *fname, struct vf_config *cfg,
  * vf_config_parse() returns.
  */
 int vf_config_read(struct vf_config *cfg, char *err, size_t errlen);
+
+/**
+ * vf_domd_resolve() - the driver domain Dom0 has chosen
+ * @xsh:  Dom0's xenstore connection
+ * @cfg:  the configuration (vf_config_read())
+ * @domd: its domain id: @cfg->domd as a number, the one domain whose
+ *        /local/domain/ID/name is @cfg->domd and only Dom0 can write,
+ *        or 0 when @cfg->domd is empty
+ *
+ * Return: 0, -ENOENT (no such domain), -ENOTUNIQ (several have the
+ * name), or -errno from xenstore.
+ */
+int vf_domd_resolve(struct xs_handle *xsh, const struct vf_config *cfg,
+                    unsigned int *domd);
+
+/**
+ * vf_domd_strerror() - the message for vf_domd_resolve()'s failure @rc
+ * @buf: filled with one line naming the configuration
+ * @len: size of @buf
+ * @cfg: the configuration it failed with
+ * @rc:  what vf_domd_resolve() returned
+ */
+void vf_domd_strerror(char *buf, size_t len, const struct vf_config *cfg,
+                      int rc);
+
+/**
+ * vf_check_writers() - whether only Dom0 and @domd can have written @path
+ * @xsh:  xenstore connection
+ * @t:    transaction or XBT_NULL
+ * @path: the node
+ * @domd: the driver domain
+ * @who:  on -EPERM, the other domain that may write it (its owner or one
+ *        with write access), -1 for every domain (the default entry
+ *        allows writing, or the node has no permissions)
+ *
+ * Return: 0, -EPERM, or -errno from xenstore.
+ */
+int vf_check_writers(struct xs_handle *xsh, xs_transaction_t t,
+                     const char *path, unsigned int domd, int *who);
+
+/**
+ * vf_ask_release() - write op = release into a request that still exists
+ * @xsh:        Dom0's xenstore connection
+ * @state_path: the request's state node (whether the request exists)
+ * @op_path:    its op node
+ *
+ * In one transaction, so that a request DomD removed stays removed.
+ *
+ * Return: 0 once written; 1 when op already says release or the request
+ * is gone (nothing written); -errno.
+ */
+int vf_ask_release(struct xs_handle *xsh, const char *state_path,
+                   const char *op_path);
+
+/**
+ * typedef vf_reap_log_fn - told about each request vf_reap() withdraws,
+ * or fails to
+ * @opaque: vf_reap()'s @opaque
+ * @domid:  the guest that is gone
+ * @devid:  its request
+ * @rc:     0 when op = release was written, else -errno
+ */
+typedef void vf_reap_log_fn(void *opaque, unsigned int domid,
+                            unsigned int devid, int rc);
+
+/**
+ * vf_reap() - ask the driver domain to release every request of every
+ * domain that is gone
+ * @xsh:    Dom0's (privileged) xenstore connection
+ * @domd:   the driver domain (vf_domd_resolve())
+ * @log:    called for each request acted on; may be NULL
+ * @opaque: passed to @log
+ *
+ * For each ~/backend/vf/DOMID of @domd whose domain is gone
+ * (xvf_xs_domain_alive(), privileged), writes op = release into each of
+ * its requests that does not say so yet, in a transaction and only while
+ * the request exists, as the provider's release does. xen-vfd then
+ * releases the VF and removes the request as for any release. Safe to
+ * repeat: a request already asked is left alone.
+ *
+ * Return: the number of requests asked to release, or -errno when the
+ * driver domain's requests cannot be listed (-ENOENT: there are none).
+ */
+int vf_reap(struct xs_handle *xsh, unsigned int domd, vf_reap_log_fn *log,
+            void *opaque);
 
 #endif

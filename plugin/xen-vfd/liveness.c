@@ -12,26 +12,10 @@
 #include "xen/xs.h"
 #include "vfd-priv.h"
 
-/*
- * A domain is gone when xenstored no longer knows it and the toolstack
- * has removed its /local/domain/N. Either alone is not enough: only a
- * privileged domain may ask xenstored, and libxl removes the path before
- * it destroys the domain. Any doubt keeps the VF: releasing one under a
- * running guest is worse than holding it a little longer.
- */
+/* Only Dom0 may ask xenstored; see xvf_xs_domain_alive(). */
 bool vfd_domain_alive(struct vfd *d, unsigned int domid)
 {
-    char path[64], *v;
-
-    if (d->domd == 0 && xs_is_domain_introduced(d->xsh, domid))
-        return true;
-    snprintf(path, sizeof(path), "/local/domain/%u", domid);
-    v = xvf_xs_read(d->xsh, XBT_NULL, path);
-    if (v) {
-        free(v);
-        return true;
-    }
-    return errno != ENOENT;
+    return xvf_xs_domain_alive(d->xsh, domid, d->domd == 0);
 }
 
 void vfd_release_gone(struct vfd *d)

@@ -55,14 +55,8 @@ void vfd_log(int prio, const char *fmt, ...)
     va_end(ap);
 }
 
-/* What fake-xs does not have; xenstored's answers for this test. */
-bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
-{
-    (void)h;
-    (void)domid;
-    return false;   /* the test decides by /local/domain/N */
-}
-
+/* What fake-xs does not have. No domain is introduced in fake-xs: the
+ * test decides by /local/domain/N. */
 bool xs_watch(struct xs_handle *h, const char *path, const char *token)
 {
     (void)h;

@@ -17,7 +17,7 @@ MOCK_SRCS := tests/fakes/kernel/model.c tests/fakes/kernel/tree.c \
 	tests/fakes/kernel/admin.c tests/fakes/kernel/intercept.c \
 	tests/fakes/kernel/api.c tests/fakes/kernel/rtnl.c tests/fakes/kernel/ns.c \
 	tests/fakes/kernel/irq.c tests/fakes/kernel/probe.c
-UNIT_SAN_TESTS := test-vfd test-provider
+UNIT_SAN_TESTS := test-vfd test-provider test-reaper
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
 	$(filter-out $(UNIT_SAN_TESTS:%=tests/unit/%.c),\
 	$(wildcard tests/unit/test-*.c)))
@@ -52,6 +52,9 @@ FAKE_XS_SRCS := tests/fakes/xenstore/fake-xs.c
 TEST_VFD_SRCS := tests/unit/test-vfd.c $(XEN_VFD_CORE_SRCS) $(FAKE_XS_SRCS)
 TEST_PROVIDER_SRCS := tests/unit/test-provider.c $(VF_PROVIDER_SRCS) \
 	$(FAKE_XS_SRCS)
+TEST_REAPER_SRCS := tests/unit/test-reaper.c \
+	$(filter-out plugin/libxl-provider/vf-provider.c,$(VF_PROVIDER_SRCS)) \
+	$(FAKE_XS_SRCS)
 
 $(SAN_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,7 +62,8 @@ $(SAN_DIR)/%.o: %.c
 		-MMD -MP -c -o $@ $<
 
 $(TEST_VFD_SRCS:%.c=$(SAN_DIR)/%.o): ALL_CFLAGS += -Iplugin/xen-vfd
-$(TEST_PROVIDER_SRCS:%.c=$(SAN_DIR)/%.o): ALL_CFLAGS += \
+$(TEST_PROVIDER_SRCS:%.c=$(SAN_DIR)/%.o) \
+$(TEST_REAPER_SRCS:%.c=$(SAN_DIR)/%.o): ALL_CFLAGS += \
 	-Iplugin/libxl-provider -DXVF_PROVIDER_CONF='"$(XVF_PROVIDER_CONF)"'
 
 # xen-vfd's core with the plain libxenvf archive, as today's xen-vfd
@@ -68,6 +72,9 @@ $(SAN_DIR)/test-vfd: $(TEST_VFD_SRCS:%.c=$(SAN_DIR)/%.o) $(LIBXENVF)
 		$(shell $(PKG_CONFIG) --libs libnvme libpci libmnl)
 
 $(SAN_DIR)/test-provider: $(TEST_PROVIDER_SRCS:%.c=$(SAN_DIR)/%.o)
+	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^
+
+$(SAN_DIR)/test-reaper: $(TEST_REAPER_SRCS:%.c=$(SAN_DIR)/%.o)
 	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^
 
 .PHONY: unit

@@ -8,6 +8,9 @@
 #   h_xen             Debian's Xen 4.17 hypervisor, gunzipped into the cache
 #   h_xen_tools       make xen: xl/libxl with xen-patches/ (cached)
 #   h_domu_initramfs  busybox, pcifront + nvme modules, domu-test.sh
+#   h_drvdom_initramfs the driver domain of the drvdom section: busybox,
+#                     xen-vfd, xenstore clients, the fake kernel
+#                     (libxvf-mock.so, xvf-mock), drvdom-guest.sh
 #   h_dom0_initramfs  three concatenated cpio layers: the stable base
 #                     (busybox, bash, Xen tools, nvme-cli, ip, modules,
 #                     the domU kernel; cached by inputs), our binaries and
@@ -61,6 +64,22 @@ h_domu_initramfs() {
     step_detail "$(basename "$out") $(du -h "$out" | cut -f1)"
 }
 
+h_drvdom_initramfs() {
+    local out xs bins=() u=$BUILD/tests/unit
+    for xs in xenstore-read xenstore-write xenstore-watch xenstore-ls; do
+        bins+=(-b "/usr/bin/$xs")
+    done
+    out=$(scripts/mk-initramfs.sh -B "${bins[@]}" \
+        -b "$BUILD/xen-vfd=/usr/sbin/xen-vfd" \
+        -b "$u/xvf-mock=/xvf/bin/xvf-mock" \
+        -f "$u/libxvf-mock.so=/xvf/bin/libxvf-mock.so" \
+        -f tests/lib/guest-init.sh=/init \
+        -f tests/xen/drvdom-guest.sh=/xvf/run \
+        -c xen-drvdom) || return 1
+    echo "$out" >"$state/drvdom"
+    step_detail "$(basename "$out") $(du -h "$out" | cut -f1)"
+}
+
 h_dom0_initramfs() {
     local k base top_img xen_img b bins=() xs st lib hook
     k=$(cat "$state/kdir")
@@ -99,6 +118,7 @@ h_dom0_initramfs() {
     top_img=$(scripts/mk-initramfs.sh \
         -b "$BUILD/xen-vfctl=/usr/sbin/xen-vfctl" \
         -b "$BUILD/xen-vfd=/usr/sbin/xen-vfd" \
+        -b "$BUILD/xen-vf-reaper=/usr/sbin/xen-vf-reaper" \
         -b "$st/usr/lib/xen-4.17/bin/xl=/usr/sbin/xl" \
         -f "$st/usr/lib/xen-4.17/bin/xl=$XEN_BIN/xl" \
         -f "$BUILD/vf.so=/usr/lib/xen-4.17/lib/x86_64-linux-gnu/pci-providers/vf.so" \
@@ -108,9 +128,11 @@ h_dom0_initramfs() {
         -f "$hook=/etc/xen/scripts/xen-vf-nvme-remove.d/90-xvf-test.hook" \
         -f tests/xen/dom0-lib.sh=/xvf/lib/dom0-lib.sh \
         -f tests/xen/dom0-test.sh=/xvf/run \
+        -f tests/xen/dom0-drvdom.sh=/xvf/lib/dom0-drvdom.sh \
         -f tests/xen/dom0-demo.sh=/xvf/demo \
         -f tests/xen/dom0-soak.sh=/xvf/soak \
         -f "$(cat "$state/domu")=/xvf/domu/initrd.gz" \
+        -f "$(cat "$state/drvdom")=/xvf/drvdom/initrd.gz" \
         -o "$work/dom0-top.cpio.gz") || return 1
     # Last, so that they win over the stock libraries the closures of the
     # layers before brought in; -b for libxenlight's own closure (the

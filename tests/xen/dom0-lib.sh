@@ -13,7 +13,7 @@ VFD_PID=/run/xen-vfd.pid
 XS_AREA=/local/domain/0/backend/vf
 PF_NAME=nvme0
 GUEST_WAIT=150
-JOBS=vfd,neg,nic
+JOBS=vfd,neg,nic,drvdom
 nvme_tmo=1
 
 mkdir -p "$RUN"

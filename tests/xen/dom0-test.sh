@@ -4,7 +4,8 @@
 # XVF-LOG markers (tests/lib/steps.sh, STEPS_ECHO=1); the host imports
 # them (steps_import_console) into its own job.
 #
-# Sections (xvf.jobs=a,b,... on dom0's command line; default vfd,neg,nic):
+# Sections (xvf.jobs=a,b,... on dom0's command line; default
+# vfd,neg,nic,drvdom):
 #   base   host-boot, daemons-up (xenstored, xen-init-dom0, xenconsoled,
 #          xl info, xenstore rw), pf-ready (nvme0 is the SR-IOV PF, ns1
 #          reads back in DomD). Always runs.
@@ -27,6 +28,15 @@
 #          [ "vf:<igb netdev>,mac=..." ]: the domU sees the 82576 VF
 #          (8086:10ca), ip link shows vf 0 with the MAC; xl destroy
 #          releases it (numvfs 0, no journal, no xenstore request)
+#   drvdom xen-vfd in a second domain (tests/xen/dom0-drvdom.sh): a PV
+#          driver domain with the fake kernel boots and says ready; Dom0
+#          names it (domd=) and runs xen-vf-reaper; xl create and xl
+#          pci-attach with vf:nvme0/ns2 get its fake BDF, fail to assign
+#          it and release it (leak check in the fake); pci-detach of
+#          nothing asks nothing; xl killed while waiting, then xl destroy:
+#          the reaper has the VF released, also when it starts only after
+#          the domain went; xen-vfd stopped there: xl create refused at
+#          once
 # Steps of a section need the base steps and the steps before them in
 # their section only, so one broken section does not block the others.
 set -uo pipefail
@@ -37,6 +47,8 @@ export PATH=/xvf/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 # shellcheck source=tests/xen/dom0-lib.sh
 . /xvf/lib/dom0-lib.sh
+# shellcheck source=tests/xen/dom0-drvdom.sh
+. /xvf/lib/dom0-drvdom.sh
 
 # --- base
 
@@ -1134,6 +1146,21 @@ if has_job nic; then
         t_id_nic_pool
     step --needs id-nic-pool --timeout 150 id-nic-destroy-one -- \
         t_id_nic_destroy_one
+fi
+
+if has_job drvdom; then
+    step --needs $base --timeout 180 drvdom-boot -- t_dd_boot
+    step --needs drvdom-boot --timeout 60 drvdom-config -- t_dd_config
+    step --needs drvdom-config --timeout 150 drvdom-create -- t_dd_create
+    step --needs drvdom-config --timeout 150 drvdom-attach -- t_dd_attach
+    step --needs drvdom-attach --timeout 90 drvdom-detach -- t_dd_detach
+    step --needs drvdom-config --timeout 180 drvdom-xl-killed -- \
+        t_dd_xl_killed
+    step --needs drvdom-xl-killed --timeout 180 drvdom-reaper-down -- \
+        t_dd_reaper_down
+    step --needs drvdom-config --timeout 90 drvdom-down -- t_dd_down
+    # Dom0 as the other sections expect it; not a step (asserts nothing).
+    t_dd_teardown
 fi
 
 step --needs pf-ready pf-still-works -- t_pf_still_works

@@ -15,7 +15,8 @@
 #   XEN_VF_XEN_GZ        hypervisor (default /boot/xen-4.17-amd64.gz)
 #   XEN_VF_BOARD_TIMEOUT seconds before QEMU is killed (default 900)
 #   XEN_VF_CONSOLE=1     copy the board's console to stdout
-#   XEN_VF_XEN_JOBS      dom0's sections (default vfd,neg,nic; also: local),
+#   XEN_VF_XEN_JOBS      dom0's sections (default vfd,neg,nic,drvdom; also:
+#                        local),
 #                        see tests/xen/dom0-test.sh
 #   XEN_VF_XEN_STOP_BEFORE_BOARD=1   only build the pieces (make xen-cache)
 set -uo pipefail
@@ -32,7 +33,7 @@ cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 work=$top/$BUILD/xen-board
 xen_gz=${XEN_VF_XEN_GZ:-/boot/xen-4.17-amd64.gz}
 board_tmo=${XEN_VF_BOARD_TIMEOUT:-900}
-jobs=${XEN_VF_XEN_JOBS:-vfd,neg,nic}
+jobs=${XEN_VF_XEN_JOBS:-vfd,neg,nic,drvdom}
 export XEN_VF_CACHE=$cache
 
 mkdir -p "$work"
@@ -52,11 +53,13 @@ h_lint() {
 
 h_build() {
     local f
-    make -s -j2 all || return 1
-    for f in xen-vfctl xen-vfd vf.so; do
+    # The fake kernel too: the drvdom section's driver domain runs on it.
+    make -s -j2 all "$BUILD/tests/unit/libxvf-mock.so" \
+        "$BUILD/tests/unit/xvf-mock" || return 1
+    for f in xen-vfctl xen-vfd xen-vf-reaper vf.so tests/unit/xvf-mock; do
         [ -e "$BUILD/$f" ] || { echo "no $BUILD/$f"; return 1; }
     done
-    step_detail "xen-vfctl xen-vfd vf.so"
+    step_detail "xen-vfctl xen-vfd xen-vf-reaper vf.so xvf-mock"
 }
 
 h_board() {
@@ -90,8 +93,9 @@ step --needs none --timeout 1200 xen-tools -- h_xen_tools
 step --needs none kernel -- h_kernel
 step --needs none xen-image -- h_xen
 step --needs kernel domu-initramfs -- h_domu_initramfs
-step --needs build,xen-tools,kernel,domu-initramfs dom0-initramfs -- \
-    h_dom0_initramfs
+step --needs build drvdom-initramfs -- h_drvdom_initramfs
+step --needs build,xen-tools,kernel,domu-initramfs,drvdom-initramfs \
+    dom0-initramfs -- h_dom0_initramfs
 if [ "${XEN_VF_XEN_STOP_BEFORE_BOARD:-0}" = 1 ]; then
     steps_finish
     exit $?

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "xen/xs.h"
 
@@ -36,4 +38,25 @@ char *xvf_xs_read(struct xs_handle *xsh, xs_transaction_t t,
     unsigned int len;
 
     return xs_read(xsh, t, path, &len);
+}
+
+/*
+ * Either check alone is not enough: libxl removes /local/domain/N before
+ * it destroys the domain. Any doubt keeps the domain alive: releasing a
+ * VF under a running guest is worse than holding it a little longer.
+ */
+bool xvf_xs_domain_alive(struct xs_handle *xsh, unsigned int domid,
+                         bool privileged)
+{
+    char path[32], *v;
+
+    if (privileged && xs_is_domain_introduced(xsh, domid))
+        return true;
+    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    v = xvf_xs_read(xsh, XBT_NULL, path);
+    if (v) {
+        free(v);
+        return true;
+    }
+    return errno != ENOENT;
 }

@@ -9,6 +9,8 @@
 #ifndef XVF_XEN_XS_H
 #define XVF_XEN_XS_H
 
+#include <stdbool.h>
+
 #include <xenstore.h>
 
 /* How many times a transaction is started again after EAGAIN. */
@@ -56,5 +58,24 @@ int xvf_xs_txn(struct xs_handle *xsh, xvf_xs_txn_fn *fn, void *opaque);
  */
 char *xvf_xs_read(struct xs_handle *xsh, xs_transaction_t t,
                   const char *path);
+
+/**
+ * xvf_xs_domain_alive() - whether domain @domid may still exist
+ * @xsh:        the xenstore connection
+ * @domid:      the domain
+ * @privileged: the caller is Dom0 (xenstored answers it whether a domain
+ *              is introduced; it refuses that question to other domains)
+ *
+ * A domain is gone when xenstored no longer knows it (asked only when
+ * @privileged) and its /local/domain/@domid does not exist. A domain
+ * that cannot read /local/domain (any but Dom0) gets EACCES for a
+ * domain that exists and for one that does not, and so never learns
+ * that a domain is gone: see "Domains that are gone" in
+ * docs/protocol.md.
+ *
+ * Return: false only when the domain is surely gone.
+ */
+bool xvf_xs_domain_alive(struct xs_handle *xsh, unsigned int domid,
+                         bool privileged);
 
 #endif

@@ -22,8 +22,14 @@
 typedef int (*ioctl_fn)(int, unsigned long, ...);
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 
-/* set while the mock itself runs, so nothing it calls is intercepted */
-static __thread int busy;
+/*
+ * Set while the mock itself runs, so nothing it calls is intercepted.
+ * initial-exec: no __tls_get_addr, hence no dependency on ld.so itself,
+ * which a preloaded library's DT_NEEDED on ld-linux made ld.so assert on
+ * in the Xen tier's PV driver domain ("dl-version.c: Assertion `needed
+ * != NULL'").
+ */
+static __thread int busy __attribute__((tls_model("initial-exec")));
 
 ssize_t xm_real_write(int fd, const void *buf, size_t n)
 {
@@ -299,6 +305,18 @@ static ssize_t do_write(int fd, const void *buf, size_t n, bool *handled)
     return n;
 }
 
+/*
+ * Only a regular file can be a fake sysfs attribute. Checked before
+ * do_write(), whose path buffers (about 12 KiB) would overflow the 16 KiB
+ * stack of libxenstore's reader thread, which writes to its watch pipe.
+ */
+static bool maybe_fake(int fd)
+{
+    struct stat st;
+
+    return !fstat(fd, &st) && S_ISREG(st.st_mode);
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
     bool handled = false;
@@ -308,6 +326,10 @@ ssize_t write(int fd, const void *buf, size_t n)
     if (busy)
         return xm_real_write(fd, buf, n);
     saved = errno;
+    if (!maybe_fake(fd)) {
+        errno = saved;
+        return xm_real_write(fd, buf, n);
+    }
     busy = 1;
     r = do_write(fd, buf, n, &handled);
     busy = 0;

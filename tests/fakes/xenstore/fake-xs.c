@@ -28,6 +28,7 @@ struct xs_handle {
     xs_transaction_t next_t;
     unsigned int fail_commits;
     unsigned int commits;
+    unsigned char introduced[64];  /* domids xenstored knows, as a bitmap */
     char shown[64];
 };
 
@@ -157,6 +158,22 @@ const char *fake_xs_get(struct xs_handle *h, const char *path)
 bool fake_xs_exists(struct xs_handle *h, const char *path)
 {
     return find(&h->tree, path) != NULL;
+}
+
+void fake_xs_introduce(struct xs_handle *h, unsigned int domid, bool on)
+{
+    if (domid >= 8 * sizeof(h->introduced))
+        return;
+    if (on)
+        h->introduced[domid / 8] |= 1u << (domid % 8);
+    else
+        h->introduced[domid / 8] &= ~(1u << (domid % 8));
+}
+
+bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
+{
+    return domid < 8 * sizeof(h->introduced) &&
+           (h->introduced[domid / 8] & (1u << (domid % 8)));
 }
 
 const char *fake_xs_perms(struct xs_handle *h, const char *path)

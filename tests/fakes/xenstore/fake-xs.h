@@ -4,7 +4,8 @@
  *
  * Implements the libxenstore calls the vf provider makes (xs_read,
  * xs_write, xs_mkdir, xs_rm, xs_directory, xs_set_permissions,
- * xs_get_permissions, xs_transaction_start/end) on a tree in memory, with
+ * xs_get_permissions, xs_transaction_start/end, xs_is_domain_introduced)
+ * on a tree in memory, with
  * xenstore's rules: writing a node creates its parents, a new node takes
  * its parent's permissions, removing a node removes its subtree, and an
  * aborted (or failed) transaction leaves the tree as it was. Link it
@@ -43,6 +44,12 @@ const char *fake_xs_get(struct xs_handle *h, const char *path);
  * ("n0", "n0 r1", "n0 b1"), or NULL if @path does not exist
  */
 const char *fake_xs_perms(struct xs_handle *h, const char *path);
+
+/**
+ * fake_xs_introduce() - whether xenstored knows domain @domid (< 512), as
+ * xs_is_domain_introduced() answers it; no domain is, at first
+ */
+void fake_xs_introduce(struct xs_handle *h, unsigned int domid, bool on);
 
 /** fake_xs_exists() - whether @path exists */
 bool fake_xs_exists(struct xs_handle *h, const char *path);

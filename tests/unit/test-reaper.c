@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * test-reaper.c - Dom0's clean-up for a separate driver domain
+ * (plugin/libxl-provider/reap.c, what xen-vf-reaper runs on each
+ * @releaseDomain) against the in-memory xenstore of
+ * tests/fakes/xenstore/fake-xs.c: which requests it asks to release,
+ * which it leaves, and that asking twice is asking once. The xen tier
+ * runs it on real Xen with xen-vfd in a second domain. Built with ASan
+ * and UBSan and run without libxvf-mock.so (unit.mk).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "xenstore/fake-xs.h"
+#include "xen/protocol.h"
+#include "vf-provider.h"
+
+#define AREA "/local/domain/1/backend/vf"
+
+static char conf_path[] = "/tmp/xvf-test-reaper-XXXXXX";
+static char seen[256];
+
+static void set_conf(const char *text)
+{
+    FILE *f = fopen(conf_path, "w");
+
+    fputs(text, f);
+    fclose(f);
+}
+
+static void note(void *opaque, unsigned int domid, unsigned int devid,
+                 int rc)
+{
+    size_t len = strlen(seen);
+
+    (void)opaque;
+    snprintf(seen + len, sizeof(seen) - len, "%u/%u=%d ", domid, devid, rc);
+}
+
+/* A request as the provider writes it: Dom0's, op and spec r1. */
+static void request(struct xs_handle *h, unsigned int domid,
+                    unsigned int devid, const char *op, const char *state)
+{
+    struct xs_permissions p[2] = {
+        { .id = 0, .perms = XS_PERM_NONE },
+        { .id = 1, .perms = XS_PERM_READ },
+    };
+    char path[XVF_PROTO_PATH_MAX];
+
+    xvf_proto_request_path(path, sizeof(path), 1, domid, devid,
+                           XVF_PROTO_SPEC);
+    fake_xs_put(h, path, "vf:nvme0/ns2");
+    xvf_proto_request_path(path, sizeof(path), 1, domid, devid,
+                           XVF_PROTO_OP);
+    fake_xs_put(h, path, op);
+    xs_set_permissions(h, XBT_NULL, path, p, 2);
+    xvf_proto_request_path(path, sizeof(path), 1, domid, devid,
+                           XVF_PROTO_STATE);
+    fake_xs_put(h, path, state);
+}
+
+/*
+ * Domain 1 is DomD; 5 is gone (no home, unknown to xenstored); 6 is
+ * alive; 7 is being destroyed (home removed, xenstored still knows it).
+ */
+static struct xs_handle *board(void)
+{
+    struct xs_handle *h = fake_xs_open();
+
+    fake_xs_put(h, "/local/domain/0/name", "Domain-0");
+    fake_xs_put(h, "/local/domain/1/name", "DomD");
+    fake_xs_put(h, "/local/domain/6/name", "alive");
+    fake_xs_introduce(h, 0, true);
+    fake_xs_introduce(h, 1, true);
+    fake_xs_introduce(h, 6, true);
+    fake_xs_introduce(h, 7, true);
+    request(h, 5, 0, "prepare", "ready");
+    request(h, 5, 1, "release", "releasing");
+    request(h, 5, 2, "prepare", "requested");
+    request(h, 6, 0, "prepare", "ready");
+    request(h, 7, 0, "prepare", "ready");
+    return h;
+}
+
+static void test_reap(void)
+{
+    struct xs_handle *h = board();
+    int rc;
+
+    seen[0] = '\0';
+    rc = vf_reap(h, 1, note, NULL);
+    CHECK_INT(rc, 2, "requests asked");
+    CHECK_STR(seen, "5/0=0 5/2=0 ", "logged");
+    CHECK_STR(fake_xs_get(h, AREA "/5/0/op"), "release", "gone, ready");
+    CHECK_STR(fake_xs_get(h, AREA "/5/2/op"), "release", "gone, requested");
+    CHECK_STR(fake_xs_perms(h, AREA "/5/0/op"), "n0 r1", "op perms kept");
+    CHECK_STR(fake_xs_get(h, AREA "/5/0/state"), "ready",
+              "the answer is DomD's to change");
+    CHECK_STR(fake_xs_get(h, AREA "/6/0/op"), "prepare", "alive");
+    CHECK_STR(fake_xs_get(h, AREA "/7/0/op"), "prepare",
+              "known to xenstored");
+
+    /* Every @releaseDomain scans again: asked once is enough. */
+    seen[0] = '\0';
+    CHECK_INT(vf_reap(h, 1, note, NULL), 0, "second scan");
+    CHECK_STR(seen, "", "nothing logged the second time");
+
+    /* Domain 7 is gone now, too; 6 still runs. */
+    fake_xs_introduce(h, 7, false);
+    CHECK_INT(vf_reap(h, 1, NULL, NULL), 1, "after 7 went");
+    CHECK_STR(fake_xs_get(h, AREA "/7/0/op"), "release", "7 asked");
+    CHECK_STR(fake_xs_get(h, AREA "/6/0/op"), "prepare", "6 still not");
+    fake_xs_close(h);
+}
+
+/* What xen-vfd removed stays removed; odd names are passed over. */
+static void test_removed(void)
+{
+    struct xs_handle *h = fake_xs_open();
+
+    CHECK_INT(vf_reap(h, 1, NULL, NULL), -ENOENT, "no request area");
+    fake_xs_put(h, AREA "/5", "");
+    fake_xs_put(h, AREA "/junk/0/state", "ready");
+    fake_xs_put(h, AREA "/8/x/state", "ready");
+    CHECK_INT(vf_reap(h, 1, NULL, NULL), 0, "empty guest, junk");
+    CHECK(!fake_xs_exists(h, AREA "/5/0"), "request recreated");
+    CHECK(!fake_xs_exists(h, AREA "/junk/0/op"), "junk touched");
+    CHECK(!fake_xs_exists(h, AREA "/8/x/op"), "junk devid touched");
+
+    /* A request without state (being removed) is not brought back. */
+    fake_xs_put(h, AREA "/9/0/spec", "vf:nvme0/ns2");
+    CHECK_INT(vf_reap(h, 1, NULL, NULL), 0, "request without state");
+    CHECK(!fake_xs_exists(h, AREA "/9/0/op"), "op written without state");
+    fake_xs_close(h);
+}
+
+/* The driver domain is found as the provider finds it. */
+static void test_domd(void)
+{
+    struct xs_handle *h = board();
+    struct vf_config cfg;
+    char err[256];
+    unsigned int domd = 99;
+
+    set_conf("domd = DomD\n");
+    CHECK_INT(vf_config_read(&cfg, err, sizeof(err)), 0, "config");
+    CHECK_INT(vf_domd_resolve(h, &cfg, &domd), 0, "resolve DomD");
+    CHECK_INT(domd, 1, "DomD's id");
+    set_conf("domd = nosuch\n");
+    CHECK_INT(vf_config_read(&cfg, err, sizeof(err)), 0, "config");
+    CHECK_INT(vf_domd_resolve(h, &cfg, &domd), -ENOENT, "unknown name");
+    vf_domd_strerror(err, sizeof(err), &cfg, -ENOENT);
+    CHECK_HAS(err, "driver domain 'nosuch' (domd in", "message");
+    set_conf("");
+    CHECK_INT(vf_config_read(&cfg, err, sizeof(err)), 0, "config");
+    CHECK_INT(vf_domd_resolve(h, &cfg, &domd), 0, "no domd");
+    CHECK_INT(domd, 0, "Dom0 by default");
+    fake_xs_close(h);
+}
+
+static const struct harness_case cases[] = {
+    { "reap", test_reap },
+    { "removed", test_removed },
+    { "domd", test_domd },
+};
+
+int main(int argc, char **argv)
+{
+    int fd = mkstemp(conf_path), rc;
+
+    if (fd < 0) {
+        perror("mkstemp");
+        return 2;
+    }
+    close(fd);
+    setenv("XEN_VF_PROVIDER_CONF", conf_path, 1);
+    rc = harness_main(argc, argv, cases, HARNESS_N(cases));
+    unlink(conf_path);
+    return rc;
+}
