@@ -55,11 +55,16 @@ do_install() {
 }
 
 # DomD gets xen-vf (the daemon, the CLI, the hotplug script and its hook
-# directories); Dom0, where xl runs, gets xen-vf-libxl-provider. When
+# directories); Dom0, where xl runs, gets xen-vf-libxl-provider (vf.so,
+# and xen-vf-reaper, which a Dom0 with a separate DomD enables). When
 # DomD is Dom0, install both.
 PACKAGE_BEFORE_PN = "${PN}-libxl-provider"
 
-FILES:${PN}-libxl-provider = "${XEN_PCI_PROVIDER_DIR}/vf.so"
+FILES:${PN}-libxl-provider = " \
+    ${XEN_PCI_PROVIDER_DIR}/vf.so \
+    ${sbindir}/xen-vf-reaper \
+    ${systemd_system_unitdir}/xen-vf-reaper.service \
+"
 FILES:${PN} = " \
     ${sbindir}/xen-vfd \
     ${sbindir}/xen-vfctl \
@@ -72,7 +77,11 @@ FILES:${PN} = " \
     ${localstatedir}/lib/xen-vf \
 "
 
+SYSTEMD_PACKAGES = "${PN} ${PN}-libxl-provider"
 SYSTEMD_SERVICE:${PN} = "xen-vfd.service"
+# Only for a DomD that is not Dom0 (xen-vf-reaper(8)): enabled by hand.
+SYSTEMD_SERVICE:${PN}-libxl-provider = "xen-vf-reaper.service"
+SYSTEMD_AUTO_ENABLE:${PN}-libxl-provider = "disable"
 
 # Package names of meta-virtualization's xen-tools: the hotplug script
 # sources xen-hotplug-common.sh and calls xenstore-*; vf.so is loaded by
