@@ -89,7 +89,7 @@ fi
 # restore overwrote them: busybox died in its TLS and malloc code reading
 # another process's pointers, xl's XZ decompression of the domU kernel
 # failed. With 2 busy loops on the host, vfd,neg: 12 crash lines and 7
-# failed steps without it (tests/xen/README.md).
+# failed steps (25 blocked) without it, 0 crash lines with it (README).
 xen_args="console=com1 com1=115200,8n1 dom0_mem=$dom0_mem,max:$dom0_mem"
 xen_args+=" dom0_max_vcpus=$smp bootscrub=false noreboot iommu=verbose"
 xen_args+=" spec-ctrl=eager-fpu"
