@@ -377,5 +377,11 @@ step --needs nic-prepare-a nic-release-all -- t_nic_release_all
 settle_net release
 step --needs nic-release-all nic-exhaust -- t_nic_exhaust
 settle_net exhaust
-step --needs nic-release-all nic-mac-no-leak -- t_nic_mac_no_leak
+# The guest's own MAC reaches igb through the same mailbox (see above).
+if grep -qs 'linux,dummy-virt' /proc/device-tree/compatible; then
+    step_skip nic-mac-no-leak "QEMU's igb on the Arm virt board does not" \
+        "answer igbvf's mailbox: a guest cannot set the VF's MAC"
+else
+    step --needs nic-release-all nic-mac-no-leak -- t_nic_mac_no_leak
+fi
 settle_net mac-no-leak
