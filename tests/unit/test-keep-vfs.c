@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "fixture.h"
+#include "lock-holder.h"
 #include "pci/sriov.h"
 #include "util/clock.h"
 
@@ -120,6 +121,40 @@ static void test_deadline(void)
     fx_teardown(&fx);
 }
 
+/*
+ * xen-vfd's loop calls cool: a kept PF whose lock someone holds is looked
+ * at again a second later, never waited for (the loop would stall).
+ */
+static void test_cool_never_blocks(void)
+{
+    struct fixture fx;
+    struct xvf_err err;
+    long long next, t0;
+    int release = -1;
+    pid_t pid;
+
+    if (!fx_setup(&fx, "qemu", PF))
+        return;
+    fx.cfg.keep_vfs_ms = 5;
+    fx.cfg.lock_timeout_ms = 20000;
+    if (!prepare_release(&fx, "domain:1/0"))
+        goto out;
+    pid = hold_pf_lock(fx.state, PF, &release);
+    REQUIRE(pid > 0, "lock holder");
+    t0 = xvf_now_ms();
+    xvf_err_clear(&err);
+    CHECK_INT(xvf_engine_cool(&fx.cfg, true, &next, &err), 0, err.msg);
+    CHECK(xvf_now_ms() - t0 < 2000, "cool returned after %lld ms",
+          xvf_now_ms() - t0);
+    CHECK(next > t0 && next <= xvf_now_ms() + 1000, "looks again in 1 s");
+    CHECK(numvfs() > 0, "left as it was while locked");
+    let_go_lock(pid, release);
+    CHECK_INT(xvf_engine_cool(&fx.cfg, true, &next, &err), 1, err.msg);
+    fx_unchanged(&fx, "cooled once the lock was free");
+out:
+    fx_teardown(&fx);
+}
+
 /* A run that fails, or a fresh start, does not keep anything warm. */
 static void test_ended_by_failure_and_reconcile(void)
 {
@@ -165,6 +200,7 @@ int main(void)
 {
     RUN(test_kept_then_reused);
     RUN(test_deadline);
+    RUN(test_cool_never_blocks);
     RUN(test_ended_by_failure_and_reconcile);
     return harness_done();
 }

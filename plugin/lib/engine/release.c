@@ -197,11 +197,27 @@ int xvf_reconcile(const struct xvf_engine_config *cfg, struct xvf_err *err)
 static int cool_pf(const struct xvf_engine_config *cfg, const char *pf,
                    bool all, long long *next_ms, struct xvf_err *err)
 {
+    struct xvf_engine_config quick = *cfg;
     struct xvf_run run = { 0 };
     struct xvf_pf_entry pfe;
     int lock = -1, r;
 
-    r = xvf_engine_lock(&run, cfg, pf, &lock, err);
+    /*
+     * Only a candidate test, decided again under the lock: a PF that is
+     * not kept warm (most of them, and every PF at work) is not locked.
+     */
+    r = xvf_journal_pf_load(xvf_engine_state_dir(cfg), pf, &pfe);
+    if (r || !pfe.warm_until)
+        return 0;
+    /* A PF someone holds is in use: look again soon, never block here. */
+    quick.lock_timeout_ms = 100;
+    r = xvf_engine_lock(&run, &quick, pf, &lock, err);
+    if (r == -ETIMEDOUT) {
+        if (!*next_ms || xvf_now_ms() + 1000 < *next_ms)
+            *next_ms = xvf_now_ms() + 1000;
+        r = 0;
+        goto out;
+    }
     if (r || run.njournal)
         goto out;
     r = xvf_journal_pf_load(run.dir, pf, &pfe);
