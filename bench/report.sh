@@ -33,6 +33,7 @@ domd|engine - floor, prepare|minus|engine:prepare|floor:prepare||
 domd|engine - floor, prepare+release|minus|engine:cycle|floor:cycle||
 domd|engine / floor, driver pci-stub, prepare|ratio|engine-stub:prepare|floor-stub:prepare||<= 1.15
 domd|engine / floor, driver pci-stub, prepare+release|ratio|engine-stub:cycle|floor-stub:cycle||<= 1.15
+domd|PF health checks of a prepare / floor prepare|ratio|health:prepare|floor:prepare||
 domd|engine, journal on disk / floor, prepare|ratio|engine-fsync:prepare|floor:prepare||
 domd|guide order / floor, prepare|ratio|seed:prepare|floor:prepare||
 domd|guide order / engine, prepare|ratio|seed:prepare|engine:prepare||
@@ -280,7 +281,7 @@ for b in "${boards[@]}"; do
             vals[key, ++cnt[key]] = $6
         }
         END {
-            printf "\nsteps of the floor and of the guide order, ms " \
+            printf "\nsteps of the floor, the guide order and the engine, ms " \
                 "(median over the rounds)\n"
             for (i = 1; i <= nrun; i++) {
                 run = runs[i]

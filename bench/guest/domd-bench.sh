@@ -14,13 +14,16 @@
 #   engine-stub    as engine, driver pci-stub
 #   engine-fsync   as engine, state directory on ext2 on nvme0n1, so that
 #                  the journal's fsync reaches the (emulated) disk
+#   health         not run: the sum of the engine variant's PF health
+#                  checks (its steps health-before, health-vfs, health),
+#                  from the step times xen-vfctl -v prints
 #   calib          xen-vfctl check SPEC: start, dynamic linking, parsing,
 #                  no device; bench/run.sh times the same on the host, so
 #                  the ratio says how much slower the emulated CPU runs
 #
 # Output on the console, one line each, for the host to collect:
 #   XVF-BENCH run,ROUND,VARIANT,OP,WALL_US,USER_US,SYS_US,MAXRSS_KIB,RC
-#   XVF-BENCH step,ROUND,VARIANT,OP,STEP,US    (floor and seed only)
+#   XVF-BENCH step,ROUND,VARIANT,OP,STEP,US    (floor, seed, engine prepare)
 #   XVF-BENCH-NOTE text
 # Kernel command line: xvf.bench_rounds=N (default 10), xvf.bench_only=A,B
 set -uo pipefail
@@ -91,11 +94,24 @@ v_seed() {
     steps "$round" seed release
 }
 
+# engine_steps ROUND VARIANT OP - the engine's step times (xen-vfctl -v)
+# from $ERR, and the sum of its PF health checks as variant "health"
+engine_steps() {
+    sed -n -E "s/^xen-vfctl: step ([a-z-]+) took ([0-9]+) us$/XVF-BENCH step,$1,$2,$3,\1,\2/p" "$ERR"
+    [ "$2" = engine ] || return 0
+    awk -v r="$1" -v op="$3" '
+        /^xen-vfctl: step health(-[a-z]+)? took [0-9]+ us$/ {
+            sum += $(NF - 1); n++
+        }
+        END { if (n) printf "XVF-BENCH run,%s,health,%s,%d,0,0,0,0\n", r, op, sum }' "$ERR"
+}
+
 v_engine() {
     local round=$1 name=$2 drv=$3 st=$4
     timed "$round" "$name" prepare \
-        xen-vfctl --state-dir "$st" prepare --local "$SPEC,driver=$drv" ||
+        xen-vfctl -v --state-dir "$st" prepare --local "$SPEC,driver=$drv" ||
         return 1
+    engine_steps "$round" "$name" prepare
     timed "$round" "$name" release \
         xen-vfctl --state-dir "$st" release --local "$SPEC,driver=$drv"
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/clock.h"
 #include "vfctl.h"
 
 bool vfctl_verbose;
@@ -96,10 +97,30 @@ int vfctl_parse_opts(int argc, char **argv, struct vfctl_opts *o)
     return optind;
 }
 
+/* with -v, each step's time, so that an operator (and make bench) sees
+ * where a prepare spends it */
+static struct {
+    char name[32];
+    long long start_us;
+} vfctl_step;
+
+static void end_step(void)
+{
+    if (vfctl_step.name[0])
+        vfctl_msg("step %s took %lld us", vfctl_step.name,
+                  xvf_now_us() - vfctl_step.start_us);
+    vfctl_step.name[0] = '\0';
+}
+
 static void print_step(void *opaque, const char *name, const char *detail)
 {
-    if (vfctl_verbose)
-        vfctl_msg("step %s: %s", name, detail);
+    (void)opaque;
+    if (!vfctl_verbose)
+        return;
+    end_step();
+    vfctl_msg("step %s: %s", name, detail);
+    snprintf(vfctl_step.name, sizeof(vfctl_step.name), "%s", name);
+    vfctl_step.start_us = xvf_now_us();
 }
 
 int main(int argc, char **argv)
@@ -143,8 +164,13 @@ int main(int argc, char **argv)
         return vfctl_bad_usage();
     cmd = argv[optind];
     for (i = 0; i < sizeof(vfctl_cmds) / sizeof(vfctl_cmds[0]); i++)
-        if (!strcmp(cmd, vfctl_cmds[i].name))
-            return vfctl_cmds[i].run(&cfg, argc - optind, argv + optind);
+        if (!strcmp(cmd, vfctl_cmds[i].name)) {
+            int status = vfctl_cmds[i].run(&cfg, argc - optind,
+                                           argv + optind);
+
+            end_step();
+            return status;
+        }
     vfctl_msg("unknown command '%s'", cmd);
     return vfctl_bad_usage();
 }

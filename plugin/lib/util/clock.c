@@ -3,10 +3,15 @@
 
 #include "util/clock.h"
 
-long long xvf_now_ms(void)
+long long xvf_now_us(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+long long xvf_now_ms(void)
+{
+    return xvf_now_us() / 1000;
 }

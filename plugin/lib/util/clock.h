@@ -15,4 +15,13 @@
  */
 long long xvf_now_ms(void);
 
+/**
+ * xvf_now_us() - microseconds on CLOCK_MONOTONIC
+ *
+ * The same clock as xvf_now_ms(), for timing steps.
+ *
+ * Return: the current time in microseconds.
+ */
+long long xvf_now_us(void);
+
 #endif
