@@ -9,8 +9,10 @@
  *   xvf-bench-floor prepare CTRL NSID [DRIVER]
  *       the engine's order: Identify (controller, primary capabilities,
  *       secondary list, namespace, its controller list), autoprobe = 0,
- *       assign VQ and VI, sriov_numvfs, online, attach, driver_override +
- *       drivers_probe, Identify on the PF; prints "VF SCID"
+ *       assign VQ and VI, sriov_numvfs, online, attach, for driver nvme
+ *       a function level reset of the VF (the vendor's flow), driver_override
+ *       + drivers_probe, for nvme the wait until the VF's controller is
+ *       live, Identify on the PF; prints "VF SCID"
  *   xvf-bench-floor release CTRL NSID SCID VF
  *       unbind and clear driver_override, detach, offline,
  *       sriov_numvfs = 0, autoprobe = 1
@@ -28,6 +30,7 @@
  * engine does. With XVF_BENCH_STEPS=1 each step's wall time goes to
  * stderr as "step,NAME,MICROSECONDS". Exit 0, or 1 with a message.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -267,6 +270,51 @@ static int check_driver(const char *vf, const char *driver)
     return 0;
 }
 
+/* nvme's probe goes on after drivers_probe returns: the VF is usable
+ * once its controller is live. Polled every millisecond, for 10 s. */
+static bool ctrl_live(const char *vf)
+{
+    char path[PATH_MAX], state[16] = "";
+    struct dirent *d;
+    bool live = false;
+    DIR *dir;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme", vf);
+    dir = opendir(path);
+    if (!dir)
+        return false;
+    while ((d = readdir(dir)) && strncmp(d->d_name, "nvme", 4))
+        ;
+    if (d) {
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme/%s/state",
+                 vf, d->d_name);
+        f = fopen(path, "re");
+        if (f) {
+            live = fgets(state, sizeof(state), f) &&
+                   !strncmp(state, "live", 4);
+            fclose(f);
+        }
+    }
+    closedir(dir);
+    return live;
+}
+
+static int wait_live(const char *vf)
+{
+    static const struct timespec ms = { 0, 1000000 };
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        if (ctrl_live(vf))
+            return 0;
+        nanosleep(&ms, NULL);
+    }
+    fprintf(stderr, "%s: %s: no live nvme controller after 10 s\n", prog,
+            vf);
+    return 1;
+}
+
 static int health(struct pf *pf)
 {
     struct nvme_id_ctrl id;
@@ -299,12 +347,22 @@ static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
     if (ns_attach(pf, nsid, true))
         return 1;
     step("attach");
+    if (!strcmp(driver, "nvme")) {
+        if (pci_write(pf->vf, "reset", "1"))
+            return die("VF reset", -1);
+        step("vf-reset");
+    }
     if (pci_write(pf->vf, "driver_override", driver) ||
         sysfs_write("/sys/bus/pci/drivers_probe", pf->vf))
         return die("driver_override + drivers_probe", -1);
     if (check_driver(pf->vf, driver))
         return 1;
     step("bind");
+    if (!strcmp(driver, "nvme")) {
+        if (wait_live(pf->vf))
+            return 1;
+        step("probe");
+    }
     if (health(pf))
         return 1;
     step("health");
