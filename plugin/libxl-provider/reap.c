@@ -76,7 +76,7 @@ static int reap_guest(struct xs_handle *xsh, unsigned int domd,
 }
 
 int vf_reap(struct xs_handle *xsh, unsigned int domd, vf_reap_log_fn *log,
-            void *opaque)
+            vf_reap_unborn_fn *unborn, void *opaque)
 {
     char root[XVF_PROTO_PATH_MAX], **doms;
     unsigned int i, n, domid;
@@ -88,8 +88,13 @@ int vf_reap(struct xs_handle *xsh, unsigned int domd, vf_reap_log_fn *log,
         return errno ? -errno : -EIO;
     for (i = 0; i < n; i++) {
         if (xvf_proto_parse_domid(doms[i], &domid) ||
-            xvf_xs_domain_alive(xsh, domid, true))
+            xs_is_domain_introduced(xsh, domid))
             continue;
+        if (xvf_xs_domain_alive(xsh, domid, false)) {
+            if (unborn)
+                unborn(opaque, domid);
+            continue;
+        }
         rc = reap_guest(xsh, domd, domid, log, opaque);
         if (rc > 0)
             asked += rc;

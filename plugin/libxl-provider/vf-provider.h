@@ -133,24 +133,43 @@ typedef void vf_reap_log_fn(void *opaque, unsigned int domid,
                             unsigned int devid, int rc);
 
 /**
+ * typedef vf_reap_unborn_fn - told about a domain vf_reap() cannot yet
+ * watch for
+ * @opaque: vf_reap()'s @opaque
+ * @domid:  a domain with requests that exists but is not yet introduced
+ *          to xenstored
+ *
+ * libxl asks for devices right after it makes the domain, before the
+ * domain is introduced to xenstored, and xenstored fires @releaseDomain
+ * only for domains it was introduced to. Until then the domain's home
+ * path going away (libxl removes it when it destroys the domain) is the
+ * only sign that it is gone: the caller watches that path
+ * (xen/homes.h).
+ */
+typedef void vf_reap_unborn_fn(void *opaque, unsigned int domid);
+
+/**
  * vf_reap() - ask the driver domain to release every request of every
  * domain that is gone
  * @xsh:    Dom0's (privileged) xenstore connection
  * @domd:   the driver domain (vf_domd_resolve())
  * @log:    called for each request acted on; may be NULL
- * @opaque: passed to @log
+ * @unborn: called for each domain with requests that exists but is not
+ *          introduced yet; may be NULL
+ * @opaque: passed to @log and @unborn
  *
- * For each ~/backend/vf/DOMID of @domd whose domain is gone
- * (xvf_xs_domain_alive(), privileged), writes op = release into each of
- * its requests that does not say so yet, in a transaction and only while
- * the request exists, as the provider's release does. xen-vfd then
- * releases the VF and removes the request as for any release. Safe to
- * repeat: a request already asked is left alone.
+ * For each ~/backend/vf/DOMID of @domd whose domain is gone (not
+ * introduced to xenstored and no home path; xvf_xs_domain_alive(),
+ * privileged), writes op = release into each of its requests that does
+ * not say so yet, in a transaction and only while the request exists, as
+ * the provider's release does. xen-vfd then releases the VF and removes
+ * the request as for any release. Safe to repeat: a request already
+ * asked is left alone.
  *
  * Return: the number of requests asked to release, or -errno when the
  * driver domain's requests cannot be listed (-ENOENT: there are none).
  */
 int vf_reap(struct xs_handle *xsh, unsigned int domd, vf_reap_log_fn *log,
-            void *opaque);
+            vf_reap_unborn_fn *unborn, void *opaque);
 
 #endif

@@ -20,6 +20,8 @@
 
 #include <xenstore.h>
 
+#include "xen/homes.h"
+#include "xen/protocol.h"
 #include "vf-provider.h"
 
 #define TOKEN "xen-vf-reaper"
@@ -40,26 +42,62 @@ static void say(const char *fmt, ...)
     va_end(ap);
 }
 
+/* What the scans share: the driver domain's request area it watches
+ * and the homes of domains not introduced yet (xen/homes.h). */
+struct reaper {
+    struct xs_handle *xsh;
+    unsigned int domd;
+    char root[XVF_PROTO_PATH_MAX];
+    struct xvf_homes homes;
+};
+
 static void log_request(void *opaque, unsigned int domid, unsigned int devid,
                         int rc)
 {
-    const unsigned int *domd = opaque;
+    const struct reaper *r = opaque;
 
     if (rc)
         say("domain %u is gone; cannot ask driver domain %u to release "
-            "request %u/%u: %s", domid, *domd, domid, devid, strerror(-rc));
+            "request %u/%u: %s", domid, r->domd, domid, devid, strerror(-rc));
     else
         say("domain %u is gone; asked driver domain %u to release request "
-            "%u/%u", domid, *domd, domid, devid);
+            "%u/%u", domid, r->domd, domid, devid);
+}
+
+static void watch_home(void *opaque, unsigned int domid)
+{
+    struct reaper *r = opaque;
+    int rc = xvf_homes_watch(r->xsh, &r->homes, domid, TOKEN);
+
+    if (rc)
+        say("cannot watch the home of domain %u (not introduced yet): %s",
+            domid, strerror(-rc));
+}
+
+/* New requests appear there, also for domains @releaseDomain cannot
+ * tell about yet. */
+static void watch_root(struct reaper *r, unsigned int domd)
+{
+    char root[XVF_PROTO_PATH_MAX];
+
+    xvf_proto_root_path(root, sizeof(root), domd);
+    if (!strcmp(root, r->root))
+        return;
+    if (r->root[0])
+        xs_unwatch(r->xsh, r->root, TOKEN);
+    r->root[0] = '\0';
+    if (!xs_watch(r->xsh, root, TOKEN))
+        say("cannot watch %s: %s", root, strerror(errno));
+    else
+        snprintf(r->root, sizeof(r->root), "%s", root);
 }
 
 /* Read the configuration each time: the driver domain may have been
  * restarted under a new id, or the file changed. */
-static void reap(struct xs_handle *xsh)
+static void reap(struct reaper *r)
 {
     struct vf_config cfg;
     char err[256];
-    unsigned int domd;
     int rc;
 
     rc = vf_config_read(&cfg, err, sizeof(err));
@@ -67,19 +105,22 @@ static void reap(struct xs_handle *xsh)
         say("%s", err);
         return;
     }
-    rc = vf_domd_resolve(xsh, &cfg, &domd);
+    rc = vf_domd_resolve(r->xsh, &cfg, &r->domd);
     if (rc) {
         vf_domd_strerror(err, sizeof(err), &cfg, rc);
         say("%s", err);
         return;
     }
-    rc = vf_reap(xsh, domd, log_request, &domd);
+    watch_root(r, r->domd);
+    rc = vf_reap(r->xsh, r->domd, log_request, watch_home, r);
+    xvf_homes_prune(r->xsh, &r->homes, TOKEN);
     if (rc < 0 && rc != -ENOENT)
-        say("cannot list the requests of driver domain %u: %s", domd,
+        say("cannot list the requests of driver domain %u: %s", r->domd,
             strerror(-rc));
     else if (verbose)
-        say("scanned driver domain %u: %d request(s) of gone domains",
-            domd, rc < 0 ? 0 : rc);
+        say("scanned driver domain %u: %d request(s) of gone domains, %zu "
+            "domain(s) not introduced yet", r->domd, rc < 0 ? 0 : rc,
+            r->homes.n);
 }
 
 static void usage(FILE *f)
@@ -88,7 +129,8 @@ static void usage(FILE *f)
         "Usage: %s [-v]\n"
         "\n"
         "Runs in Dom0, in the foreground. On start and whenever a domain\n"
-        "goes (@releaseDomain), writes op = release into the xen-vf\n"
+        "goes (@releaseDomain, or the home path of a domain xenstored\n"
+        "was not introduced to yet), writes op = release into the xen-vf\n"
         "requests of every domain that is gone, under the driver domain\n"
         "of %s (domd).\n"
         "\n"
@@ -103,6 +145,7 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    struct reaper r = { 0 };
     struct xs_handle *xsh;
     struct pollfd pfd;
     char **ev;
@@ -132,6 +175,7 @@ int main(int argc, char **argv)
         say("cannot connect to xenstore: %s", strerror(errno));
         return 1;
     }
+    r.xsh = xsh;
     /* Fires once at once: that is the scan at start. */
     if (!xs_watch(xsh, "@releaseDomain", TOKEN)) {
         say("cannot watch @releaseDomain: %s", strerror(errno));
@@ -163,8 +207,9 @@ int main(int argc, char **argv)
             break;
         }
         if (c)
-            reap(xsh);
+            reap(&r);
     }
+    xvf_homes_free(&r.homes);
     xs_close(xsh);
     return 1;
 }

@@ -3,6 +3,7 @@
 # main. Installed with its systemd unit.
 XEN_VF_REAPER := $(BUILD)/xen-vf-reaper
 XEN_VF_REAPER_SRCS := plugin/xen-vf-reaper/xen-vf-reaper.c \
+	plugin/lib/xen/homes.c \
 	$(filter-out plugin/libxl-provider/vf-provider.c,$(VF_PROVIDER_SRCS))
 XEN_VF_REAPER_UNIT := $(BUILD)/xen-vf-reaper.service
 

@@ -71,4 +71,6 @@ void vfd_release_gone(struct vfd *d)
                     strerror(errno));
     }
     free(ids);
+    if (d->domd == 0)
+        xvf_homes_prune(d->xsh, &d->homes, VFD_TOKEN_RELEASE);
 }

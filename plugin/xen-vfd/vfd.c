@@ -12,6 +12,24 @@
 #include "util/clock.h"
 #include "vfd-priv.h"
 
+/*
+ * libxl asks before it introduces the domain to xenstored, which never
+ * fires @releaseDomain for a domain it does not know: until then, its
+ * home going away is the sign (xen/homes.h). Only Dom0 can tell.
+ */
+static void watch_unborn(struct vfd *d, unsigned int domid)
+{
+    int rc;
+
+    if (d->domd != 0 || xs_is_domain_introduced(d->xsh, domid) ||
+        !vfd_domain_alive(d, domid))
+        return;
+    rc = xvf_homes_watch(d->xsh, &d->homes, domid, VFD_TOKEN_RELEASE);
+    if (rc)
+        vfd_log(LOG_WARNING, "cannot watch the home of domain %u (not "
+                "introduced yet): %s", domid, strerror(-rc));
+}
+
 /* Every domain that is gone, then every request. */
 static void scan(struct vfd *d, bool startup)
 {
@@ -29,6 +47,7 @@ static void scan(struct vfd *d, bool startup)
             if (!xvf_proto_parse_devid(devs[j], &devid))
                 vfd_handle_request(d, domid, devid, startup);
         free(devs);
+        watch_unborn(d, domid);
     }
     free(doms);
 }
@@ -38,6 +57,11 @@ int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd)
     d->xsh = xsh;
     d->domd = domd;
     return xvf_proto_root_path(d->root, sizeof(d->root), domd);
+}
+
+void vfd_fini(struct vfd *d)
+{
+    xvf_homes_free(&d->homes);
 }
 
 int vfd_start(struct vfd *d)
@@ -117,6 +141,7 @@ void vfd_event(struct vfd *d, const char *path, const char *token)
         if (len == strlen(ours[i]) && !strncmp(node, ours[i], len))
             return;
     vfd_handle_request(d, domid, devid, false);
+    watch_unborn(d, domid);
 }
 
 void vfd_rescan(struct vfd *d)

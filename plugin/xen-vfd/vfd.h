@@ -16,6 +16,7 @@
 #include <xenstore.h>
 
 #include "engine/engine.h"
+#include "xen/homes.h"
 #include "xen/protocol.h"
 
 #define VFD_TOKEN_REQUEST "xen-vfd:request"
@@ -36,6 +37,9 @@
  *                  only then does the main loop wake up to check them
  * @cool_at:        when vfd_cool() has work next (xvf_now_ms() time),
  *                  0 for never
+ * @homes:          in Dom0, the homes of requesting domains not yet
+ *                  introduced to xenstored, watched as @releaseDomain
+ *                  (xen/homes.h); freed by vfd_fini()
  */
 struct vfd {
     struct xs_handle *xsh;
@@ -47,6 +51,7 @@ struct vfd {
     bool script_required;
     bool held;
     long long cool_at;
+    struct xvf_homes homes;
 };
 
 /**
@@ -68,6 +73,12 @@ void vfd_log(int prio, const char *fmt, ...)
  * Return: 0 or -errno.
  */
 int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd);
+
+/**
+ * vfd_fini() - free what vfd_init() and the events set up (not @d->xsh)
+ * @d: the daemon
+ */
+void vfd_fini(struct vfd *d);
 
 /**
  * vfd_start() - what xen-vfd does before it says it is ready

@@ -403,6 +403,7 @@ int main(int argc, char **argv)
     rc = r ? 1 : 0;
 
 out:
+    vfd_fini(&d);
     if (xsh)
         xs_close(xsh);
     if (sfd >= 0)

@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "xenstore/fake-xs.h"
+#include "xen/homes.h"
 #include "xen/protocol.h"
 #include "vf-provider.h"
 
@@ -91,7 +92,7 @@ static void test_reap(void)
     int rc;
 
     seen[0] = '\0';
-    rc = vf_reap(h, 1, note, NULL);
+    rc = vf_reap(h, 1, note, NULL, NULL);
     CHECK_INT(rc, 2, "requests asked");
     CHECK_STR(seen, "5/0=0 5/2=0 ", "logged");
     CHECK_STR(fake_xs_get(h, AREA "/5/0/op"), "release", "gone, ready");
@@ -105,12 +106,12 @@ static void test_reap(void)
 
     /* Every @releaseDomain scans again: asked once is enough. */
     seen[0] = '\0';
-    CHECK_INT(vf_reap(h, 1, note, NULL), 0, "second scan");
+    CHECK_INT(vf_reap(h, 1, note, NULL, NULL), 0, "second scan");
     CHECK_STR(seen, "", "nothing logged the second time");
 
     /* Domain 7 is gone now, too; 6 still runs. */
     fake_xs_introduce(h, 7, false);
-    CHECK_INT(vf_reap(h, 1, NULL, NULL), 1, "after 7 went");
+    CHECK_INT(vf_reap(h, 1, NULL, NULL, NULL), 1, "after 7 went");
     CHECK_STR(fake_xs_get(h, AREA "/7/0/op"), "release", "7 asked");
     CHECK_STR(fake_xs_get(h, AREA "/6/0/op"), "prepare", "6 still not");
     fake_xs_close(h);
@@ -121,20 +122,98 @@ static void test_removed(void)
 {
     struct xs_handle *h = fake_xs_open();
 
-    CHECK_INT(vf_reap(h, 1, NULL, NULL), -ENOENT, "no request area");
+    CHECK_INT(vf_reap(h, 1, NULL, NULL, NULL), -ENOENT, "no request area");
     fake_xs_put(h, AREA "/5", "");
     fake_xs_put(h, AREA "/junk/0/state", "ready");
     fake_xs_put(h, AREA "/8/x/state", "ready");
-    CHECK_INT(vf_reap(h, 1, NULL, NULL), 0, "empty guest, junk");
+    CHECK_INT(vf_reap(h, 1, NULL, NULL, NULL), 0, "empty guest, junk");
     CHECK(!fake_xs_exists(h, AREA "/5/0"), "request recreated");
     CHECK(!fake_xs_exists(h, AREA "/junk/0/op"), "junk touched");
     CHECK(!fake_xs_exists(h, AREA "/8/x/op"), "junk devid touched");
 
     /* A request without state (being removed) is not brought back. */
     fake_xs_put(h, AREA "/9/0/spec", "vf:nvme0/ns2");
-    CHECK_INT(vf_reap(h, 1, NULL, NULL), 0, "request without state");
+    CHECK_INT(vf_reap(h, 1, NULL, NULL, NULL), 0, "request without state");
     CHECK(!fake_xs_exists(h, AREA "/9/0/op"), "op written without state");
     fake_xs_close(h);
+}
+
+static void unborn(void *opaque, unsigned int domid)
+{
+    size_t len = strlen(seen);
+
+    (void)opaque;
+    snprintf(seen + len, sizeof(seen) - len, "unborn %u ", domid);
+}
+
+/*
+ * libxl asks right after it makes a domain, before xenstored knows it;
+ * xenstored never fires @releaseDomain for such a domain. While its home
+ * exists it is alive and reported, so the caller can watch its home; once
+ * libxl removed the home (xl destroy), it is gone.
+ */
+static void test_unborn(void)
+{
+    struct xs_handle *h = board();
+
+    fake_xs_put(h, "/local/domain/8/name", "building");
+    request(h, 8, 0, "prepare", "ready");
+    seen[0] = '\0';
+    CHECK_INT(vf_reap(h, 1, note, unborn, NULL), 2, "first scan");
+    CHECK_STR(seen, "5/0=0 5/2=0 unborn 8 ", "5 reaped, 8 reported");
+    CHECK_STR(fake_xs_get(h, AREA "/8/0/op"), "prepare", "8 not asked");
+
+    CHECK_INT(xs_rm(h, XBT_NULL, "/local/domain/8"), true, "home removed");
+    seen[0] = '\0';
+    CHECK_INT(vf_reap(h, 1, note, unborn, NULL), 1, "after 8 went");
+    CHECK_STR(seen, "8/0=0 ", "8 reaped, no longer reported");
+    CHECK_STR(fake_xs_get(h, AREA "/8/0/op"), "release", "8 asked");
+
+    /* Introduced, it is @releaseDomain's: neither reaped nor reported. */
+    fake_xs_put(h, "/local/domain/9/name", "running");
+    fake_xs_introduce(h, 9, true);
+    request(h, 9, 0, "prepare", "ready");
+    seen[0] = '\0';
+    CHECK_INT(vf_reap(h, 1, note, unborn, NULL), 0, "9 introduced");
+    CHECK_STR(seen, "", "nothing about 9");
+    fake_xs_close(h);
+}
+
+struct watcher {
+    struct xs_handle *h;
+    struct xvf_homes homes;
+};
+
+static void watch_unborn(void *opaque, unsigned int domid)
+{
+    struct watcher *w = opaque;
+
+    CHECK_INT(xvf_homes_watch(w->h, &w->homes, domid, "t"), 0, "watch");
+}
+
+/* The homes watched follow what vf_reap() reports, as xen-vf-reaper
+ * keeps them: watched while unborn, dropped once introduced or gone. */
+static void test_homes(void)
+{
+    struct watcher w = { .h = board() };
+
+    fake_xs_put(w.h, "/local/domain/8/name", "building");
+    fake_xs_put(w.h, "/local/domain/9/name", "building");
+    request(w.h, 8, 0, "prepare", "ready");
+    request(w.h, 9, 0, "prepare", "requested");
+    vf_reap(w.h, 1, NULL, watch_unborn, &w);
+    vf_reap(w.h, 1, NULL, watch_unborn, &w);
+    xvf_homes_prune(w.h, &w.homes, "t");
+    CHECK_STR(fake_xs_watches(w.h), "/local/domain/8 /local/domain/9",
+              "each once");
+    fake_xs_introduce(w.h, 9, true);
+    xs_rm(w.h, XBT_NULL, "/local/domain/8");
+    CHECK_INT(vf_reap(w.h, 1, NULL, watch_unborn, &w), 1, "8 went");
+    xvf_homes_prune(w.h, &w.homes, "t");
+    CHECK_STR(fake_xs_watches(w.h), "", "8 gone, 9 introduced");
+    CHECK_INT(w.homes.n, 0, "set empty");
+    xvf_homes_free(&w.homes);
+    fake_xs_close(w.h);
 }
 
 /* The driver domain is found as the provider finds it. */
@@ -164,6 +243,8 @@ static void test_domd(void)
 static const struct harness_case cases[] = {
     { "reap", test_reap },
     { "removed", test_removed },
+    { "unborn", test_unborn },
+    { "homes", test_homes },
     { "domd", test_domd },
 };
 

@@ -55,16 +55,6 @@ void vfd_log(int prio, const char *fmt, ...)
     va_end(ap);
 }
 
-/* What fake-xs does not have. No domain is introduced in fake-xs: the
- * test decides by /local/domain/N. */
-bool xs_watch(struct xs_handle *h, const char *path, const char *token)
-{
-    (void)h;
-    (void)path;
-    (void)token;
-    return true;
-}
-
 static const char *get(struct xs_handle *h, const char *path)
 {
     const char *v = fake_xs_get(h, path);
@@ -117,6 +107,7 @@ static void fresh(void)
     h = fake_xs_open();
     fake_xs_put(h, "/local/domain/5/name", "guest5");
     fake_xs_put(h, "/local/domain/6/name", "guest6");
+    vfd_fini(&d);
     memset(&d, 0, sizeof(d));
     d.cfg.state_dir = state;
     d.cfg.bind_timeout_ms = 100;
@@ -147,6 +138,7 @@ static void down(void)
              line = strtok_r(NULL, "\n", &save))
             printf("#     %s\n", line);
     }
+    vfd_fini(&d);
     fake_xs_close(h);
     h = NULL;
 }
@@ -842,6 +834,35 @@ static void test_old_owner(void)
 }
 
 /*
+ * libxl asks before the domain is introduced to xenstored, which then
+ * fires no @releaseDomain if it goes (xl killed while building, then xl
+ * destroy). xen-vfd in Dom0 watches such a domain's home: its removal
+ * comes as @releaseDomain would, and the VF is released. (No domain is
+ * introduced in fake-xs.)
+ */
+static void test_unborn_domain(void)
+{
+    if (!up()) {
+        down();
+        return;
+    }
+    held("domain:5/0", 1);
+    request(h, 5, 0, "vf:eth0", "prepare");
+    fake_xs_put(h, AREA "/5/0/state", "ready");
+    fake_xs_put(h, AREA "/5/0/bdf", "0000:02:10.1");
+    event(&d, 5, 0, "op");
+    CHECK(strstr(fake_xs_watches(h), "/local/domain/5") != NULL,
+          "home of 5 watched: %s", fake_xs_watches(h));
+    CHECK(holds("domain:5/0", 1), "held while 5 exists");
+    xs_rm(h, XBT_NULL, "/local/domain/5");
+    vfd_event(&d, "/local/domain/5", VFD_TOKEN_RELEASE);
+    CHECK(!holds("domain:5/0", 1), "released once its home went");
+    CHECK(!strstr(fake_xs_watches(h), "/local/domain/5"),
+          "watch dropped: %s", fake_xs_watches(h));
+    down();
+}
+
+/*
  * A VF that another run released between xen-vfd's look at the journal
  * and its release under the PF's lock (here: by the remove hook) was not
  * released by this request: the log must not say so.
@@ -924,6 +945,7 @@ static const struct harness_case cases[] = {
     { "old_owner", test_old_owner },
     { "release_gone_meanwhile", test_release_gone_meanwhile },
     { "lost_vf_reported", test_lost_vf_reported },
+    { "unborn_domain", test_unborn_domain },
 };
 
 int main(int argc, char **argv)

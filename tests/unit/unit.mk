@@ -52,7 +52,7 @@ FAKE_XS_SRCS := tests/fakes/xenstore/fake-xs.c
 TEST_VFD_SRCS := tests/unit/test-vfd.c $(XEN_VFD_CORE_SRCS) $(FAKE_XS_SRCS)
 TEST_PROVIDER_SRCS := tests/unit/test-provider.c $(VF_PROVIDER_SRCS) \
 	$(FAKE_XS_SRCS)
-TEST_REAPER_SRCS := tests/unit/test-reaper.c \
+TEST_REAPER_SRCS := tests/unit/test-reaper.c plugin/lib/xen/homes.c \
 	$(filter-out plugin/libxl-provider/vf-provider.c,$(VF_PROVIDER_SRCS)) \
 	$(FAKE_XS_SRCS)
 

@@ -31,13 +31,14 @@ is_mounted() { grep -q " $1 " /proc/mounts; }
 log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
 fail() { log "FAIL: $*"; step_detail "$*"; return 1; }
 
-# wait_for SECS DESC CMD...: run CMD every 0.2 s until it succeeds.
+# wait_for SECS DESC CMD...: run CMD every 0.2 s until it succeeds, for
+# at most SECS seconds of wall time (CMD itself may take a while).
 wait_for() {
-    local secs=$1 desc=$2 i=0
+    local secs=$1 desc=$2 deadline
     shift 2
+    deadline=$((SECONDS + secs))
     while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -ge $((secs * 5)) ]; then
+        if [ $SECONDS -ge $deadline ]; then
             log "timed out after ${secs}s waiting for $desc"
             return 1
         fi

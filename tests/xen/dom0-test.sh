@@ -1154,13 +1154,10 @@ if has_job drvdom; then
     step --needs drvdom-config --timeout 150 drvdom-create -- t_dd_create
     step --needs drvdom-config --timeout 150 drvdom-attach -- t_dd_attach
     step --needs drvdom-attach --timeout 90 drvdom-detach -- t_dd_detach
-    # Known failing since libxl asks providers early (patch 0007): the
-    # orphan set-up (xl killed while it waits for a stopped xen-vfd) ran
-    # past 180 s in CI, not yet understood. Explicit SKIPs until fixed
-    # (t_dd_xl_killed and t_dd_reaper_down are kept for that).
-    step_skip drvdom-xl-killed "known failing with early requests" \
-        "(patch 0007): the orphan set-up times out, under investigation"
-    step_skip drvdom-reaper-down "needs drvdom-xl-killed (skipped)"
+    step --needs drvdom-detach --timeout 180 drvdom-xl-killed -- \
+        t_dd_xl_killed
+    step --needs drvdom-xl-killed --timeout 180 drvdom-reaper-down -- \
+        t_dd_reaper_down
     step --needs drvdom-config --timeout 90 drvdom-down -- t_dd_down
     # Dom0 as the other sections expect it; not a step (asserts nothing).
     t_dd_teardown

@@ -29,6 +29,9 @@ struct xs_handle {
     unsigned int fail_commits;
     unsigned int commits;
     unsigned char introduced[64];  /* domids xenstored knows, as a bitmap */
+    char *watches[32];          /* paths watched, in the order set */
+    unsigned int nwatches;
+    char watched[512];
     char shown[64];
 };
 
@@ -127,6 +130,8 @@ void fake_xs_close(struct xs_handle *h)
 {
     tree_free(&h->tree);
     tree_free(&h->saved);
+    while (h->nwatches)
+        free(h->watches[--h->nwatches]);
     free(h);
 }
 
@@ -174,6 +179,47 @@ bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
 {
     return domid < 8 * sizeof(h->introduced) &&
            (h->introduced[domid / 8] & (1u << (domid % 8)));
+}
+
+/* Events are not delivered: a test calls what the event would run. */
+bool xs_watch(struct xs_handle *h, const char *path, const char *token)
+{
+    (void)token;
+    if (h->nwatches == sizeof(h->watches) / sizeof(h->watches[0])) {
+        errno = ENOSPC;
+        return false;
+    }
+    h->watches[h->nwatches++] = strdup(path);
+    return true;
+}
+
+bool xs_unwatch(struct xs_handle *h, const char *path, const char *token)
+{
+    unsigned int i;
+
+    (void)token;
+    for (i = 0; i < h->nwatches; i++)
+        if (!strcmp(h->watches[i], path)) {
+            free(h->watches[i]);
+            memmove(&h->watches[i], &h->watches[i + 1],
+                    (h->nwatches - i - 1) * sizeof(h->watches[0]));
+            h->nwatches--;
+            return true;
+        }
+    errno = ENOENT;
+    return false;
+}
+
+const char *fake_xs_watches(struct xs_handle *h)
+{
+    size_t len = 0;
+    unsigned int i;
+
+    h->watched[0] = '\0';
+    for (i = 0; i < h->nwatches; i++)
+        len += snprintf(h->watched + len, sizeof(h->watched) - len, "%s%s",
+                        i ? " " : "", h->watches[i]);
+    return h->watched;
 }
 
 const char *fake_xs_perms(struct xs_handle *h, const char *path)

@@ -4,7 +4,8 @@
  *
  * Implements the libxenstore calls the vf provider makes (xs_read,
  * xs_write, xs_mkdir, xs_rm, xs_directory, xs_set_permissions,
- * xs_get_permissions, xs_transaction_start/end, xs_is_domain_introduced)
+ * xs_get_permissions, xs_transaction_start/end, xs_is_domain_introduced,
+ * xs_watch and xs_unwatch, which record the paths but deliver no event)
  * on a tree in memory, with
  * xenstore's rules: writing a node creates its parents, a new node takes
  * its parent's permissions, removing a node removes its subtree, and an
@@ -50,6 +51,12 @@ const char *fake_xs_perms(struct xs_handle *h, const char *path);
  * xs_is_domain_introduced() answers it; no domain is, at first
  */
 void fake_xs_introduce(struct xs_handle *h, unsigned int domid, bool on);
+
+/**
+ * fake_xs_watches() - the paths watched (xs_watch(), xs_unwatch()), in
+ * the order they were set, separated by spaces; valid until the next call
+ */
+const char *fake_xs_watches(struct xs_handle *h);
 
 /** fake_xs_exists() - whether @path exists */
 bool fake_xs_exists(struct xs_handle *h, const char *path);
