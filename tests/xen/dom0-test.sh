@@ -960,6 +960,47 @@ t_early_drop() {
         "request was released, nothing held"
 }
 
+# xl killed while it waits for a stopped xen-vfd: with the early request
+# that can be during the build, before xenstored knows the domain (and
+# then it never fires @releaseDomain for it). xen-vfd answers a request
+# nobody waits for; xl destroy removes the domain's home, which xen-vfd
+# watched, and the VF is released.
+t_early_xl_killed() {
+    local pid xlpid id intro
+    pid=$(cat "$VFD_PID")
+    kill -STOP "$pid"
+    write_cfg early3 '"vf:nvme0/ns2"' "" 96
+    xl create -p "$RUN/early3.cfg" >"$RUN/early3.out" 2>&1 &
+    xlpid=$!
+    if ! wait_for 60 "early3's request" sh -c \
+        "xenstore-list $XS_AREA | grep -q ."; then
+        kill -CONT "$pid"
+        kill -9 "$xlpid"
+        fail "no request of early3 reached xen-vfd"
+        return 1
+    fi
+    kill -9 "$xlpid"
+    wait "$xlpid" 2>/dev/null
+    id=$(xl domid early3) ||
+        { kill -CONT "$pid"; fail "early3 not left by the killed xl"; return 1; }
+    intro=introduced
+    xenstore-read "/local/domain/$id/store/port" >/dev/null 2>&1 ||
+        intro="not introduced yet"
+    log "killed xl create $xlpid; early3 is domain $id, $intro"
+    kill -CONT "$pid"
+    wait_for 60 "xen-vfd to answer the orphan request" sh -c \
+        "[ \"\$(xenstore-read $XS_AREA/$id/0/state)\" = ready ]" ||
+        { fail "request of early3 not answered"; return 1; }
+    journal_of "domain:$id" >/dev/null || { fail "no VF held for early3"; return 1; }
+    xl destroy early3 || { fail "xl destroy early3"; return 1; }
+    wait_for 60 "xen-vfd to release domain $id" sh -c \
+        "[ \"\$(ls $STATE_DIR/vf-* 2>/dev/null)\" = '' ] && \
+         ! xenstore-list $XS_AREA/$id" ||
+        { fail "VF of domain $id ($intro when xl died) not released"; return 1; }
+    step_detail "xl killed while waiting (domain $id $intro);" \
+        "xl destroy: xen-vfd released its VF"
+}
+
 # keep_guest NAME - xl create -p NAME with vf:nvme0/ns2, then destroy it
 # and wait until xen-vfd released the VF; its domid in $RUN/NAME.id
 keep_guest() {
@@ -1122,7 +1163,9 @@ if has_job neg; then
         t_early_request
     step --needs neg-detach-leak-check --timeout 120 early-drop -- \
         t_early_drop
-    step --needs early-request,early-drop early-leak-check -- \
+    step --needs neg-detach-leak-check --timeout 150 early-xl-killed -- \
+        t_early_xl_killed
+    step --needs early-request,early-drop,early-xl-killed early-leak-check -- \
         leak_check "early requests"
     step --needs early-leak-check --timeout 150 keep-vfs -- t_keep_vfs
     step --needs keep-vfs keep-vfs-leak-check -- \
