@@ -116,12 +116,34 @@ void vfd_event(struct vfd *d, const char *path, const char *token)
     for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
         if (len == strlen(ours[i]) && !strncmp(node, ours[i], len))
             return;
-    vfd_handle_request(d, domid, devid, false);
+    for (i = 0; i < d->npending; i++)
+        if (d->pending[i].domid == domid && d->pending[i].devid == devid)
+            return;
+    if (d->npending == VFD_PENDING_MAX)
+        vfd_flush(d);
+    d->pending[d->npending].domid = domid;
+    d->pending[d->npending].devid = devid;
+    d->npending++;
+}
+
+void vfd_flush(struct vfd *d)
+{
+    unsigned int i, n = d->npending;
+
+    if (!n)
+        return;
+    d->npending = 0;
+    for (i = 0; i < n; i++)
+        vfd_handle_request(d, d->pending[i].domid, d->pending[i].devid,
+                           false);
+    /* Once for the batch, after the answers: it costs them nothing. */
+    vfd_check_held(d);
 }
 
 void vfd_rescan(struct vfd *d)
 {
     scan(d, false);
+    vfd_check_held(d);
 }
 
 void vfd_cool(struct vfd *d)

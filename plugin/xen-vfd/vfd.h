@@ -37,6 +37,9 @@
  * @cool_at:        when vfd_cool() has work next (xvf_now_ms() time),
  *                  0 for never
  */
+/* Requests vfd_event() notes before vfd_flush() handles them. */
+#define VFD_PENDING_MAX 16
+
 struct vfd {
     struct xs_handle *xsh;
     unsigned int domd;
@@ -47,6 +50,8 @@ struct vfd {
     bool script_required;
     bool held;
     long long cool_at;
+    unsigned int npending;
+    struct { unsigned int domid, devid; } pending[VFD_PENDING_MAX];
 };
 
 /**
@@ -116,12 +121,26 @@ int vfd_stop(struct vfd *d);
 void vfd_check_held_due(struct vfd *d, unsigned int interval_ms);
 
 /**
- * vfd_event() - handle one watch event
+ * vfd_event() - take one watch event
  * @d:     the daemon
  * @path:  the path that fired
  * @token: the watch's token
+ *
+ * A request that changed is only noted, once however many of its nodes
+ * fired (Dom0 writes a request's nodes in one transaction: one event
+ * each); vfd_flush() handles it. @releaseDomain is handled at once.
  */
 void vfd_event(struct vfd *d, const char *path, const char *token);
+
+/**
+ * vfd_flush() - handle the requests vfd_event() noted, each once, then
+ * look at the held VFs once
+ * @d: the daemon
+ *
+ * The main loop calls it once it has taken every event xenstore had
+ * sent.
+ */
+void vfd_flush(struct vfd *d);
 
 /**
  * vfd_rescan() - handle every request and every domain that is gone, as
