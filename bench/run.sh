@@ -147,7 +147,8 @@ part_xen() {
     say "Xen board: packages, patched xl (make xen), kernel, initramfs"
     : >"$log"
     scripts/deps.sh xen >>"$log" 2>&1 || { tail -n 30 "$log"; return 1; }
-    for f in h_xen_tools h_kernel h_xen h_domu_initramfs h_dom0_initramfs; do
+    for f in h_xen_tools h_kernel h_xen h_domu_initramfs h_drvdom_initramfs \
+        h_dom0_initramfs; do
         "$f" >>"$log" 2>&1 || { tail -n 30 "$log"; return 1; }
     done
     scripts/mk-initramfs.sh \
