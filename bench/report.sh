@@ -54,6 +54,11 @@ xen|xl create vf: / xl create BDF, warm PF (--keep-vfs)|ratio|create-vf-warm:cre
 xen|guest restart, create after destroy: vf: / BDF (--keep-vfs)|ratio|restart-vf:create|restart-bdf:create||<= 1.10
 xen|guest restart, destroy: vf: / BDF (--keep-vfs)|ratio|restart-vf:destroy|restart-bdf:destroy||
 xen|guest restart, create after destroy: vf: - BDF|minus|restart-vf:create|restart-bdf:create||
+xen|real kernel: xl create vf: - xl create BDF|minus|kcreate-vf:create|kcreate-bdf:create||
+xen|real kernel: (xl create vf: - xl create BDF) / floor prepare|diff|kcreate-vf:create|kcreate-bdf:create|floor:prepare|<= 1.10
+xen|real kernel: xl create vf: / xl create BDF|ratio|kcreate-vf:create|kcreate-bdf:create||<= 1.10
+xen|real kernel: xl create vf: / xl create BDF, warm PF (--keep-vfs)|ratio|kcreate-vf-warm:create|kcreate-bdf:create||<= 1.10
+xen|real kernel: guest restart, create after destroy: vf: / BDF (--keep-vfs)|ratio|krestart-vf:create|krestart-bdf:create||<= 1.10
 xen|two guests together / one after the other|ratio|concurrent:both|sequential:both||
 xen|two together - one after the other|minus|concurrent:both|sequential:both||
 '

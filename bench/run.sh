@@ -22,6 +22,8 @@
 # Env: XEN_VF_BENCH_ROUNDS (DomD rounds, default 10),
 #      XEN_VF_BENCH_XEN_ROUNDS (Xen rounds, default 5),
 #      XEN_VF_BENCH_XEN_PAIR_ROUNDS (rounds of two guests, default 3),
+#      XEN_VF_BENCH_XEN_KERNEL_ROUNDS (rounds of the create and restart
+#      variants with a real guest kernel, default 2; ~150 s each),
 #      XEN_VF_BENCH_XEN_SMP (vCPUs of the Xen board, default 1: with 2,
 #      a neighbour's QEMU on the same 2 cores preempts one vCPU while the
 #      other spins on a lock it holds, and operations took 10 times as
@@ -37,6 +39,7 @@ out=$top/$BUILD/bench
 rounds=${XEN_VF_BENCH_ROUNDS:-10}
 xen_rounds=${XEN_VF_BENCH_XEN_ROUNDS:-5}
 xen_pair_rounds=${XEN_VF_BENCH_XEN_PAIR_ROUNDS:-3}
+xen_kernel_rounds=${XEN_VF_BENCH_XEN_KERNEL_ROUNDS:-2}
 export XEN_VF_CACHE=${XEN_VF_CACHE:-/var/cache/xen-vf}
 mkdir -p "$out"
 
@@ -144,7 +147,8 @@ part_xen() {
     say "Xen board: packages, patched xl (make xen), kernel, initramfs"
     : >"$log"
     scripts/deps.sh xen >>"$log" 2>&1 || { tail -n 30 "$log"; return 1; }
-    for f in h_xen_tools h_kernel h_xen h_domu_initramfs h_dom0_initramfs; do
+    for f in h_xen_tools h_kernel h_xen h_domu_initramfs h_drvdom_initramfs \
+        h_dom0_initramfs; do
         "$f" >>"$log" 2>&1 || { tail -n 30 "$log"; return 1; }
     done
     scripts/mk-initramfs.sh \
@@ -157,15 +161,17 @@ part_xen() {
         -o "$work/bench.cpio.gz" >/dev/null || return 1
     img=$work/dom0-bench.cpio.gz
     cat "$(cat "$state/dom0")" "$work/bench.cpio.gz" >"$img" || return 1
-    say "Xen board: $xen_rounds + $xen_pair_rounds rounds (QEMU TCG;" \
-        "~$((120 + (xen_rounds + 1) * 45 + (xen_pair_rounds + 1) * 45)) s)"
+    say "Xen board: $xen_rounds + $xen_kernel_rounds + $xen_pair_rounds" \
+        "rounds (QEMU TCG; ~$((120 + (xen_rounds + 1) * 45 + \
+        (xen_kernel_rounds + 1) * 150 + (xen_pair_rounds + 1) * 45)) s)"
     host0=$(host_load)
     XEN_VF_QEMU_SMP=${XEN_VF_BENCH_XEN_SMP:-1} \
         tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
         -k "$(cat "$state/kdir")/vmlinuz" -i "$img" -d "$work" \
-        -t "${XEN_VF_BENCH_XEN_TIMEOUT:-1200}" \
+        -t "${XEN_VF_BENCH_XEN_TIMEOUT:-2400}" \
         -a "xvf.loglevel=1 xvf.run=/bench/dom0-bench.sh \
-xvf.bench_rounds=$xen_rounds xvf.bench_pair_rounds=$xen_pair_rounds" ||
+xvf.bench_rounds=$xen_rounds xvf.bench_pair_rounds=$xen_pair_rounds \
+xvf.bench_kernel_rounds=$xen_kernel_rounds" ||
         rc=$?
     echo "XVF-BENCH-HOST before: $host0; after: $(host_load)" \
         >>"$work/serial.log"

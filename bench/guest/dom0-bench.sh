@@ -24,6 +24,10 @@
 #   restart-vf  a guest restart with xen-vfd --keep-vfs: xl destroy, then
 #               at once xl create of the same configuration (both timed)
 #   restart-bdf the same with the BDF guest, its VF staying prepared
+#   kcreate-vf, kcreate-bdf, kcreate-vf-warm, krestart-vf, krestart-bdf
+#               the five above with a guest that has a real kernel (the
+#               xen tier's domU kernel and initramfs), whose domain build
+#               takes what a real one takes (xvf.bench_kernel_rounds)
 #   sequential  two guests, vf:nvme0/ns2 and vf:nvme0/ns3, one xl create
 #               after the other
 #   concurrent  the same two xl create started together
@@ -40,7 +44,8 @@
 #   XVF-BENCH fp,KEY,VALUE
 #   XVF-BENCH-NOTE text / XVF-BENCH-INFO / XVF-BENCH-END fails=N
 # Kernel command line: xvf.bench_rounds=N (default 5),
-# xvf.bench_pair_rounds=N (default 3), xvf.bench_idle=SECONDS (default 10)
+# xvf.bench_pair_rounds=N (default 3), xvf.bench_kernel_rounds=N (default
+# 2), xvf.bench_idle=SECONDS (default 10)
 set -uo pipefail
 export PATH=/bench/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -52,11 +57,13 @@ step_detail() { :; }
 
 ROUNDS=5
 PAIR_ROUNDS=3
+KERNEL_ROUNDS=2
 IDLE=10
 for w in "${words[@]}"; do
     case $w in
         xvf.bench_rounds=*) ROUNDS=${w#*=} ;;
         xvf.bench_pair_rounds=*) PAIR_ROUNDS=${w#*=} ;;
+        xvf.bench_kernel_rounds=*) KERNEL_ROUNDS=${w#*=} ;;
         xvf.bench_idle=*) IDLE=${w#*=} ;;
     esac
 done
@@ -241,10 +248,35 @@ pci = [ $2 ]
 EOF
 }
 
+# kernel_cfg NAME PCI-ENTRIES - the same with the xen tier's domU kernel
+# and initramfs (96 MB: the least that kernel loads into)
+kernel_cfg() {
+    cat >"$RUN/$1.cfg" <<EOF
+name = "$1"
+type = "pv"
+kernel = "/xvf/domu/vmlinuz"
+ramdisk = "/xvf/domu/initrd.gz"
+memory = 96
+vcpus = 1
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+pci = [ $2 ]
+EOF
+}
+
+# The guests of the create and restart variants: the stub (bvf, bbdf,
+# variants as named) or, for the k* variants, the real kernel (kvf, kbdf).
+GV=bvf
+GB=bbdf
+VP=
+CFG=bench_cfg
+
 v_create_vf() {
-    timed "$1" create-vf create xl create -p "$RUN/bvf.cfg" || return 1
-    timed "$1" create-vf destroy xl destroy bvf || return 1
-    wait_released "$1" create-vf
+    timed "$1" "${VP}create-vf" create xl create -p "$RUN/$GV.cfg" ||
+        return 1
+    timed "$1" "${VP}create-vf" destroy xl destroy "$GV" || return 1
+    wait_released "$1" "${VP}create-vf"
 }
 
 # with_keep VARIANT FN ARGS... - FN with xen-vfd --keep-vfs, then back to
@@ -259,8 +291,8 @@ with_keep() {
 }
 
 warm_vf() {
-    if ! xl create -p "$RUN/bvf.cfg" >/dev/null 2>&1 ||
-        ! xl destroy bvf >/dev/null 2>&1 ||
+    if ! xl create -p "$RUN/$GV.cfg" >/dev/null 2>&1 ||
+        ! xl destroy "$GV" >/dev/null 2>&1 ||
         ! wait_for 60 "xen-vfd to release" released; then
         note "$1: warming the PF failed"
         return 1
@@ -268,57 +300,75 @@ warm_vf() {
 }
 
 create_vf_warm() {
-    warm_vf create-vf-warm || return 1
-    timed "$1" create-vf-warm create xl create -p "$RUN/bvf.cfg" || return 1
-    timed "$1" create-vf-warm destroy xl destroy bvf || return 1
-    wait_released "$1" create-vf-warm
+    local v=${VP}create-vf-warm
+    warm_vf "$v" || return 1
+    timed "$1" "$v" create xl create -p "$RUN/$GV.cfg" || return 1
+    timed "$1" "$v" destroy xl destroy "$GV" || return 1
+    wait_released "$1" "$v"
 }
 
 v_create_vf_warm() {
-    with_keep create-vf-warm create_vf_warm "$1"
+    with_keep "${VP}create-vf-warm" create_vf_warm "$1"
 }
 
 restart_vf() {
-    xl create -p "$RUN/bvf.cfg" >/dev/null 2>&1 ||
-        { note "restart-vf: first create failed"; return 1; }
-    timed "$1" restart-vf destroy xl destroy bvf || return 1
-    timed "$1" restart-vf create xl create -p "$RUN/bvf.cfg" || return 1
-    xl destroy bvf >/dev/null 2>&1
-    wait_released "$1" restart-vf
+    local v=${VP}restart-vf
+    xl create -p "$RUN/$GV.cfg" >/dev/null 2>&1 ||
+        { note "$v: first create failed"; return 1; }
+    timed "$1" "$v" destroy xl destroy "$GV" || return 1
+    timed "$1" "$v" create xl create -p "$RUN/$GV.cfg" || return 1
+    xl destroy "$GV" >/dev/null 2>&1
+    wait_released "$1" "$v"
 }
 
 v_restart_vf() {
-    with_keep restart-vf restart_vf "$1"
+    with_keep "${VP}restart-vf" restart_vf "$1"
 }
 
 v_restart_bdf() {
-    local vf rc=0
+    local vf rc=0 v=${VP}restart-bdf
     vf=$(xen-vfctl prepare --local "$SPEC") ||
-        { note "restart-bdf: xen-vfctl prepare failed"; return 1; }
-    bench_cfg bbdf "\"$vf\""
-    if xl create -p "$RUN/bbdf.cfg" >/dev/null 2>&1; then
-        timed "$1" restart-bdf destroy xl destroy bbdf || rc=1
-        timed "$1" restart-bdf create xl create -p "$RUN/bbdf.cfg" || rc=1
-        xl destroy bbdf >/dev/null 2>&1
+        { note "$v: xen-vfctl prepare failed"; return 1; }
+    "$CFG" "$GB" "\"$vf\""
+    if xl create -p "$RUN/$GB.cfg" >/dev/null 2>&1; then
+        timed "$1" "$v" destroy xl destroy "$GB" || rc=1
+        timed "$1" "$v" create xl create -p "$RUN/$GB.cfg" || rc=1
+        xl destroy "$GB" >/dev/null 2>&1
     else
-        note "restart-bdf: first create failed"
+        note "$v: first create failed"
         rc=1
     fi
     xen-vfctl release --local "$vf" ||
-        { note "restart-bdf: xen-vfctl release failed"; return 1; }
+        { note "$v: xen-vfctl release failed"; return 1; }
     return $rc
 }
 
 v_create_bdf() {
-    local vf
+    local vf v=${VP}create-bdf
     vf=$(xen-vfctl prepare --local "$SPEC") ||
-        { note "create-bdf: xen-vfctl prepare failed"; return 1; }
-    bench_cfg bbdf "\"$vf\""
-    timed "$1" create-bdf create xl create -p "$RUN/bbdf.cfg" || return 1
-    timed "$1" create-bdf destroy xl destroy bbdf || return 1
+        { note "$v: xen-vfctl prepare failed"; return 1; }
+    "$CFG" "$GB" "\"$vf\""
+    timed "$1" "$v" create xl create -p "$RUN/$GB.cfg" || return 1
+    timed "$1" "$v" destroy xl destroy "$GB" || return 1
     xen-vfctl release --local "$vf" ||
-        { note "create-bdf: xen-vfctl release failed"; return 1; }
+        { note "$v: xen-vfctl release failed"; return 1; }
 }
+
+# The same five with a PV guest that has a real kernel (kernel_cfg), so
+# that the domain build takes what it takes and the early request can
+# overlap it.
+kernel_set() {
+    local rc=0
+    GV=kvf GB=kbdf VP=k CFG=kernel_cfg
+    "$@" || rc=1
+    GV=bvf GB=bbdf VP='' CFG=bench_cfg
+    return $rc
+}
+v_kcreate_vf() { kernel_set v_create_vf "$1"; }
+v_kcreate_bdf() { kernel_set v_create_bdf "$1"; }
+v_kcreate_vf_warm() { kernel_set v_create_vf_warm "$1"; }
+v_krestart_vf() { kernel_set v_restart_vf "$1"; }
+v_krestart_bdf() { kernel_set v_restart_bdf "$1"; }
 
 # create_bg N - start xl create -p cN under xvf-bench-time, in the
 # background; its line goes to $T.N, its output to $OUT.N
@@ -386,7 +436,7 @@ v_concurrent() {
 ensure_clean() {
     local d pf bad=0
     pf=$(cat "$RUN/pf")
-    for d in bvf bbdf c1 c2; do
+    for d in bvf bbdf kvf kbdf c1 c2; do
         xl list "$d" >/dev/null 2>&1 || continue
         note "$d left running after $1"
         xl destroy "$d"
@@ -501,15 +551,18 @@ OWNER=$(xl domid owner)
 HOTPLUG_VF=$(cat "$RUN/pf")
 HOTPLUG_VF=${HOTPLUG_VF%.0}.1
 bench_cfg bvf "\"$SPEC\""
+kernel_cfg kvf "\"$SPEC\""
 bench_cfg c1 '"vf:nvme0/ns2"'
 bench_cfg c2 '"vf:nvme0/ns3"'
 
 echo "XVF-BENCH-INFO board=xen $(xl info | sed -n 's/^xen_version *: /xen=/p')" \
     "dom0=$(uname -r) vcpus=$(grep -c ^processor /proc/cpuinfo)" \
-    "rounds=$ROUNDS pair_rounds=$PAIR_ROUNDS"
+    "rounds=$ROUNDS pair_rounds=$PAIR_ROUNDS kernel_rounds=$KERNEL_ROUNDS"
 
 rounds "$ROUNDS" floor engine xenstore xenstore-hook hotplug create-vf \
     create-bdf create-vf-warm restart-vf restart-bdf
+rounds "$KERNEL_ROUNDS" kcreate-vf kcreate-bdf kcreate-vf-warm krestart-vf \
+    krestart-bdf
 rounds "$PAIR_ROUNDS" sequential concurrent
 
 # --- footprint

@@ -65,18 +65,25 @@ static void domd_error(libxl_pci_provider_call *call,
     vf_domd_strerror(call->error, sizeof(call->error), cfg, rc);
 }
 
-static bool xs_put(struct xs_handle *xsh, xs_transaction_t t,
-                   const char *path, const char *val,
-                   enum xvf_proto_node node, unsigned int domd)
+static bool xs_put_perms(struct xs_handle *xsh, xs_transaction_t t,
+                         const char *path, enum xvf_proto_node node,
+                         unsigned int domd)
 {
     struct xs_permissions perms[2];
     unsigned int nperms;
 
     xvf_proto_perms(node, domd, perms, &nperms);
+    return xs_set_permissions(xsh, t, path, perms, nperms);
+}
+
+static bool xs_put(struct xs_handle *xsh, xs_transaction_t t,
+                   const char *path, const char *val,
+                   enum xvf_proto_node node, unsigned int domd)
+{
     if (val ? !xs_write(xsh, t, path, val, strlen(val))
             : !xs_mkdir(xsh, t, path))
         return false;
-    return xs_set_permissions(xsh, t, path, perms, nperms);
+    return xs_put_perms(xsh, t, path, node, domd);
 }
 
 /* Smallest DEVID not in use under the guest's directory. */
@@ -99,6 +106,56 @@ struct request_ctx {
     libxl_pci_provider_call *call;
 };
 
+/*
+ * Whether @path has the permissions Dom0 gives @node: 1, 0 when it has
+ * others, -ENOENT when it is missing, or -errno.
+ */
+static int has_perms(struct xs_handle *xsh, xs_transaction_t t,
+                     const char *path, enum xvf_proto_node node,
+                     unsigned int domd)
+{
+    struct xs_permissions want[2], *got;
+    unsigned int i, nwant, ngot;
+    int ok;
+
+    got = xs_get_permissions(xsh, t, path, &ngot);
+    if (!got)
+        return errno ? -errno : -EIO;
+    xvf_proto_perms(node, domd, want, &nwant);
+    ok = ngot == nwant;
+    for (i = 0; ok && i < nwant; i++)
+        ok = got[i].id == want[i].id && got[i].perms == want[i].perms;
+    free(got);
+    return ok;
+}
+
+/*
+ * The area's and the guest's directories, made or mended if need be: 1
+ * when it existed, 0 when it was made, or -errno.
+ */
+static int put_dir(struct xs_handle *xsh, xs_transaction_t t,
+                   const char *path, enum xvf_proto_node node,
+                   unsigned int domd)
+{
+    int rc;
+
+    rc = has_perms(xsh, t, path, node, domd);
+    if (rc == -ENOENT)
+        return xs_put(xsh, t, path, NULL, node, domd) ? 0 : -errno;
+    if (rc < 0)
+        return rc;
+    if (!rc && !xs_put_perms(xsh, t, path, node, domd))
+        return -errno;
+    return 1;
+}
+
+/*
+ * One request, in one transaction. Read before written where they
+ * usually exist already (the area, the guest's directory of a second
+ * request), so that concurrent requests do not conflict on them; the
+ * request directory is made by its first node, and every node gets its
+ * permissions explicitly.
+ */
 static int write_request(struct xs_handle *xsh, xs_transaction_t t,
                          void *opaque)
 {
@@ -108,29 +165,34 @@ static int write_request(struct xs_handle *xsh, xs_transaction_t t,
     static const char *const answer_nodes[] = {
         XVF_PROTO_BDF, XVF_PROTO_ERROR, XVF_PROTO_STATE,
     };
-    char path[XVF_PROTO_PATH_MAX], **ids;
-    unsigned int i, num, devid;
+    char path[XVF_PROTO_PATH_MAX], **ids = NULL;
+    unsigned int i, num = 0, devid;
+    int rc;
 
     xvf_proto_root_path(path, sizeof(path), domd);
-    if (!xs_put(xsh, t, path, NULL, XVF_NODE_ROOT, domd))
-        return -errno;
+    rc = put_dir(xsh, t, path, XVF_NODE_ROOT, domd);
+    if (rc < 0)
+        return rc;
     xvf_proto_guest_path(path, sizeof(path), domd, call->domid);
-    if (!xs_put(xsh, t, path, NULL, XVF_NODE_GUEST, domd))
-        return -errno;
-
-    ids = xs_directory(xsh, t, path, &num);
-    if (!ids && errno != ENOENT)
-        return -errno;
+    rc = put_dir(xsh, t, path, XVF_NODE_GUEST, domd);
+    if (rc < 0)
+        return rc;
+    /* A directory made just now is empty. */
+    if (rc) {
+        ids = xs_directory(xsh, t, path, &num);
+        if (!ids && errno != ENOENT)
+            return -errno;
+    }
     devid = free_devid(ids, ids ? num : 0);
     free(ids);
 
     xvf_proto_request_path(path, sizeof(path), domd, call->domid, devid,
-                           NULL);
-    if (!xs_put(xsh, t, path, NULL, XVF_NODE_REQUEST, domd))
-        return -errno;
-    xvf_proto_request_path(path, sizeof(path), domd, call->domid, devid,
                            XVF_PROTO_SPEC);
     if (!xs_put(xsh, t, path, call->name, XVF_NODE_DOM0, domd))
+        return -errno;
+    xvf_proto_request_path(path, sizeof(path), domd, call->domid, devid,
+                           NULL);
+    if (!xs_put_perms(xsh, t, path, XVF_NODE_REQUEST, domd))
         return -errno;
     xvf_proto_request_path(path, sizeof(path), domd, call->domid, devid,
                            XVF_PROTO_OP);
@@ -250,6 +312,15 @@ static void answer_free(struct answer_ctx *a)
     }
 }
 
+/* A state Dom0 keeps waiting on, which it takes without bdf and error. */
+static bool pending(const char *state)
+{
+    enum xvf_proto_state st;
+
+    return !xvf_proto_state_parse(state, &st) &&
+           (st == XVF_PS_REQUESTED || st == XVF_PS_PREPARING);
+}
+
 /*
  * The answer nodes and who can have written them, at one instant.
  * Committed, not aborted, so that a conflict makes xvf_xs_txn() read
@@ -281,6 +352,9 @@ static int read_answer_txn(struct xs_handle *xsh, xs_transaction_t t,
         rc = vf_check_writers(xsh, t, a->bad, a->domd, &a->who);
         if (rc)
             return rc;
+        /* Nothing but a final state is taken: bdf and error can wait. */
+        if (!i && pending(a->val[0]))
+            return 0;
     }
     return 0;
 }

@@ -50,19 +50,13 @@ struct answer_ctx {
     const char *state, *bdf, *error;
 };
 
-static int answer_txn(struct xs_handle *xsh, xs_transaction_t t, void *opaque)
+/* The answer nodes, state last; the caller checked the request exists. */
+static int write_answer(struct xs_handle *xsh, xs_transaction_t t,
+                        const struct answer_ctx *a)
 {
-    const struct answer_ctx *a = opaque;
     char path[XVF_PROTO_PATH_MAX], clean[XVF_PROTO_ERROR_MAX + 1];
     unsigned int domd = a->d->domd;
-    char *cur;
 
-    xvf_proto_request_path(path, sizeof(path), domd, a->domid, a->devid,
-                           XVF_PROTO_STATE);
-    cur = xvf_xs_read(xsh, t, path);
-    if (!cur)
-        return -errno;
-    free(cur);
     if (a->bdf) {
         xvf_proto_request_path(path, sizeof(path), domd, a->domid, a->devid,
                                XVF_PROTO_BDF);
@@ -81,6 +75,20 @@ static int answer_txn(struct xs_handle *xsh, xs_transaction_t t, void *opaque)
     if (!xs_write(xsh, t, path, a->state, strlen(a->state)))
         return -errno;
     return 0;
+}
+
+static int answer_txn(struct xs_handle *xsh, xs_transaction_t t, void *opaque)
+{
+    const struct answer_ctx *a = opaque;
+    char path[XVF_PROTO_PATH_MAX], *cur;
+
+    xvf_proto_request_path(path, sizeof(path), a->d->domd, a->domid,
+                           a->devid, XVF_PROTO_STATE);
+    cur = xvf_xs_read(xsh, t, path);
+    if (!cur)
+        return -errno;
+    free(cur);
+    return write_answer(xsh, t, a);
 }
 
 /*
@@ -145,20 +153,6 @@ static void do_prepare(struct vfd *d, const char *label, unsigned int domid,
     int rc;
 
     xvf_err_clear(&err);
-    if (!vfd_domain_alive(d, domid)) {
-        vfd_log(LOG_WARNING, "%s: prepare %s: domain %u does not exist",
-                label, req->text, domid);
-        answer(d, domid, devid, XVF_PS_ERROR, NULL,
-               "the domain the VF is for does not exist");
-        return;
-    }
-    rc = answer(d, domid, devid, XVF_PS_PREPARING, NULL, NULL);
-    if (rc) {
-        if (rc != -ENOENT)
-            vfd_log(LOG_ERR, "%s: cannot answer: %s", label, strerror(-rc));
-        return;
-    }
-
     vfd_log(LOG_INFO, "%s: prepare %s for domain %u", label, req->text,
             domid);
     xvf_owner_request(owner, sizeof(owner), domid, devid);
@@ -271,8 +265,6 @@ static void do_release(struct vfd *d, const char *label, unsigned int domid,
     int rc;
 
     xvf_err_clear(&err);
-    if (answer(d, domid, devid, XVF_PS_RELEASING, NULL, NULL))
-        return;
     rc = release_matching(d, label, domid, devid, bdf, &err);
     if (rc < 0) {
         vfd_log(LOG_ERR, "%s: release %s of domain %u: %s", label,
@@ -311,100 +303,167 @@ static bool dom0_node(struct vfd *d, xs_transaction_t t, const char *dir,
     return !rc && *owner == 0;
 }
 
-/* A request as read in one transaction. */
-struct snapshot {
-    struct vfd *d;
-    unsigned int domid, devid;
-    const char *dir;
-    unsigned int owner;
-    char *spec, *op, *state, *bdf;
+/* What a request asks of xen-vfd now, decided in one transaction. */
+enum action {
+    ACT_NONE,           /* incomplete, answered, or being worked on */
+    ACT_IGNORE,         /* not from Dom0: msg says why */
+    ACT_ANSWERED,       /* refused, or its domain is gone: answered */
+    ACT_REMOVE,         /* a malformed release: remove the request */
+    ACT_PREPARE,        /* "preparing" written: prepare */
+    ACT_RELEASE,        /* "releasing" written: release */
 };
 
-/* Reads only: always aborts, 1 once read or the error reading the owner. */
-static int snapshot_txn(struct xs_handle *xsh, xs_transaction_t t,
-                        void *opaque)
+struct decision {
+    struct vfd *d;
+    unsigned int domid, devid;
+    bool startup;
+    const char *dir;
+    enum action act;
+    struct xvf_proto_request req;
+    struct xvf_err err;
+    char *bdf;
+};
+
+/* Reads a node of the request, NULL when it is missing. */
+static char *req_read(struct xs_handle *xsh, xs_transaction_t t,
+                      const struct decision *r, const char *node)
 {
-    struct snapshot *r = opaque;
-    static const char *const nodes[] = {
-        XVF_PROTO_SPEC, XVF_PROTO_OP, XVF_PROTO_STATE, XVF_PROTO_BDF,
-    };
-    char **vals[] = { &r->spec, &r->op, &r->state, &r->bdf };
     char path[XVF_PROTO_PATH_MAX];
-    unsigned int i, o;
+
+    xvf_proto_request_path(path, sizeof(path), r->d->domd, r->domid,
+                           r->devid, node);
+    return xvf_xs_read(xsh, t, path);
+}
+
+/*
+ * Decide on the request as it stands and write what the decision says
+ * ("preparing", "releasing", or a refusal) in the same transaction, so
+ * that nothing changes between the reading and the writing. Commits (0)
+ * when it wrote, aborts (1) otherwise; -errno when the request cannot be
+ * read.
+ */
+static int decide_txn(struct xs_handle *xsh, xs_transaction_t t,
+                      void *opaque)
+{
+    struct decision *r = opaque;
+    struct answer_ctx a = { .d = r->d, .domid = r->domid,
+                            .devid = r->devid };
+    enum xvf_proto_state st;
+    unsigned int owner, o;
+    char *spec = NULL, *op = NULL, *state = NULL;
     int rc;
 
-    rc = node_owner(r->d, t, r->dir, &r->owner);
+    r->act = ACT_NONE;
+    free(r->bdf);
+    r->bdf = NULL;
+    xvf_err_clear(&r->err);
+    rc = node_owner(r->d, t, r->dir, &owner);
     if (rc)
         return rc;
-    if (r->owner == 0 && (!dom0_node(r->d, t, r->dir, XVF_PROTO_SPEC, &o) ||
-                          !dom0_node(r->d, t, r->dir, XVF_PROTO_OP, &o)))
-        r->owner = o;
-    for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-        xvf_proto_request_path(path, sizeof(path), r->d->domd, r->domid,
-                               r->devid, nodes[i]);
-        *vals[i] = xvf_xs_read(xsh, t, path);
+    if (owner == 0 && (!dom0_node(r->d, t, r->dir, XVF_PROTO_SPEC, &o) ||
+                       !dom0_node(r->d, t, r->dir, XVF_PROTO_OP, &o)))
+        owner = o;
+    op = req_read(xsh, t, r, XVF_PROTO_OP);
+    spec = req_read(xsh, t, r, XVF_PROTO_SPEC);
+    state = req_read(xsh, t, r, XVF_PROTO_STATE);
+    rc = xvf_proto_decode_request(owner, spec, op, &r->req, &r->err);
+    if (rc == -EPERM) {
+        r->act = ACT_IGNORE;
+        rc = 1;
+        goto out;
     }
-    return 1;
+    if (!state || xvf_proto_state_parse(state, &st)) {
+        rc = 1;     /* not (yet) a whole request */
+        goto out;
+    }
+    if (rc) {
+        rc = 1;
+        /* A malformed prepare is answered; anything else waits. */
+        if (op && !strcmp(op, xvf_proto_op_name(XVF_OP_PREPARE)) &&
+            st == XVF_PS_REQUESTED) {
+            a.state = xvf_proto_state_name(XVF_PS_ERROR);
+            a.error = r->err.msg;
+            rc = write_answer(xsh, t, &a);
+            r->act = ACT_ANSWERED;
+        } else if (op && !strcmp(op, xvf_proto_op_name(XVF_OP_RELEASE))) {
+            r->act = ACT_REMOVE;
+        }
+        goto out;
+    }
+
+    rc = 1;
+    switch (r->req.op) {
+    case XVF_OP_PREPARE:
+        /* "preparing" at start: an earlier xen-vfd died on it. */
+        if (st != XVF_PS_REQUESTED && !(r->startup && st == XVF_PS_PREPARING))
+            break;
+        if (!vfd_domain_alive(r->d, r->domid)) {
+            xvf_err_set(&r->err, -ESRCH,
+                        "the domain the VF is for does not exist");
+            a.state = xvf_proto_state_name(XVF_PS_ERROR);
+            a.error = r->err.msg;
+            r->act = ACT_ANSWERED;
+        } else {
+            a.state = xvf_proto_state_name(XVF_PS_PREPARING);
+            r->act = ACT_PREPARE;
+        }
+        rc = write_answer(xsh, t, &a);
+        break;
+    case XVF_OP_RELEASE:
+        if (st == XVF_PS_RELEASING && !r->startup)
+            break;
+        r->bdf = req_read(xsh, t, r, XVF_PROTO_BDF);
+        a.state = xvf_proto_state_name(XVF_PS_RELEASING);
+        r->act = ACT_RELEASE;
+        rc = write_answer(xsh, t, &a);
+        break;
+    }
+out:
+    free(spec);
+    free(op);
+    free(state);
+    return rc;
 }
 
 static void handle_request(struct vfd *d, unsigned int domid,
                            unsigned int devid, bool startup)
 {
     char dir[XVF_PROTO_PATH_MAX], label[32];
-    struct snapshot r = {
-        .d = d, .domid = domid, .devid = devid, .dir = dir,
+    struct decision r = {
+        .d = d, .domid = domid, .devid = devid, .startup = startup,
+        .dir = dir,
     };
-    struct xvf_proto_request req;
-    enum xvf_proto_state st;
-    struct xvf_err err;
     int rc;
 
-    xvf_err_clear(&err);
     snprintf(label, sizeof(label), "request %u/%u", domid, devid);
     xvf_proto_request_path(dir, sizeof(dir), d->domd, domid, devid, NULL);
-    rc = xvf_xs_txn(d->xsh, snapshot_txn, &r);
+    rc = xvf_xs_txn(d->xsh, decide_txn, &r);
     if (rc < 0) {
         if (rc != -ENOENT)
             vfd_log(LOG_ERR, "%s: reading %s: %s", label, dir,
                     strerror(-rc));
-        return;
-    }
-
-    rc = xvf_proto_decode_request(r.owner, r.spec, r.op, &req, &err);
-    if (rc == -EPERM) {
-        vfd_log(LOG_WARNING, "%s: ignored: %s", label, err.msg);
         goto out;
     }
-    if (!r.state || xvf_proto_state_parse(r.state, &st))
-        goto out;   /* not (yet) a whole request */
-    if (rc) {
-        /* A malformed prepare is answered; anything else waits. */
-        if (r.op && !strcmp(r.op, xvf_proto_op_name(XVF_OP_PREPARE)) &&
-            st == XVF_PS_REQUESTED) {
-            vfd_log(LOG_WARNING, "%s: refused: %s", label, err.msg);
-            answer(d, domid, devid, XVF_PS_ERROR, NULL, err.msg);
-        } else if (r.op && !strcmp(r.op, xvf_proto_op_name(XVF_OP_RELEASE))) {
-            remove_request(d, domid, devid);
-        }
-        goto out;
-    }
-
-    switch (req.op) {
-    case XVF_OP_PREPARE:
-        /* "preparing" at start: an earlier xen-vfd died on it. */
-        if (st == XVF_PS_REQUESTED || (startup && st == XVF_PS_PREPARING))
-            do_prepare(d, label, domid, devid, &req);
+    switch (r.act) {
+    case ACT_NONE:
         break;
-    case XVF_OP_RELEASE:
-        if (st != XVF_PS_RELEASING || startup)
-            do_release(d, label, domid, devid, &req, r.bdf);
+    case ACT_IGNORE:
+        vfd_log(LOG_WARNING, "%s: ignored: %s", label, r.err.msg);
+        break;
+    case ACT_ANSWERED:
+        vfd_log(LOG_WARNING, "%s: refused: %s", label, r.err.msg);
+        break;
+    case ACT_REMOVE:
+        remove_request(d, domid, devid);
+        break;
+    case ACT_PREPARE:
+        do_prepare(d, label, domid, devid, &r.req);
+        break;
+    case ACT_RELEASE:
+        do_release(d, label, domid, devid, &r.req, r.bdf);
         break;
     }
-
 out:
-    free(r.spec);
-    free(r.op);
-    free(r.state);
     free(r.bdf);
 }
 
@@ -412,9 +471,4 @@ void vfd_handle_request(struct vfd *d, unsigned int domid,
                         unsigned int devid, bool startup)
 {
     handle_request(d, domid, devid, startup);
-    /*
-     * Every request is a chance to notice a PF reset; after the answer,
-     * so that it costs the request nothing.
-     */
-    vfd_check_held(d);
 }

@@ -42,8 +42,8 @@ void vfd_handle_request(struct vfd *d, unsigned int domid,
  * xvf_check_held(): a VF that vanished or whose secondary went offline (a
  * reset of its PF) is logged once, and its request, when it is a request's
  * and still "ready" with that VF, gets state "error" with "VF lost: ..."
- * (docs/protocol.md). Run on every request and by vfd_check_held_due()
- * (vfd.h).
+ * (docs/protocol.md). Run after every batch of requests (vfd_flush()) and
+ * by vfd_check_held_due() (vfd.h).
  */
 void vfd_check_held(struct vfd *d);
 

@@ -21,7 +21,8 @@ static void watch_unborn(struct vfd *d, unsigned int domid)
 {
     int rc;
 
-    if (d->domd != 0 || xs_is_domain_introduced(d->xsh, domid) ||
+    if (d->domd != 0 || xvf_homes_watched(&d->homes, domid) ||
+        xs_is_domain_introduced(d->xsh, domid) ||
         !vfd_domain_alive(d, domid))
         return;
     rc = xvf_homes_watch(d->xsh, &d->homes, domid, VFD_TOKEN_RELEASE);
@@ -140,13 +141,36 @@ void vfd_event(struct vfd *d, const char *path, const char *token)
     for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
         if (len == strlen(ours[i]) && !strncmp(node, ours[i], len))
             return;
-    vfd_handle_request(d, domid, devid, false);
-    watch_unborn(d, domid);
+    for (i = 0; i < d->npending; i++)
+        if (d->pending[i].domid == domid && d->pending[i].devid == devid)
+            return;
+    if (d->npending == VFD_PENDING_MAX)
+        vfd_flush(d);
+    d->pending[d->npending].domid = domid;
+    d->pending[d->npending].devid = devid;
+    d->npending++;
+}
+
+void vfd_flush(struct vfd *d)
+{
+    unsigned int i, n = d->npending;
+
+    if (!n)
+        return;
+    d->npending = 0;
+    for (i = 0; i < n; i++) {
+        vfd_handle_request(d, d->pending[i].domid, d->pending[i].devid,
+                           false);
+        watch_unborn(d, d->pending[i].domid);
+    }
+    /* Once for the batch, after the answers: it costs them nothing. */
+    vfd_check_held(d);
 }
 
 void vfd_rescan(struct vfd *d)
 {
     scan(d, false);
+    vfd_check_held(d);
 }
 
 void vfd_cool(struct vfd *d)

@@ -40,7 +40,13 @@
  * @homes:          in Dom0, the homes of requesting domains not yet
  *                  introduced to xenstored, watched as @releaseDomain
  *                  (xen/homes.h); freed by vfd_fini()
+ * @npending:       requests noted by vfd_event() since the last
+ *                  vfd_flush()
+ * @pending:        those requests (domain, device slot), each once
  */
+/* Requests vfd_event() notes before vfd_flush() handles them. */
+#define VFD_PENDING_MAX 16
+
 struct vfd {
     struct xs_handle *xsh;
     unsigned int domd;
@@ -52,6 +58,8 @@ struct vfd {
     bool held;
     long long cool_at;
     struct xvf_homes homes;
+    unsigned int npending;
+    struct { unsigned int domid, devid; } pending[VFD_PENDING_MAX];
 };
 
 /**
@@ -127,12 +135,26 @@ int vfd_stop(struct vfd *d);
 void vfd_check_held_due(struct vfd *d, unsigned int interval_ms);
 
 /**
- * vfd_event() - handle one watch event
+ * vfd_event() - take one watch event
  * @d:     the daemon
  * @path:  the path that fired
  * @token: the watch's token
+ *
+ * A request that changed is only noted, once however many of its nodes
+ * fired (Dom0 writes a request's nodes in one transaction: one event
+ * each); vfd_flush() handles it. @releaseDomain is handled at once.
  */
 void vfd_event(struct vfd *d, const char *path, const char *token);
+
+/**
+ * vfd_flush() - handle the requests vfd_event() noted, each once, then
+ * look at the held VFs once
+ * @d: the daemon
+ *
+ * The main loop calls it once it has taken every event xenstore had
+ * sent.
+ */
+void vfd_flush(struct vfd *d);
 
 /**
  * vfd_rescan() - handle every request and every domain that is gone, as

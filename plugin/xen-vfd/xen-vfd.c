@@ -234,10 +234,11 @@ static int loop(struct vfd *d, int sfd)
             vfd_event(d, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
             free(ev);
         }
-        if (errno != EAGAIN) {
-            rc = -errno;
-            vfd_log(LOG_ERR, "xenstore: %s", strerror(errno));
-            return rc;
+        rc = errno;
+        vfd_flush(d);
+        if (rc != EAGAIN) {
+            vfd_log(LOG_ERR, "xenstore: %s", strerror(rc));
+            return -rc;
         }
     }
 }

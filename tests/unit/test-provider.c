@@ -152,6 +152,45 @@ static void test_request(void)
     CHECK(ops->request(&c2) == 0, "third request: %s", c2.error);
     CHECK_STR(c2.path, RQ "/state", "reused devid");
 
+    /* Directories with other permissions are mended, and still read. */
+    set_perms(h, "/local/domain/1/backend/vf", 0, 1, XS_PERM_WRITE);
+    set_perms(h, "/local/domain/1/backend/vf/5", 0, 1, XS_PERM_READ);
+    call_init(&c2, h, 5, "vf:nvme0/ns4");
+    CHECK(ops->request(&c2) == 0, "request, bad perms: %s", c2.error);
+    CHECK_STR(c2.path, "/local/domain/1/backend/vf/5/2/state",
+              "next devid after a mended directory");
+    CHECK_STR(fake_xs_perms(h, "/local/domain/1/backend/vf"), "n0 r1",
+              "root perms mended");
+    CHECK_STR(fake_xs_perms(h, "/local/domain/1/backend/vf/5"), "n0 b1",
+              "guest perms mended");
+
+    fake_xs_close(h);
+}
+
+/* The round trips of a request and of an answer still pending. */
+static void test_round_trips(void)
+{
+    struct xs_handle *h;
+    libxl_pci_provider_call c;
+    unsigned int calls;
+
+    NEED_OPS();
+    h = board();
+    set_conf(DOMD_CONF);
+    call_init(&c, h, 5, "vf:nvme0/ns2");
+    CHECK(ops->request(&c) == 0, "first request: %s", c.error);
+    /* The usual case: the area exists, the guest's directory does not. */
+    call_init(&c, h, 6, "vf:nvme0/ns3");
+    calls = fake_xs_calls(h);
+    CHECK(ops->request(&c) == 0, "request: %s", c.error);
+    CHECK(fake_xs_calls(h) - calls <= 24,
+          "at most 24 requests to xenstored for a request, the driver "
+          "domain found by name (%u)",
+          fake_xs_calls(h) - calls);
+    calls = fake_xs_calls(h);
+    CHECK(ops->answer(&c) == LIBXL_PCI_PROVIDER_PENDING, "pending");
+    CHECK_INT(fake_xs_calls(h) - calls, 4,
+              "a pending answer: state and its writers, one transaction");
     fake_xs_close(h);
 }
 
@@ -687,6 +726,7 @@ static const struct harness_case cases[] = {
     { "check", test_check },
     { "request", test_request },
     { "answer", test_answer },
+    { "round_trips", test_round_trips },
     { "release", test_release },
     { "domd", test_domd },
     { "dom0_is_domd", test_dom0_is_domd },

@@ -80,14 +80,23 @@ static void request(struct xs_handle *h, unsigned int domid,
     fake_xs_put(h, p, "");
 }
 
-static void event(struct vfd *d, unsigned int domid, unsigned int devid,
-                  const char *node)
+/* An event on a node of a request, noted, as the main loop takes it. */
+static void event_only(struct vfd *vd, unsigned int domid,
+                       unsigned int devid, const char *node)
 {
     char p[160];
 
     snprintf(p, sizeof(p), AREA "/%u/%u%s%s", domid, devid,
              node[0] ? "/" : "", node);
-    vfd_event(d, p, VFD_TOKEN_REQUEST);
+    vfd_event(vd, p, VFD_TOKEN_REQUEST);
+}
+
+/* The same, handled at once. */
+static void event(struct vfd *vd, unsigned int domid, unsigned int devid,
+                  const char *node)
+{
+    event_only(vd, domid, devid, node);
+    vfd_flush(vd);
 }
 
 /* A request directory (and its nodes) chowned to domain 5. */
@@ -230,6 +239,7 @@ static void test_not_acted_on(void)
     vfd_event(&d, AREA, VFD_TOKEN_REQUEST);
     vfd_event(&d, AREA "/6", VFD_TOKEN_REQUEST);
     vfd_event(&d, "/local/domain/3/backend/vf/6/0", VFD_TOKEN_REQUEST);
+    vfd_flush(&d);
     CHECK(logbuf[0] == '\0', "non-request paths ignored");
     down();
 }
@@ -276,6 +286,62 @@ static void test_dead_domain(void)
     CHECK(!strcmp(get(h, AREA "/9/0/state"), "error"), "dead domain: error");
     CHECK(strstr(get(h, AREA "/9/0/error"), "does not exist") != NULL,
           "dead domain: says so");
+    down();
+}
+
+/*
+ * The events of one request's nodes (Dom0 writes them in one transaction)
+ * are handled once; the decision and "preparing" (here the refusal) are
+ * one transaction, and a conflict on it makes xen-vfd decide again.
+ */
+static void test_round_trips(void)
+{
+    static const char *const nodes[] = { "", "spec", "op", "bdf", "state" };
+    unsigned int i, commits, calls;
+
+    if (!up()) {
+        down();
+        return;
+    }
+    /* A running guest; after the answer xen-vfd asks once whether it is
+     * introduced (xen/homes.h): the +1 in the bounds below. */
+    fake_xs_introduce(h, 5, true);
+    request(h, 5, 0, "vf:nvme0/nsX", "prepare");
+    commits = fake_xs_commits(h);
+    calls = fake_xs_calls(h);
+    for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+        event_only(&d, 5, 0, nodes[i]);
+    vfd_flush(&d);
+    CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"), "refused");
+    CHECK_INT(fake_xs_commits(h) - commits, 1,
+              "one transaction reads, decides and answers");
+    CHECK(fake_xs_calls(h) - calls <= 10 + 1,
+          "at most 10 requests to xenstored for a refusal (%u)",
+          fake_xs_calls(h) - calls);
+
+    /* A prepare that fails in the engine: "preparing", then "error". */
+    request(h, 5, 1, "vf:nvme0/ns2", "prepare");
+    commits = fake_xs_commits(h);
+    calls = fake_xs_calls(h);
+    for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+        event_only(&d, 5, 1, nodes[i]);
+    vfd_flush(&d);
+    CHECK(!strcmp(get(h, AREA "/5/1/state"), "error"), "answered error");
+    CHECK_INT(fake_xs_commits(h) - commits, 2,
+              "a prepare commits twice: preparing, then the answer");
+    CHECK(fake_xs_calls(h) - calls <= 16 + 1,
+          "at most 16 requests to xenstored for a prepare (%u)",
+          fake_xs_calls(h) - calls);
+
+    /* Dom0 wrote between the reading and the commit: decided again. */
+    request(h, 5, 2, "vf:nvme0/ns2", "prepare");
+    commits = fake_xs_commits(h);
+    fake_xs_fail_commits(h, 1);
+    event(&d, 5, 2, "spec");
+    CHECK(!strcmp(get(h, AREA "/5/2/state"), "error"),
+          "answered after a conflict");
+    CHECK_INT(fake_xs_commits(h) - commits, 3,
+              "the conflicting commit, the decision again, the answer");
     down();
 }
 
@@ -946,6 +1012,7 @@ static const struct harness_case cases[] = {
     { "release_gone_meanwhile", test_release_gone_meanwhile },
     { "lost_vf_reported", test_lost_vf_reported },
     { "unborn_domain", test_unborn_domain },
+    { "round_trips", test_round_trips },
 };
 
 int main(int argc, char **argv)

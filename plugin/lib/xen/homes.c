@@ -11,15 +11,23 @@ static void home_path(char *buf, size_t len, unsigned int domid)
     snprintf(buf, len, "/local/domain/%u", domid);
 }
 
-int xvf_homes_watch(struct xs_handle *xsh, struct xvf_homes *h,
-                    unsigned int domid, const char *token)
+bool xvf_homes_watched(const struct xvf_homes *h, unsigned int domid)
 {
-    char path[32];
     size_t i;
 
     for (i = 0; i < h->n; i++)
         if (h->ids[i] == domid)
-            return 0;
+            return true;
+    return false;
+}
+
+int xvf_homes_watch(struct xs_handle *xsh, struct xvf_homes *h,
+                    unsigned int domid, const char *token)
+{
+    char path[32];
+
+    if (xvf_homes_watched(h, domid))
+        return 0;
     if (h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 8;
         unsigned int *ids = realloc(h->ids, cap * sizeof(*ids));

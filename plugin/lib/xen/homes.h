@@ -14,6 +14,7 @@
 #ifndef XVF_XEN_HOMES_H
 #define XVF_XEN_HOMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <xenstore.h>
@@ -30,6 +31,15 @@ struct xvf_homes {
     unsigned int *ids;
     size_t n, cap;
 };
+
+/**
+ * xvf_homes_watched() - whether the home of @domid is watched
+ * @h:     the set
+ * @domid: the domain
+ *
+ * Return: true if it is (no request to xenstored).
+ */
+bool xvf_homes_watched(const struct xvf_homes *h, unsigned int domid);
 
 /**
  * xvf_homes_watch() - watch the home of @domid unless it is watched

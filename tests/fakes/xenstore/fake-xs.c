@@ -28,6 +28,7 @@ struct xs_handle {
     xs_transaction_t next_t;
     unsigned int fail_commits;
     unsigned int commits;
+    unsigned int calls;         /* requests a real xenstored would answer */
     unsigned char introduced[64];  /* domids xenstored knows, as a bitmap */
     char *watches[32];          /* paths watched, in the order set */
     unsigned int nwatches;
@@ -145,6 +146,11 @@ unsigned int fake_xs_commits(struct xs_handle *h)
     return h->commits;
 }
 
+unsigned int fake_xs_calls(struct xs_handle *h)
+{
+    return h->calls;
+}
+
 void fake_xs_put(struct xs_handle *h, const char *path, const char *val)
 {
     struct node *nd = create(&h->tree, path);
@@ -177,6 +183,7 @@ void fake_xs_introduce(struct xs_handle *h, unsigned int domid, bool on)
 
 bool xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
 {
+    h->calls++;
     return domid < 8 * sizeof(h->introduced) &&
            (h->introduced[domid / 8] & (1u << (domid % 8)));
 }
@@ -241,6 +248,7 @@ const char *fake_xs_perms(struct xs_handle *h, const char *path)
 
 static bool bad_t(struct xs_handle *h, xs_transaction_t t)
 {
+    h->calls++;
     if (t != XBT_NULL && t != h->t) {
         errno = EINVAL;
         return true;
@@ -404,6 +412,7 @@ bool xs_set_permissions(struct xs_handle *h, xs_transaction_t t,
 
 xs_transaction_t xs_transaction_start(struct xs_handle *h)
 {
+    h->calls++;
     if (h->t != XBT_NULL) {
         /* The provider never nests; a test that sees this has a bug. */
         errno = EBUSY;
@@ -417,6 +426,7 @@ xs_transaction_t xs_transaction_start(struct xs_handle *h)
 bool xs_transaction_end(struct xs_handle *h, xs_transaction_t t,
                         bool abort_it)
 {
+    h->calls++;
     if (t == XBT_NULL || t != h->t) {
         errno = EINVAL;
         return false;

@@ -34,6 +34,14 @@ void fake_xs_fail_commits(struct xs_handle *h, unsigned int n);
 /** fake_xs_commits() - number of transaction commits attempted so far */
 unsigned int fake_xs_commits(struct xs_handle *h);
 
+/**
+ * fake_xs_calls() - requests to xenstored so far (reads, writes,
+ * permissions, transaction starts and ends, domain queries): the round
+ * trips a real xenstored would answer; fake_xs_put() and the other test
+ * side calls are not counted
+ */
+unsigned int fake_xs_calls(struct xs_handle *h);
+
 /** fake_xs_put() - write @val at @path, test side (no transaction) */
 void fake_xs_put(struct xs_handle *h, const char *path, const char *val);
 
