@@ -10,8 +10,9 @@
 #                                      xen-vfctl
 #   scripts/arm64-sysroot.sh xen       the guest root and Debian's Xen
 #                                      4.17 for arm64: the hypervisor,
-#                                      xen-utils-4.17, xenstore-utils
-#                                      (the xen-arm64 tier's board)
+#                                      xen-utils-4.17, xenstore-utils,
+#                                      util-linux (the xen-arm64 tier's
+#                                      board)
 # prints the entry's directory.
 #
 # The entry, $XEN_VF_CACHE/arm64-<set>-<key> (XEN_VF_CACHE defaults to
@@ -50,9 +51,10 @@ case $set_name in
            entry_name=arm64-guestroot ;;
     # The Xen board's dom0 (tests/xen-arm64): the guest root, the
     # hypervisor (dpkg -x only, like everything here), the toolstack and
-    # xenstore clients, libgcc_s (glibc dlopens it for pthread_cancel).
+    # xenstore clients, libgcc_s (glibc dlopens it for pthread_cancel),
+    # util-linux's flock (Xen's hotplug locking; busybox has none).
     xen) pkgs="$guest_pkgs xen-hypervisor-4.17-arm64 xen-utils-4.17
-               xenstore-utils libgcc-s1"
+               xenstore-utils libgcc-s1 util-linux"
          entry_name=arm64-xenroot ;;
     *) echo "arm64-sysroot: unknown set '$set_name' (dev, guest or xen)" >&2
        exit 2 ;;
