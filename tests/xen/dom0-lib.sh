@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# dom0-lib.sh - what the Xen tier's job (dom0-test.sh) and the demo
-# (dom0-demo.sh) share in dom0: paths, knobs from the kernel command line,
-# helpers, starting the Xen daemons. Sourced; callers define step_detail
-# (tests/lib/steps.sh does).
+# dom0-lib.sh - what the Xen tier's job (dom0-test.sh), the demo
+# (dom0-demo.sh) and the xen-arm64 tier's job (tests/xen-arm64/
+# dom0-test.sh) share in dom0: paths, knobs from the kernel command line,
+# helpers, starting the Xen daemons, the steps both jobs run. Sourced;
+# callers define step_detail (tests/lib/steps.sh does).
 # shellcheck disable=SC2034  # the constants are for the sourcing scripts
 
 XEN_BIN=/usr/lib/xen-4.17/bin
