@@ -13,6 +13,9 @@
 # snapshot in ../shared/xen-src (checked against its SHA256SUMS).
 #
 #   make xen-check-series XEN_SRC=DIR   only check that the series applies
+#   make xen-arm64    the same, cross-built for arm64 against the sysroot
+#                     of scripts/arm64-sysroot.sh; $(BUILD)/xen-arm64 links
+#                     to its cache entry (the xen-arm64 tier's dom0 runs it)
 
 XEN_VF_CACHE ?= /var/cache/xen-vf
 XEN_SRC ?=
@@ -22,11 +25,16 @@ XEN_BUILD_ARGS = $(if $(XEN_SRC),--src $(XEN_SRC)) \
 	$(if $(XEN_TARBALL),--tarball $(XEN_TARBALL)) \
 	$(if $(XEN_SERIES),--series $(XEN_SERIES))
 
-.PHONY: xen xen-check-series
+.PHONY: xen xen-arm64 xen-check-series
 xen:
 	@scripts/deps.sh xen
 	@XEN_VF_CACHE=$(XEN_VF_CACHE) scripts/build-xen.sh $(XEN_BUILD_ARGS) \
 		--link $(BUILD)/xen
+
+xen-arm64:
+	@scripts/deps.sh xen-arm64
+	@XEN_VF_CACHE=$(XEN_VF_CACHE) scripts/build-xen.sh $(XEN_BUILD_ARGS) \
+		--arch arm64 --link $(BUILD)/xen-arm64
 
 xen-check-series:
 	@XEN_VF_CACHE=$(XEN_VF_CACHE) scripts/build-xen.sh $(XEN_BUILD_ARGS) \

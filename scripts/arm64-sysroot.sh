@@ -8,6 +8,11 @@
 #                                      bash, nvme-cli, jq, pciutils,
 #                                      iproute2 and the libraries of
 #                                      xen-vfctl
+#   scripts/arm64-sysroot.sh xen       the guest root and Debian's Xen
+#                                      4.17 for arm64: the hypervisor,
+#                                      xen-utils-4.17, xenstore-utils,
+#                                      util-linux (the xen-arm64 tier's
+#                                      board)
 # prints the entry's directory.
 #
 # The entry, $XEN_VF_CACHE/arm64-<set>-<key> (XEN_VF_CACHE defaults to
@@ -27,19 +32,31 @@ set -euo pipefail
 
 cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 set_name=${1:-dev}
+guest_pkgs="busybox-static bash nvme-cli jq pciutils iproute2 libc6 libnvme1
+            libxenstore4 libpci3 libmnl0 libjson-c5"
 case $set_name in
     # What the Makefile's pkg-config modules need (libnvme.pc's
-    # Requires.private names json-c and openssl), the C library, and the
-    # sanitizer runtimes the unit tier's ASan/UBSan binaries load.
+    # Requires.private names json-c and openssl), the C library, the
+    # sanitizer runtimes the unit tier's ASan/UBSan binaries load, and
+    # what Xen's tools/configure requires to cross-build libxl and xl
+    # (scripts/build-xen.sh --arch arm64): yajl, uuid, zlib, libfdt,
+    # curses.
     dev) pkgs="libnvme-dev libxen-dev libpci-dev libmnl-dev libsystemd-dev
-               libjson-c-dev libssl-dev libc6-dev libasan8 libubsan1"
+               libjson-c-dev libssl-dev libc6-dev libasan8 libubsan1
+               libyajl-dev uuid-dev zlib1g-dev libfdt-dev libncurses-dev"
          entry_name=arm64-sysroot ;;
     # The DomD board's tools (tests/domd/board.sh) and what xen-vfctl
     # links.
-    guest) pkgs="busybox-static bash nvme-cli jq pciutils iproute2 libc6
-                 libnvme1 libxenstore4 libpci3 libmnl0 libjson-c5"
+    guest) pkgs=$guest_pkgs
            entry_name=arm64-guestroot ;;
-    *) echo "arm64-sysroot: unknown set '$set_name' (dev or guest)" >&2
+    # The Xen board's dom0 (tests/xen-arm64): the guest root, the
+    # hypervisor (dpkg -x only, like everything here), the toolstack and
+    # xenstore clients, libgcc_s (glibc dlopens it for pthread_cancel),
+    # util-linux's flock (Xen's hotplug locking; busybox has none).
+    xen) pkgs="$guest_pkgs xen-hypervisor-4.17-arm64 xen-utils-4.17
+               xenstore-utils libgcc-s1 util-linux"
+         entry_name=arm64-xenroot ;;
+    *) echo "arm64-sysroot: unknown set '$set_name' (dev, guest or xen)" >&2
        exit 2 ;;
 esac
 

@@ -3,7 +3,8 @@
 # into a staging root cached outside the clone.
 #
 # Usage: scripts/build-xen.sh [--src DIR | --tarball FILE] [--series DIR]
-#                             [--link PATH] [--print] [--check-only]
+#                             [--arch arm64] [--link PATH] [--print]
+#                             [--check-only]
 #
 #   (no --src)    Debian 12's Xen source package (apt-get source xen), the
 #                 newest version the archive serves; series xen-patches/4.17
@@ -18,13 +19,18 @@
 #                 (tools/libs/light/libxl_pcid.c: EPAM's R-Car trees);
 #                 else xen-patches/upstream for 4.20 and later
 #   --series DIR  use this series instead
+#   --arch arm64  cross-build for arm64 (Debian's aarch64-linux-gnu cross
+#                 compiler, against the sysroot of
+#                 scripts/arm64-sysroot.sh, whose package list is one of
+#                 the inputs); the stage has Debian's arm64 layout
 #   --link PATH   make PATH a symlink to the cache entry
 #   --print       only print the cache entry's path (building if needed)
 #   --check-only  apply the series (git apply --check) and stop
 #
-# The cache entry is ${XEN_VF_CACHE:-/var/cache/xen-vf}/xen-<ver>-<hash>,
-# <hash> covering the source (a tarball: its SHA256), the series and this
-# script, and holds
+# The cache entry is ${XEN_VF_CACHE:-/var/cache/xen-vf}/xen-<ver>-<hash>
+# (xen-arm64-<ver>-<hash> for --arch arm64), <hash> covering the source (a
+# tarball: its SHA256), the series, this script and, cross, the sysroot's
+# packages, and holds
 #   stage/      the install root: for Debian's source, the layout of
 #               Debian's packages (libs in /usr/lib/<multiarch>, xl in
 #               /usr/lib/xen-X.Y/bin), so it can be copied over a Debian
@@ -38,13 +44,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${XEN_VF_CACHE:-/var/cache/xen-vf}
 jobs=${XEN_VF_JOBS:-2}
-src='' tarball='' series='' link='' print=0 check_only=0
+src='' tarball='' series='' link='' print=0 check_only=0 arch=''
 
 while [ $# -gt 0 ]; do
     case $1 in
         --src) src=$2; shift 2 ;;
         --tarball) tarball=$2; shift 2 ;;
         --series) series=$2; shift 2 ;;
+        --arch) arch=$2; shift 2 ;;
         --link) link=$2; shift 2 ;;
         --print) print=1; shift ;;
         --check-only) check_only=1; shift ;;
@@ -62,6 +69,26 @@ exec 9>"$cache/xen-build.lock"
 flock -w 3600 9 || die "another build holds $cache/xen-build.lock"
 
 multiarch=$(gcc -print-multiarch)
+# Cross: the compiler, its sysroot and what Xen's make and configure are
+# told; empty for a native build.
+cross_id='' prefix=xen
+cross_conf=() cross_make=() cross_env=()
+case $arch in
+    ''|"$(dpkg --print-architecture)") ;;
+    arm64)
+        multiarch=aarch64-linux-gnu
+        sysroot=$("$top/scripts/arm64-sysroot.sh" dev) ||
+            die "no arm64 sysroot (scripts/arm64-sysroot.sh dev)"
+        cross_id="arm64 $(cat "$sysroot/packages")"
+        prefix=xen-arm64
+        cc="$multiarch-gcc --sysroot=$sysroot/root"
+        pc=$sysroot/bin/$multiarch-pkg-config
+        cross_conf=(--host="$multiarch" --build="$(gcc -dumpmachine)")
+        cross_env=(CC="$cc" PKG_CONFIG="$pc" DEB_HOST_ARCH=arm64)
+        cross_make=(XEN_TARGET_ARCH=arm64 CROSS_COMPILE="$multiarch-"
+                    CC="$cc" PKG_CONFIG="$pc") ;;
+    *) die "--arch $arch: only arm64 can be cross-built" ;;
+esac
 
 # --- the source -----------------------------------------------------------
 
@@ -187,8 +214,9 @@ mapfile -t patches < <(find "$series" -maxdepth 1 -name '*.patch' | sort)
 [ ${#patches[@]} -gt 0 ] || die "no patches in $series"
 
 hash=$( { echo "$src_id"; echo "$flavour"
+          [ -z "$cross_id" ] || echo "$cross_id"
           cat "${patches[@]}" "$0"; } | sha256sum | cut -c1-12)
-entry=$cache/xen-$ver-$hash
+entry=$cache/$prefix-$ver-$hash
 
 finish() {
     if [ -n "$link" ]; then
@@ -258,7 +286,7 @@ conf=(--prefix=/usr --sysconfdir=/etc --localstatedir=/var
       --disable-qemu-traditional --disable-rombios --disable-seabios
       --disable-ipxe --disable-ovmf --disable-pvshim
       --disable-ocamltools --disable-golang --disable-pygrub
-      --disable-systemd)
+      --disable-systemd "${cross_conf[@]}")
 if [ "$flavour" = debian ]; then
     # As debian/rules, so that the result replaces Debian's own files.
     conf+=(--includedir=/usr/include "--libdir=/usr/lib/$multiarch"
@@ -281,11 +309,13 @@ build() {
     if [ ! -x configure ] || [ ! -x tools/configure ]; then
         ./autogen.sh || return 1
     fi
-    ./configure "${conf[@]}" || return 1
+    env "${cross_env[@]}" ./configure "${conf[@]}" || return 1
     # Xen adds -Werror itself (tools/Rules.mk); Debian's hardening flags
-    # come on top, as in debian/rules.
-    local mk=(V=1 EXTRA_CFLAGS_XEN_TOOLS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
-              PREPEND_LDFLAGS_XEN_TOOLS="$(dpkg-buildflags --get LDFLAGS)")
+    # (the target's, cross) come on top, as in debian/rules.
+    local flags=(env "${cross_env[@]}" dpkg-buildflags)
+    local mk=(V=1 "${cross_make[@]}"
+              EXTRA_CFLAGS_XEN_TOOLS="$("${flags[@]}" --get CFLAGS) $("${flags[@]}" --get CPPFLAGS)"
+              PREPEND_LDFLAGS_XEN_TOOLS="$("${flags[@]}" --get LDFLAGS)")
     local d=$entry.tmp/stage libdir
     make -j"$jobs" -C tools/include "${mk[@]}" || return 1
     make -j"$jobs" -C tools/libs "${mk[@]}" || return 1
@@ -314,8 +344,8 @@ trap 'rm -rf "$entry.tmp"' EXIT
 t1=$(date +%s)
 if ! (build) >>"$log" 2>&1; then
     grep -E 'error|Error' "$log" | tail -n 20 >&2
-    mv "$log" "$cache/xen-$ver-$hash.failed.log"
-    die "build failed; work tree kept in $work, log in $cache/xen-$ver-$hash.failed.log"
+    mv "$log" "$entry.failed.log"
+    die "build failed; work tree kept in $work, log in $entry.failed.log"
 fi
 t2=$(date +%s)
 
@@ -331,6 +361,7 @@ done
 
 {
     echo "version=$ver"
+    echo "arch=${arch:-$(dpkg --print-architecture)}"
     echo "source=$src_id"
     echo "flavour=$flavour"
     echo "series=$series"
@@ -348,7 +379,7 @@ rm -rf "$work"
 trap - EXIT
 # Keep the three newest builds of this version (other checkouts may be at
 # other patch states); older ones are rebuilt if ever needed.
-find "$cache" -maxdepth 1 -name "xen-$ver-*" -type d ! -name '*.tmp' \
+find "$cache" -maxdepth 1 -name "$prefix-$ver-*" -type d ! -name '*.tmp' \
     -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2- |
     while read -r old; do rm -rf "$old"; done
 say "built xen $ver in $((t2 - t0)) s"

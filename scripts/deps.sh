@@ -1,13 +1,16 @@
 #!/bin/bash
 # Install what `make`, `make check` and `make demo` need on Debian 12.
 # Idempotent: a second run with everything present does no apt work.
-# Usage: scripts/deps.sh [build|cross|check|domd|domd-arm64|xen|all]
+# Usage: scripts/deps.sh [build|cross|check|domd|domd-arm64|xen|xen-arm64|all]
 #   cross  the arm64 cross tier: Debian's aarch64 cross compiler, QEMU
 #          user mode, and qemu-aarch64 registered with binfmt_misc (the
 #          unit tests start child processes). The arm64 sysroot is not
 #          installed: scripts/arm64-sysroot.sh builds it in a cache.
 #   check  build + cross, what `make check` runs first
 #   domd-arm64  domd + cross + QEMU's Arm system emulator (backports)
+#   xen-arm64   domd-arm64 + what cross-building Xen's tools needs on the
+#          build host (the arm64 libraries come from the sysroot of
+#          scripts/arm64-sysroot.sh) + deb-src lines for Xen's source
 set -euo pipefail
 
 what=${1:-all}
@@ -25,6 +28,7 @@ xen_pkgs="dpkg-dev bison flex python3-dev libyajl-dev uuid-dev
           libglib2.0-dev libpixman-1-dev libaio-dev libfdt-dev
           libnl-3-dev libnl-route-3-dev ocaml-nox gettext acpica-tools
           autoconf xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils"
+xen_cross_pkgs="dpkg-dev bison flex python3 acpica-tools autoconf gettext"
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -121,19 +125,22 @@ case "$what" in
     domd)  missing $build_pkgs $domd_pkgs ;;
     domd-arm64) missing $build_pkgs $domd_pkgs $cross_pkgs ;;
     xen)   missing $build_pkgs $domd_pkgs $xen_pkgs ;;
+    xen-arm64) missing $build_pkgs $domd_pkgs $cross_pkgs $xen_cross_pkgs ;;
     all)   missing $build_pkgs $cross_pkgs $domd_pkgs $xen_pkgs ;;
     *) echo "deps.sh: unknown set '$what'" \
-           "(build|cross|check|domd|domd-arm64|xen|all)" >&2
+           "(build|cross|check|domd|domd-arm64|xen|xen-arm64|all)" >&2
        exit 2 ;;
 esac
 
 want_qemu=0 want_qemu_arm=0
 case "$what" in domd|xen|all) qemu_ok || want_qemu=1 ;; esac
-case "$what" in domd-arm64|all) qemu_ok qemu-system-arm || want_qemu_arm=1 ;; esac
+case "$what" in
+    domd-arm64|xen-arm64|all) qemu_ok qemu-system-arm || want_qemu_arm=1 ;;
+esac
 
 # `make xen` runs `apt-get source xen`, which needs deb-src entries even
 # when every package is already installed.
-case "$what" in xen|all) ensure_sources ;; esac
+case "$what" in xen|xen-arm64|all) ensure_sources ;; esac
 
 want_binfmt=0
 case "$what" in cross|check|all) want_binfmt=1 ;; esac

@@ -4,7 +4,7 @@
 # Usage: tests/lib/run-tiers.sh [TIER...]
 #
 # Tiers: the arguments, else $CHECK_TIERS, else "unit cross domd
-# domd-arm64 xenbuild xen".
+# domd-arm64 xenbuild xen xen-arm64".
 # Each tier is tests/<tier>/run.sh, run from the top of the tree with
 #   XEN_VF_LOGDIR       ${XEN_VF_LOGDIR:-build/logs}, absolute
 #   XEN_VF_TIER_LOGDIR  $XEN_VF_LOGDIR/<tier>, for the tier's own step logs
@@ -25,7 +25,7 @@ cd "$top" || exit 1
 if [ $# -gt 0 ]; then
     tiers=("$@")
 else
-    read -r -a tiers <<<"${CHECK_TIERS:-unit cross domd domd-arm64 xenbuild xen}"
+    read -r -a tiers <<<"${CHECK_TIERS:-unit cross domd domd-arm64 xenbuild xen xen-arm64}"
 fi
 logdir=${XEN_VF_LOGDIR:-build/logs}
 mkdir -p "$logdir"

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# dom0-lib.sh - what the Xen tier's job (dom0-test.sh) and the demo
-# (dom0-demo.sh) share in dom0: paths, knobs from the kernel command line,
-# helpers, starting the Xen daemons. Sourced; callers define step_detail
-# (tests/lib/steps.sh does).
+# dom0-lib.sh - what the Xen tier's job (dom0-test.sh), the demo
+# (dom0-demo.sh) and the xen-arm64 tier's job (tests/xen-arm64/
+# dom0-test.sh) share in dom0: paths, knobs from the kernel command line,
+# helpers, starting the Xen daemons, the steps both jobs run. Sourced;
+# callers define step_detail (tests/lib/steps.sh does).
 # shellcheck disable=SC2034  # the constants are for the sourcing scripts
 
 XEN_BIN=/usr/lib/xen-4.17/bin
@@ -95,12 +96,14 @@ domd_snapshot() {
 
 # write_cfg NAME PCI-ENTRIES EXTRA-ARGS [MEMORY_MB]
 # (the paused domains of the neg section never boot: 96 MB, the least the
-# domU kernel loads into, keeps building and destroying them cheap under TCG)
+# domU kernel loads into, keeps building and destroying them cheap under
+# TCG). DOMU_TYPE and DOMU_KERNEL: pv and /xvf/domu/vmlinuz unless the
+# job sets them (Arm has PVH guests only).
 write_cfg() {
     cat >"$RUN/$1.cfg" <<EOF
 name = "$1"
-type = "pv"
-kernel = "/xvf/domu/vmlinuz"
+type = "${DOMU_TYPE:-pv}"
+kernel = "${DOMU_KERNEL:-/xvf/domu/vmlinuz}"
 ramdisk = "/xvf/domu/initrd.gz"
 extra = "console=hvc0 loglevel=5 xvf.nvme_timeout=$nvme_tmo $3"
 memory = ${4:-128}
@@ -214,4 +217,127 @@ leak_check() {
     [ $bad -eq 0 ] || { fail "leftovers after $1"; return 1; }
     step_detail "after $1: numvfs 0 (NVMe, igb), no VF, secondaries" \
         "offline 0 VQ/VI, ns2/ns3 detached, no journal, no xenstore request"
+}
+
+# hook_has LINE-REGEX: the test hook (tests/xen/hooks) logged it.
+hook_has() {
+    grep -q -E "$1" /run/xvf-hook/log 2>/dev/null
+}
+
+# --- steps the Xen tiers share (tests/xen, tests/xen-arm64)
+
+t_host_boot() {
+    local t
+    read -r t </sys/hypervisor/type || return 1
+    log "hypervisor: $t $(cat /sys/hypervisor/version/major)." \
+        "$(cat /sys/hypervisor/version/minor)"
+    [ "$t" = xen ] || { fail "not running on Xen ($t)"; return 1; }
+    is_mounted /proc/xen || mount -t xenfs xenfs /proc/xen ||
+        { fail "cannot mount xenfs"; return 1; }
+    grep -q control_d /proc/xen/capabilities ||
+        { fail "not the control domain"; return 1; }
+    step_detail "dom0 up at $(cut -d' ' -f1 /proc/uptime)s uptime"
+}
+
+t_pf_ready() {
+    local pf sig
+    wait_for 30 "/dev/${PF_NAME}n1" test -b "/dev/${PF_NAME}n1" || return 1
+    pf=$(pf_bdf) || { fail "no $PF_NAME"; return 1; }
+    echo "$pf" >"$RUN/pf"
+    log "PF $pf totalvfs $(cat "/sys/bus/pci/devices/$pf/sriov_totalvfs")" \
+        "numvfs $(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")"
+    sig=$(read_sig "/dev/${PF_NAME}n1")
+    log "ns1 in DomD: $sig"
+    [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 signature '$sig'"; return 1; }
+    nvme list-secondary "/dev/$PF_NAME"
+    step_detail "PF $pf, ns1 '$sig'"
+}
+
+t_vfd_start() {
+    local st ver
+    xen-vfd -v -p "$VFD_PID" || { fail "xen-vfd did not start"; return 1; }
+    [ -s "$VFD_PID" ] || { fail "no pidfile $VFD_PID"; return 1; }
+    kill -0 "$(cat "$VFD_PID")" || { fail "xen-vfd not running"; return 1; }
+    st=$(xenstore-read /local/domain/0/drivers/xen-vf/status)
+    ver=$(xenstore-read /local/domain/0/drivers/xen-vf/protocol)
+    log "drivers/xen-vf/status=$st protocol=$ver"
+    [ "$st" = ready ] || { fail "status '$st', not ready"; return 1; }
+    # A second instance must refuse while the first holds the pidfile.
+    if xen-vfd -F -p "$VFD_PID" 2>"$RUN/second.err"; then
+        fail "a second xen-vfd started"
+        return 1
+    fi
+    cat "$RUN/second.err"
+    grep -q 'already running' "$RUN/second.err" ||
+        { fail "second xen-vfd: $(cat "$RUN/second.err")"; return 1; }
+    grep xen-vfd /var/log/messages
+    step_detail "pid $(cat "$VFD_PID"), status=$st, protocol=$ver"
+}
+
+# xl_refused NAME PCI REGEX: xl create must fail, with a message that
+# matches REGEX, leave no domain and change nothing in DomD.
+xl_refused() {
+    local name=$1 pci=$2 re=$3 msg
+    domd_snapshot >"$RUN/$name.before"
+    write_cfg "$name" "$pci" "" 96
+    if xl create -p "$RUN/$name.cfg" >"$RUN/$name.out" 2>&1; then
+        cat "$RUN/$name.out"
+        fail "xl create with pci = [ $pci ] succeeded"
+        return 1
+    fi
+    cat "$RUN/$name.out"
+    msg=$(grep -i -E "$re" "$RUN/$name.out" | head -n 1)
+    [ -n "$msg" ] || { fail "no error matching '$re'"; return 1; }
+    if xl list "$name" >/dev/null 2>&1; then
+        fail "domain $name left behind"
+        return 1
+    fi
+    domd_snapshot >"$RUN/$name.after"
+    if ! diff "$RUN/$name.before" "$RUN/$name.after"; then
+        fail "DomD changed"
+        return 1
+    fi
+    step_detail "${msg#*libxl: }"
+}
+
+t_collect() {
+    echo "--- xl list"
+    xl list 2>/dev/null
+    echo "--- xen-vfd log"
+    grep xen-vfd /var/log/messages 2>/dev/null | tail -n 100
+    echo "--- xenstore $XS_AREA"
+    xenstore-ls -f "$XS_AREA" 2>/dev/null
+    echo "--- xl dmesg (tail)"
+    xl dmesg 2>/dev/null | tail -n 40
+    echo "--- dmesg (tail)"
+    dmesg | tail -n 60
+    for f in "$CONLOG"/guest-*.log /var/log/xen/xl-*.log \
+        /var/log/xen/xen-hotplug.log; do
+        [ -e "$f" ] || continue
+        echo "--- $f"
+        tr -d '\r' <"$f" | tail -n 60
+    done
+    return 0
+}
+
+t_pf_still_works() {
+    local sig
+    sig=$(read_sig "/dev/${PF_NAME}n1")
+    [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 reads '$sig'"; return 1; }
+    nvme id-ctrl "/dev/$PF_NAME" >"$RUN/id-ctrl" ||
+        { fail "Identify on the PF failed"; return 1; }
+    head -n 3 "$RUN/id-ctrl"
+    step_detail "ns1 '$sig', Identify ok"
+}
+
+# xen-vfctl status must work in the driver domain as deployed (no
+# pci.ids here, as on a minimal DomD).
+t_vfctl_status() {
+    local rc=0
+    xen-vfctl status >"$RUN/status" 2>&1 || rc=$?
+    cat "$RUN/status"
+    [ $rc -eq 0 ] || { fail "xen-vfctl status exited $rc"; return 1; }
+    grep -q "$(cat "$RUN/pf")" "$RUN/status" ||
+        { fail "xen-vfctl status does not list the PF"; return 1; }
+    step_detail "$(head -n 1 "$RUN/status")"
 }

@@ -52,19 +52,6 @@ export PATH=/xvf/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 # --- base
 
-t_host_boot() {
-    local t
-    read -r t </sys/hypervisor/type || return 1
-    log "hypervisor: $t $(cat /sys/hypervisor/version/major)." \
-        "$(cat /sys/hypervisor/version/minor)"
-    [ "$t" = xen ] || { fail "not running on Xen ($t)"; return 1; }
-    is_mounted /proc/xen || mount -t xenfs xenfs /proc/xen ||
-        { fail "cannot mount xenfs"; return 1; }
-    grep -q control_d /proc/xen/capabilities ||
-        { fail "not the control domain"; return 1; }
-    step_detail "dom0 up at $(cut -d' ' -f1 /proc/uptime)s uptime"
-}
-
 t_daemons_up() {
     local v
     start_xen_daemons || return 1
@@ -85,32 +72,6 @@ t_daemons_up() {
     grep -q 'I/O virtualisation enabled' "$RUN/xl-dmesg" ||
         { fail "Xen: I/O virtualisation not enabled"; return 1; }
     step_detail "$(sed -n 's/^xen_version *: //p' "$RUN/xl-info"), xenstore rw ok"
-}
-
-t_pf_ready() {
-    local pf sig
-    wait_for 30 "/dev/${PF_NAME}n1" test -b "/dev/${PF_NAME}n1" || return 1
-    pf=$(pf_bdf) || { fail "no $PF_NAME"; return 1; }
-    echo "$pf" >"$RUN/pf"
-    log "PF $pf totalvfs $(cat "/sys/bus/pci/devices/$pf/sriov_totalvfs")" \
-        "numvfs $(cat "/sys/bus/pci/devices/$pf/sriov_numvfs")"
-    sig=$(read_sig "/dev/${PF_NAME}n1")
-    log "ns1 in DomD: $sig"
-    [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 signature '$sig'"; return 1; }
-    nvme list-secondary "/dev/$PF_NAME"
-    step_detail "PF $pf, ns1 '$sig'"
-}
-
-# xen-vfctl status must work in the driver domain as deployed (no
-# pci.ids here, as on a minimal DomD).
-t_vfctl_status() {
-    local rc=0
-    xen-vfctl status >"$RUN/status" 2>&1 || rc=$?
-    cat "$RUN/status"
-    [ $rc -eq 0 ] || { fail "xen-vfctl status exited $rc"; return 1; }
-    grep -q "$(cat "$RUN/pf")" "$RUN/status" ||
-        { fail "xen-vfctl status does not list the PF"; return 1; }
-    step_detail "$(head -n 1 "$RUN/status")"
 }
 
 # --- shared guest checks
@@ -195,27 +156,6 @@ t_local_release() {
 
 # --- vfd: the daemon and xl create with a vf: name
 
-t_vfd_start() {
-    local st ver
-    xen-vfd -v -p "$VFD_PID" || { fail "xen-vfd did not start"; return 1; }
-    [ -s "$VFD_PID" ] || { fail "no pidfile $VFD_PID"; return 1; }
-    kill -0 "$(cat "$VFD_PID")" || { fail "xen-vfd not running"; return 1; }
-    st=$(xenstore-read /local/domain/0/drivers/xen-vf/status)
-    ver=$(xenstore-read /local/domain/0/drivers/xen-vf/protocol)
-    log "drivers/xen-vf/status=$st protocol=$ver"
-    [ "$st" = ready ] || { fail "status '$st', not ready"; return 1; }
-    # A second instance must refuse while the first holds the pidfile.
-    if xen-vfd -F -p "$VFD_PID" 2>"$RUN/second.err"; then
-        fail "a second xen-vfd started"
-        return 1
-    fi
-    cat "$RUN/second.err"
-    grep -q 'already running' "$RUN/second.err" ||
-        { fail "second xen-vfd: $(cat "$RUN/second.err")"; return 1; }
-    grep xen-vfd /var/log/messages
-    step_detail "pid $(cat "$VFD_PID"), status=$st, protocol=$ver"
-}
-
 t_vfd_create() {
     local id st bdf drv
     write_cfg domu2 '"vf:nvme0/ns2"' "xvf.xs_attack=1 xvf.wait_poweroff=1"
@@ -240,11 +180,6 @@ t_vfd_create() {
         { fail "xl pci-list domu2 has no $bdf"; return 1; }
     grep xen-vfd /var/log/messages | tail -n 20
     step_detail "domu2 (domain $id) got vf:nvme0/ns2 = $bdf"
-}
-
-# hook_has LINE-REGEX: the test hook (tests/xen/hooks) logged it.
-hook_has() {
-    grep -q -E "$1" /run/xvf-hook/log 2>/dev/null
 }
 
 t_vfd_hooks() {
@@ -336,43 +271,7 @@ t_vfd_poweroff() {
     step_detail "domu2 powered off; xen-vfd released its VF (remove hook ran)"
 }
 
-t_pf_still_works() {
-    local sig
-    sig=$(read_sig "/dev/${PF_NAME}n1")
-    [ "$sig" = "XVF-SIG ns1" ] || { fail "ns1 reads '$sig'"; return 1; }
-    nvme id-ctrl "/dev/$PF_NAME" >"$RUN/id-ctrl" ||
-        { fail "Identify on the PF failed"; return 1; }
-    head -n 3 "$RUN/id-ctrl"
-    step_detail "ns1 '$sig', Identify ok"
-}
-
 # --- neg: refusals through xl create, foreign requests, SIGKILL
-
-# xl_refused NAME PCI REGEX: xl create must fail, with a message that
-# matches REGEX, leave no domain and change nothing in DomD.
-xl_refused() {
-    local name=$1 pci=$2 re=$3 msg
-    domd_snapshot >"$RUN/$name.before"
-    write_cfg "$name" "$pci" "" 96
-    if xl create -p "$RUN/$name.cfg" >"$RUN/$name.out" 2>&1; then
-        cat "$RUN/$name.out"
-        fail "xl create with pci = [ $pci ] succeeded"
-        return 1
-    fi
-    cat "$RUN/$name.out"
-    msg=$(grep -i -E "$re" "$RUN/$name.out" | head -n 1)
-    [ -n "$msg" ] || { fail "no error matching '$re'"; return 1; }
-    if xl list "$name" >/dev/null 2>&1; then
-        fail "domain $name left behind"
-        return 1
-    fi
-    domd_snapshot >"$RUN/$name.after"
-    if ! diff "$RUN/$name.before" "$RUN/$name.after"; then
-        fail "DomD changed"
-        return 1
-    fi
-    step_detail "${msg#*libxl: }"
-}
 
 t_neg_malformed() {
     xl_refused bad1 '"vf:nvme0/nsX"' 'nsX|namespace|spec'
@@ -1062,25 +961,6 @@ t_keep_vfs() {
     step_detail "released with $n VFs left enabled (unbound, offline," \
         "ns2 detached, status says kept); the next prepare skipped" \
         "sriov_numvfs; a restart without --keep-vfs disabled them"
-}
-
-t_collect() {
-    echo "--- xl list"
-    xl list 2>/dev/null
-    echo "--- xen-vfd log"
-    grep xen-vfd /var/log/messages 2>/dev/null | tail -n 100
-    echo "--- xenstore $XS_AREA"
-    xenstore-ls -f "$XS_AREA" 2>/dev/null
-    echo "--- xl dmesg (tail)"
-    xl dmesg 2>/dev/null | tail -n 40
-    echo "--- dmesg (tail)"
-    dmesg | tail -n 60
-    for f in "$CONLOG"/guest-*.log /var/log/xen/xl-*.log; do
-        [ -e "$f" ] || continue
-        echo "--- $f"
-        tr -d '\r' <"$f" | tail -n 60
-    done
-    return 0
 }
 
 has_job() {

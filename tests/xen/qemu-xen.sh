@@ -1,6 +1,8 @@
 #!/bin/bash
 # Boot the emulated Xen board: q35 under TCG, Xen 4.17 with a Linux dom0
-# that is also the DomD, Intel VT-d and an SR-IOV NVMe controller.
+# that is also the DomD, Intel VT-d and an SR-IOV NVMe controller. With
+# XEN_VF_ARCH=arm64, the same devices on QEMU's Arm "virt" machine (the
+# xen-arm64 tier, see below).
 #
 # Usage: tests/xen/qemu-xen.sh -x XEN -k VMLINUZ -i INITRD -d WORKDIR
 #            [-a "EXTRA DOM0 ARGS"] [-X "EXTRA XEN ARGS"] [-t TIMEOUT_S] [-c]
@@ -27,6 +29,17 @@
 # QEMU loads Xen as a multiboot kernel; "-initrd 'KERNEL ARGS,INITRD'"
 # gives Xen its two modules (commas in ARGS must be doubled).
 # Exit status: QEMU's (0 after poweroff), 124 on timeout.
+#
+# XEN_VF_ARCH=arm64: -x is Xen's arm64 Image (Debian's
+# /boot/xen-4.17-arm64), booted as -kernel of
+# -M virt,virtualization=on,gic-version=2 -cpu cortex-a57 (EL2 for Xen;
+# GICv2 because Debian's Xen 4.17 has no ITS driver, so with GICv3 dom0
+# would have no MSI and a VF no interrupt at all; with GICv2 MSI-X goes
+# through the GICv2m frame Xen maps to dom0). QEMU's guest-loader devices
+# place dom0's kernel and initrd in memory and in the device tree
+# (/chosen, "multiboot,module"), where Xen looks for them. Xen drives no
+# IOMMU here (virt emulates only SMMUv3, which Debian's Xen lacks): dom0
+# sees the PCIe host natively, and guests get no PCI device.
 set -euo pipefail
 
 xen='' kernel='' initrd='' workdir='' extra='' xextra='' tmo=600 console=0
@@ -101,13 +114,30 @@ nvme+=",max_ioqpairs=16,msix_qsize=17"
 nvme+=",sriov_max_vfs=2,sriov_vq_flexible=8,sriov_vi_flexible=4"
 
 # shellcheck disable=SC2054  # QEMU option lists are comma separated
+case ${XEN_VF_ARCH:-x86_64} in
+    x86_64)
+        board=(-M q35 -accel tcg,thread=multi -cpu "$cpu" -smp "$smp"
+            -vga none
+            -device intel-iommu,intremap=on,caching-mode=on,eim=on
+            -kernel "$xen" -append "$xen_args"
+            -initrd "$kernel ${dom0_args//,/,,},$initrd") ;;
+    arm64)
+        qemu=${XEN_VF_QEMU:-qemu-system-aarch64}
+        xen_args="console=dtuart dom0_mem=$dom0_mem dom0_max_vcpus=1"
+        xen_args+=" bootscrub=false $xextra"
+        dom0_args="console=hvc0 earlycon=xen quiet panic=-1 $extra"
+        board=(-M virt,virtualization=on,gic-version=2 -accel tcg
+            -cpu "${XEN_VF_QEMU_CPU:-cortex-a57}" -smp "$smp"
+            -kernel "$xen" -append "$xen_args"
+            -device "guest-loader,addr=0x42000000,kernel=$kernel,bootargs=${dom0_args//,/,,}"
+            -device "guest-loader,addr=0x50000000,initrd=$initrd") ;;
+    *) echo "qemu-xen: unknown XEN_VF_ARCH $XEN_VF_ARCH" >&2; exit 2 ;;
+esac
+# shellcheck disable=SC2054
 args=(
-    -M q35 -accel tcg,thread=multi -cpu "$cpu" -smp "$smp" -m "$mem"
-    -nodefaults -display none -vga none -no-reboot
+    "${board[@]}" -m "$mem"
+    -nodefaults -display none -no-reboot
     -chardev "$chardev" -serial chardev:ser0
-    -device intel-iommu,intremap=on,caching-mode=on,eim=on
-    -kernel "$xen" -append "$xen_args"
-    -initrd "$kernel ${dom0_args//,/,,},$initrd"
     -device pcie-root-port,id=rp0,chassis=1,slot=1,bus=pcie.0,addr=0x4
     -device nvme-subsys,id=subsys0,nqn=subsys0
     -device "$nvme"
