@@ -53,6 +53,7 @@ quiet h_xen_tools
 quiet h_kernel
 quiet h_xen
 quiet h_domu_initramfs
+quiet h_drvdom_initramfs
 quiet h_dom0_initramfs
 echo "soak: booting the board for $cycles cycles (QEMU killed after ${tmo}s)"
 
