@@ -20,6 +20,9 @@
 #                    carry the new parser, and no plug-in loader is left
 #   parser           PCI_SPEC_STRINGs through the patched libxlutil, with
 #                    and without xl.conf's pci.name_backends
+#   answer-checks    libxl's checks of a backend domain's answer (which
+#                    node permissions and BDFs it takes), called in the
+#                    patched libxenlight's static archive
 # and for the other Xen trees, snapshots in $XEN_VF_XEN_SRC (default the
 # project's ../shared/xen-src; SHA256SUMS checked, nothing downloaded),
 # built tools-only by scripts/build-xen.sh --tarball and cached like 4.17:
@@ -215,6 +218,24 @@ parse_test() {
     return "$rc"
 }
 
+s_answer_checks() {
+    local lib=$stage/usr/lib/$multiarch out=$work/4.17/pci-name-test rc deps
+    mkdir -p "$(dirname "$out")"
+    read -ra deps < <(pkg-config --libs xentoollog xenevtchn xentoolcore \
+        xencontrol xenstore xenhypfs xenguest xendevicemodel \
+        xenforeignmemory xencall) || return 1
+    # The archive's own dependencies: Debian's Xen libraries (the series
+    # changes none of them) and what libxenlight links.
+    gcc "${CFLAGS_T[@]}" -I"$stage/usr/include" -Itests/lib -o "$out" \
+        tests/xenbuild/pci-name-test.c "$lib/libxenlight.a" "${deps[@]}" \
+        -luuid -lyajl -lnl-3 -lnl-route-3 -lutil -lrt -lpthread || return 1
+    "$out" | tee "$out.out"
+    rc=${PIPESTATUS[0]}
+    step_detail "$(sed -n 's/^# \([0-9]* [a-zA-Z ]*\)$/\1/p' "$out.out" |
+        grep -v checks | paste -sd ';'); $(tail -n 1 "$out.out")"
+    return "$rc"
+}
+
 s_parser() {
     parse_test "$stage" "/usr/lib/$multiarch" "$work/4.17"
 }
@@ -277,6 +298,7 @@ step --needs none series-same -- s_series_same
 step --needs none --timeout 1800 make-xen -- s_make_xen
 step --needs make-xen xl-links -- s_xl_links
 step --needs make-xen parser -- s_parser
+step --needs make-xen answer-checks -- s_answer_checks
 step --needs none --timeout 1800 upstream-build -- \
     tree_build upstream "$TARBALL_UPSTREAM"
 step --needs upstream-build upstream-parser -- \
