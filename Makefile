@@ -56,7 +56,6 @@ all:
 include plugin/lib/lib.mk
 include plugin/xen-vfctl/xen-vfctl.mk
 -include plugin/xen-vfd/xen-vfd.mk
--include plugin/libxl-provider/libxl-provider.mk
 -include plugin/xen-vf-reaper/xen-vf-reaper.mk
 include tests/unit/unit.mk
 -include tests/domd/domd.mk

@@ -34,7 +34,7 @@
 #   stage/      the install root: for Debian's source, the layout of
 #               Debian's packages (libs in /usr/lib/<multiarch>, xl in
 #               /usr/lib/xen-X.Y/bin), so it can be copied over a Debian
-#               system; includes the headers, libxl_pci_provider.h among them
+#               system; includes the headers
 #   build.log   the whole build
 #   info        version, series, patches, libdir (in stage/), build seconds
 # A second run with the same inputs finds the entry and takes a second.
@@ -355,7 +355,7 @@ sbindir=$(sed -n 's/^sbindir *:= *//p' "$tree/config/Paths.mk")
 xl=$sbindir/xl
 [ "$flavour" = generic ] || xl=/usr/lib/xen-$mm/bin/xl
 for f in "$libdir/libxenlight.so.$mm.0" "$libdir/libxlutil.so.$mm.0" \
-         usr/include/libxl_pci_provider.h "$xl"; do
+         usr/include/libxlutil.h "$xl"; do
     [ -e "$stage/${f#/}" ] || die "build did not produce $f"
 done
 

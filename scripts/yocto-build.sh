@@ -9,8 +9,7 @@
 #
 # BUILD is the recipe's ${B}, DESTDIR its ${D}; the other VAR=value are
 # make variables, the recipe's paths (prefix, sbindir, libexecdir,
-# sysconfdir, localstatedir, mandir, systemdunitdir,
-# XEN_PCI_PROVIDER_DIR). Give both steps the same ones: paths are
+# sysconfdir, localstatedir, mandir, systemdunitdir). Give both steps the same ones: paths are
 # compiled in (the state directory, the script directory, the unit's
 # ExecStart).
 #

@@ -22,7 +22,7 @@
 
 #include "xen/homes.h"
 #include "xen/protocol.h"
-#include "vf-provider.h"
+#include "reaper.h"
 
 #define TOKEN "xen-vf-reaper"
 
@@ -131,11 +131,12 @@ static void usage(FILE *f)
         "Runs in Dom0, in the foreground. On start and whenever a domain\n"
         "goes (@releaseDomain, or the home path of a domain xenstored\n"
         "was not introduced to yet), writes op = release into the xen-vf\n"
-        "requests of every domain that is gone, under the driver domain\n"
-        "of %s (domd).\n"
+        "requests of every domain that is gone, under the domain that\n"
+        "serves \"" VF_NAME_PREFIX ":\" names, as " VF_CONF_KEY " in %s says\n"
+        "(Dom0 without a \"" VF_NAME_PREFIX "=\" entry).\n"
         "\n"
         "  -v, --verbose   also log every scan\n",
-        prog, XVF_PROVIDER_CONF);
+        prog, XVF_XL_CONF);
 }
 
 int main(int argc, char **argv)

@@ -109,6 +109,9 @@ int vfd_set_status(struct vfd *d, const char *status)
     xvf_proto_status_path(path, sizeof(path), d->domd);
     if (!xs_write(d->xsh, XBT_NULL, path, status, strlen(status)))
         return -errno;
+    xvf_proto_name_status_path(path, sizeof(path), d->domd);
+    if (!xs_write(d->xsh, XBT_NULL, path, status, strlen(status)))
+        return -errno;
     return 0;
 }
 

@@ -22,11 +22,9 @@
 #                same way; every program, library and object is aarch64
 #   install      the recipe's do_install into $BUILD/arm64/image: every
 #                installed file and empty directory is in one package by
-#                the recipe's PACKAGES/FILES (vf.so in
-#                xen-vf-libxl-provider, at Yocto's Xen's LIBEXEC_LIB), each
-#                FILES entry of the recipe's takes something, the ELF files
-#                are aarch64; and vf.so installed without a set provider
-#                directory lands in the sysroot's (Debian's) Xen layout
+#                the recipe's PACKAGES/FILES (xen-vf-reaper in
+#                xen-vf-reaper), each FILES entry of the recipe's takes
+#                something, the ELF files are aarch64
 #   binfmt       qemu-aarch64 registered with binfmt_misc (the tests start
 #                child processes); an explicit SKIP, with unit-arm64, when
 #                scripts/deps.sh found the machine cannot do it
@@ -121,24 +119,23 @@ s_cross_build() {
         n=$((n + 1))
     done
     [ "$n" -gt 0 ] || { echo "nothing built in $abuild"; return 1; }
-    check_elf "$abuild/xen-vfctl" "$abuild/xen-vfd" "$abuild/vf.so" \
+    check_elf "$abuild/xen-vfctl" "$abuild/xen-vfd" "$abuild/xen-vf-reaper" \
         "$abuild/tests/unit/libxvf-mock.so" || return 1
     step_detail "$n aarch64 ELF files, -Werror clean"
 }
 
 s_install() {
-    local env f elves=() provider task deb=$abuild/image-debian
+    local env f elves=() task
     mapfile -t env < <(yocto_env)
-    rm -rf "$image" "$deb"
+    rm -rf "$image"
     task=$(recipe_task do_install) || return 1
     echo "do_install: $task"
     env "${env[@]}" bash -ec "$task" || return 1
     echo "packages:"
     tests/cross/recipe.py "$recipe" files "$image" | tee "$abuild/packages" ||
         return 1
-    provider=$(tests/cross/recipe.py "$recipe" get XEN_PCI_PROVIDER_DIR)/vf.so
-    grep -qx "xen-vf-libxl-provider $provider" "$abuild/packages" ||
-        { echo "vf.so not in xen-vf-libxl-provider at $provider"; return 1; }
+    grep -qx "xen-vf-reaper /usr/sbin/xen-vf-reaper" "$abuild/packages" ||
+        { echo "xen-vf-reaper not in package xen-vf-reaper"; return 1; }
     for f in /usr/sbin/xen-vfd /usr/sbin/xen-vfctl /etc/xen/scripts/xen-vf \
             /lib/systemd/system/xen-vfd.service; do
         grep -qx "xen-vf $f" "$abuild/packages" ||
@@ -154,15 +151,8 @@ s_install() {
     [ ${#elves[@]} -ge 3 ] || { echo "only ${#elves[@]} ELF files"; return 1; }
     check_elf "${elves[@]}" || return 1
     file "${elves[@]}"
-    # No provider directory given: the target's Xen (Debian's, in the
-    # sysroot) decides it, through pkg-config, never the build host's.
-    env "${env[@]}" make --no-print-directory install-vf-provider \
-        DESTDIR="$deb" || return 1
-    f=$deb/usr/lib/xen-4.17/lib/$triplet/pci-providers/vf.so
-    [ -f "$f" ] || { echo "vf.so not at ${f#"$deb"} (Debian's Xen layout)"
-        find "$deb" -type f; return 1; }
     step_detail "${#elves[@]} aarch64 ELF files in $(cut -d' ' -f1 \
-        "$abuild/packages" | sort -u | wc -l) packages, $provider"
+        "$abuild/packages" | sort -u | wc -l) packages"
 }
 
 binfmt_entry=/proc/sys/fs/binfmt_misc/qemu-aarch64

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
  * test-reaper.c - Dom0's clean-up for a separate driver domain
- * (plugin/libxl-provider/reap.c, what xen-vf-reaper runs on each
+ * (plugin/xen-vf-reaper/reap.c, what xen-vf-reaper runs on each
  * @releaseDomain) against the in-memory xenstore of
  * tests/fakes/xenstore/fake-xs.c: which requests it asks to release,
  * which it leaves, and that asking twice is asking once. The xen tier
@@ -17,9 +17,9 @@
 #include "xenstore/fake-xs.h"
 #include "xen/homes.h"
 #include "xen/protocol.h"
-#include "vf-provider.h"
+#include "reaper.h"
 
-#define AREA "/local/domain/1/backend/vf"
+#define AREA "/local/domain/1/backend/pci-name"
 
 static char conf_path[] = "/tmp/xvf-test-reaper-XXXXXX";
 static char seen[256];
@@ -41,7 +41,7 @@ static void note(void *opaque, unsigned int domid, unsigned int devid,
     snprintf(seen + len, sizeof(seen) - len, "%u/%u=%d ", domid, devid, rc);
 }
 
-/* A request as the provider writes it: Dom0's, op and spec r1. */
+/* A request as libxl writes it: Dom0's, op and name r1. */
 static void request(struct xs_handle *h, unsigned int domid,
                     unsigned int devid, const char *op, const char *state)
 {
@@ -216,7 +216,7 @@ static void test_homes(void)
     fake_xs_close(w.h);
 }
 
-/* The driver domain is found as the provider finds it. */
+/* The driver domain is the one xl.conf names for "vf:" names. */
 static void test_domd(void)
 {
     struct xs_handle *h = board();
@@ -224,15 +224,16 @@ static void test_domd(void)
     char err[256];
     unsigned int domd = 99;
 
-    set_conf("domd = DomD\n");
+    set_conf("pci.name_backends = [ \"xy=7\", \"vf=DomD\" ]\n");
     CHECK_INT(vf_config_read(&cfg, err, sizeof(err)), 0, "config");
     CHECK_INT(vf_domd_resolve(h, &cfg, &domd), 0, "resolve DomD");
     CHECK_INT(domd, 1, "DomD's id");
-    set_conf("domd = nosuch\n");
+    set_conf("pci.name_backends = [ \"vf=nosuch\" ]\n");
     CHECK_INT(vf_config_read(&cfg, err, sizeof(err)), 0, "config");
     CHECK_INT(vf_domd_resolve(h, &cfg, &domd), -ENOENT, "unknown name");
     vf_domd_strerror(err, sizeof(err), &cfg, -ENOENT);
-    CHECK_HAS(err, "driver domain 'nosuch' (domd in", "message");
+    CHECK_HAS(err, "driver domain 'nosuch' (pci.name_backends in",
+              "message");
     set_conf("");
     CHECK_INT(vf_config_read(&cfg, err, sizeof(err)), 0, "config");
     CHECK_INT(vf_domd_resolve(h, &cfg, &domd), 0, "no domd");
@@ -257,7 +258,7 @@ int main(int argc, char **argv)
         return 2;
     }
     close(fd);
-    setenv("XEN_VF_PROVIDER_CONF", conf_path, 1);
+    setenv("XEN_VF_XL_CONF", conf_path, 1);
     rc = harness_main(argc, argv, cases, HARNESS_N(cases));
     unlink(conf_path);
     return rc;

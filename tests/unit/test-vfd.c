@@ -34,7 +34,7 @@
 #include "xenstore/fake-xs.h"
 #include "vfd-priv.h"
 
-#define AREA "/local/domain/0/backend/vf"
+#define AREA "/local/domain/0/backend/pci-name"
 
 static char logbuf[8192];
 static char root[] = "/tmp/xvf-test-vfd.XXXXXX", state[160];
@@ -62,13 +62,13 @@ static const char *get(struct xs_handle *h, const char *path)
     return v ? v : "(none)";
 }
 
-/* Dom0's side of a request, as the vf provider writes it. */
+/* Dom0's side of a request, as libxl writes it. */
 static void request(struct xs_handle *h, unsigned int domid,
                     unsigned int devid, const char *spec, const char *op)
 {
     char p[160];
 
-    snprintf(p, sizeof(p), AREA "/%u/%u/spec", domid, devid);
+    snprintf(p, sizeof(p), AREA "/%u/%u/name", domid, devid);
     fake_xs_put(h, p, spec);
     snprintf(p, sizeof(p), AREA "/%u/%u/op", domid, devid);
     fake_xs_put(h, p, op);
@@ -161,11 +161,15 @@ static void test_start_and_status(void)
     CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_READY), "status");
     CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/status"), "ready"),
           "status = ready");
+    CHECK_STR(get(h, "/local/domain/0/drivers/pci-name/status"), "ready",
+              "libxl's sign that Dom0 serves PCI names");
     CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/protocol"), "1"),
           "protocol = 1");
     CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_DEAD), "status dead");
     CHECK(!strcmp(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead"),
           "status = dead");
+    CHECK_STR(get(h, "/local/domain/0/drivers/pci-name/status"), "dead",
+              "Dom0 serves no PCI names any more");
     down();
 }
 
@@ -177,7 +181,7 @@ static void test_unknown_controller(void)
         return;
     }
     request(h, 5, 0, "vf:nvme0/ns2", "prepare");
-    event(&d, 5, 0, "spec");
+    event(&d, 5, 0, "name");
     CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"),
           "unknown controller: state error");
     CHECK(strstr(get(h, AREA "/5/0/error"), "nvme") != NULL,
@@ -238,7 +242,7 @@ static void test_not_acted_on(void)
     logbuf[0] = '\0';
     vfd_event(&d, AREA, VFD_TOKEN_REQUEST);
     vfd_event(&d, AREA "/6", VFD_TOKEN_REQUEST);
-    vfd_event(&d, "/local/domain/3/backend/vf/6/0", VFD_TOKEN_REQUEST);
+    vfd_event(&d, "/local/domain/3/backend/pci-name/6/0", VFD_TOKEN_REQUEST);
     vfd_flush(&d);
     CHECK(logbuf[0] == '\0', "non-request paths ignored");
     down();
@@ -257,7 +261,7 @@ static void test_foreign_requests(void)
     CHECK(xs_set_permissions(h, XBT_NULL, AREA "/5/4", perms, 1),
           "chown the request to domain 5");
     logbuf[0] = '\0';
-    event(&d, 5, 4, "spec");
+    event(&d, 5, 4, "name");
     CHECK(!strcmp(get(h, AREA "/5/4/state"), "requested"),
           "foreign request not answered");
     CHECK(strstr(logbuf, "not by Dom0") != NULL, "foreign request logged");
@@ -282,7 +286,7 @@ static void test_dead_domain(void)
     request(h, 9, 0, "vf:nvme0/ns2", "prepare");
     fake_xs_put(h, "/local/domain/9/name", "guest9");
     xs_rm(h, XBT_NULL, "/local/domain/9");
-    event(&d, 9, 0, "spec");
+    event(&d, 9, 0, "name");
     CHECK(!strcmp(get(h, AREA "/9/0/state"), "error"), "dead domain: error");
     CHECK(strstr(get(h, AREA "/9/0/error"), "does not exist") != NULL,
           "dead domain: says so");
@@ -296,7 +300,7 @@ static void test_dead_domain(void)
  */
 static void test_round_trips(void)
 {
-    static const char *const nodes[] = { "", "spec", "op", "bdf", "state" };
+    static const char *const nodes[] = { "", "name", "op", "bdf", "state" };
     unsigned int i, commits, calls;
 
     if (!up()) {
@@ -337,7 +341,7 @@ static void test_round_trips(void)
     request(h, 5, 2, "vf:nvme0/ns2", "prepare");
     commits = fake_xs_commits(h);
     fake_xs_fail_commits(h, 1);
-    event(&d, 5, 2, "spec");
+    event(&d, 5, 2, "name");
     CHECK(!strcmp(get(h, AREA "/5/2/state"), "error"),
           "answered after a conflict");
     CHECK_INT(fake_xs_commits(h) - commits, 3,

@@ -5,7 +5,7 @@
 # Two kinds of test binary:
 #   $(UNIT_DIR)/test-X       linked with libxvf-mock.so, run preloaded
 #   $(UNIT_DIR)/san/test-X   the tests of xenstore clients (xen-vfd's core,
-#                            the libxl provider) against the in-memory
+#                            Dom0's side) against the in-memory
 #                            xenstore of tests/fakes/xenstore: built with
 #                            ASan and UBSan from their own objects under
 #                            san/, run without the preload (ASan refuses a
@@ -17,7 +17,7 @@ MOCK_SRCS := tests/fakes/kernel/model.c tests/fakes/kernel/tree.c \
 	tests/fakes/kernel/admin.c tests/fakes/kernel/intercept.c \
 	tests/fakes/kernel/api.c tests/fakes/kernel/rtnl.c tests/fakes/kernel/ns.c \
 	tests/fakes/kernel/irq.c tests/fakes/kernel/probe.c
-UNIT_SAN_TESTS := test-vfd test-provider test-reaper
+UNIT_SAN_TESTS := test-vfd test-dom0 test-reaper
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,\
 	$(filter-out $(UNIT_SAN_TESTS:%=tests/unit/%.c),\
 	$(wildcard tests/unit/test-*.c)))
@@ -43,17 +43,16 @@ $(UNIT_DIR)/test-%: $(BUILD)/tests/unit/test-%.o $(MOCK_SO) $(LIBXENVF)
 
 # The sanitized tests: their sources, the plugin sources they test (by
 # the plugin's own variables) and the fake xenstore, compiled again.
-ifeq ($(XEN_VFD_CORE_SRCS)$(VF_PROVIDER_SRCS),)
+ifeq ($(XEN_VFD_CORE_SRCS)$(XEN_VF_REAPER_LIB_SRCS),)
 $(error tests/unit/unit.mk needs the plugin .mk files included first)
 endif
 SAN_DIR := $(UNIT_DIR)/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 FAKE_XS_SRCS := tests/fakes/xenstore/fake-xs.c
 TEST_VFD_SRCS := tests/unit/test-vfd.c $(XEN_VFD_CORE_SRCS) $(FAKE_XS_SRCS)
-TEST_PROVIDER_SRCS := tests/unit/test-provider.c $(VF_PROVIDER_SRCS) \
+TEST_DOM0_SRCS := tests/unit/test-dom0.c $(XEN_VF_REAPER_LIB_SRCS) \
 	$(FAKE_XS_SRCS)
-TEST_REAPER_SRCS := tests/unit/test-reaper.c plugin/lib/xen/homes.c \
-	$(filter-out plugin/libxl-provider/vf-provider.c,$(VF_PROVIDER_SRCS)) \
+TEST_REAPER_SRCS := tests/unit/test-reaper.c $(XEN_VF_REAPER_LIB_SRCS) \
 	$(FAKE_XS_SRCS)
 
 $(SAN_DIR)/%.o: %.c
@@ -62,16 +61,16 @@ $(SAN_DIR)/%.o: %.c
 		-MMD -MP -c -o $@ $<
 
 $(TEST_VFD_SRCS:%.c=$(SAN_DIR)/%.o): ALL_CFLAGS += -Iplugin/xen-vfd
-$(TEST_PROVIDER_SRCS:%.c=$(SAN_DIR)/%.o) \
+$(TEST_DOM0_SRCS:%.c=$(SAN_DIR)/%.o) \
 $(TEST_REAPER_SRCS:%.c=$(SAN_DIR)/%.o): ALL_CFLAGS += \
-	-Iplugin/libxl-provider -DXVF_PROVIDER_CONF='"$(XVF_PROVIDER_CONF)"'
+	-Iplugin/xen-vf-reaper -DXVF_XL_CONF='"$(XVF_XL_CONF)"'
 
 # xen-vfd's core with the plain libxenvf archive, as today's xen-vfd
 $(SAN_DIR)/test-vfd: $(TEST_VFD_SRCS:%.c=$(SAN_DIR)/%.o) $(LIBXENVF)
 	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ \
 		$(shell $(PKG_CONFIG) --libs libnvme libpci libmnl)
 
-$(SAN_DIR)/test-provider: $(TEST_PROVIDER_SRCS:%.c=$(SAN_DIR)/%.o)
+$(SAN_DIR)/test-dom0: $(TEST_DOM0_SRCS:%.c=$(SAN_DIR)/%.o)
 	$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^
 
 $(SAN_DIR)/test-reaper: $(TEST_REAPER_SRCS:%.c=$(SAN_DIR)/%.o)

@@ -121,7 +121,6 @@ h_dom0_initramfs() {
         -b "$BUILD/xen-vf-reaper=/usr/sbin/xen-vf-reaper" \
         -b "$st/usr/lib/xen-4.17/bin/xl=/usr/sbin/xl" \
         -f "$st/usr/lib/xen-4.17/bin/xl=$XEN_BIN/xl" \
-        -f "$BUILD/vf.so=/usr/lib/xen-4.17/lib/x86_64-linux-gnu/pci-providers/vf.so" \
         -f tests/lib/steps.sh=/xvf/lib/steps.sh \
         -f hotplug-scripts/xen-vf=/etc/xen/scripts/xen-vf \
         -f "$hook=/etc/xen/scripts/xen-vf-nvme-add.d/90-xvf-test.hook" \

@@ -37,7 +37,7 @@ quiet() {
     "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
 }
 
-for f in xen-vfctl xen-vfd vf.so; do
+for f in xen-vfctl xen-vfd; do
     [ -e "$BUILD/$f" ] || { echo "demo: $BUILD/$f missing (make all)"; exit 1; }
 done
 say "patched xl/libxl (make xen; cached after the first build)"

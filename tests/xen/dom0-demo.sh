@@ -56,7 +56,7 @@ write_cfg demo '"vf:nvme0/ns2"' "xvf.hold=1"
 show <"$RUN/demo.cfg"
 
 n=$(vfd_lines)
-say "xl create (Dom0): libxl hands vf:nvme0/ns2 to the vf provider, which asks DomD"
+say "xl create (Dom0): libxl asks the domain xl.conf names for vf: (Dom0 here)"
 xl create "$RUN/demo.cfg" 2>&1 | show
 [ "${PIPESTATUS[0]}" = 0 ] || die "xl create failed"
 id=$(xl domid demo) || die "no domain demo"

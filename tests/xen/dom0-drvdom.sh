@@ -6,8 +6,8 @@
 # The driver domain's device side is the unit tier's fake kernel (a PV
 # guest cannot own an SR-IOV PF here); its PF is 0000:0a:00.0, a bus Dom0
 # does not have. Everything between the domains is real: discovery
-# (domd = xvf-domd in Dom0's xen-vf-provider.conf), the requests and
-# their permissions, xen-vfd's watch and answers, the provider's
+# (pci.name_backends = [ "vf=xvf-domd" ] in Dom0's xl.conf), libxl's
+# requests and their permissions, xen-vfd's watch and answers, libxl's
 # checks of who wrote them, and Dom0's clean-up of the requests of
 # domains that are gone (xen-vf-reaper). libxl cannot assign the fake
 # BDF it is answered, so every add fails after the round trip, and
@@ -15,13 +15,12 @@
 # shellcheck disable=SC2154  # RUN, XS_AREA etc. come from dom0-lib.sh
 
 DD_NAME=xvf-domd
-DD_CONF=/etc/xen/xen-vf-provider.conf
 DD_VF=0000:0a:00.1
 DD_CLEAN="journal=0 numvfs=0 fake=same vfd=running"
 REAPER_LOG=/var/log/xen-vf-reaper.log
 
 dd_id() { cat "$RUN/dd.id"; }
-dd_area() { echo "/local/domain/$(dd_id)/backend/vf"; }
+dd_area() { echo "/local/domain/$(dd_id)/backend/pci-name"; }
 dd_log() { guest_log "$DD_NAME"; }
 
 # dd_cmd VERB: run VERB in the driver domain (drvdom-guest.sh), print
@@ -74,7 +73,6 @@ dd_request_state() {
 
 t_dd_boot() {
     local id st ver t0=$SECONDS
-    rm -f "$DD_CONF"
     cat >"$RUN/dd.cfg" <<EOF2
 name = "$DD_NAME"
 type = "pv"
@@ -106,11 +104,11 @@ EOF2
         "after $((SECONDS - t0))s"
 }
 
-# Dom0 chooses the driver domain by name; the reaper watches for it.
+# Dom0 chooses the driver domain by name, in xl.conf; the reaper reads
+# the same file and watches for it.
 t_dd_config() {
-    printf '# the Xen tier, section drvdom\ndomd = %s\ntimeout = 30\n' \
-        "$DD_NAME" >"$DD_CONF"
-    cat "$DD_CONF"
+    set_name_backend "$DD_NAME"
+    cat /etc/xen/xl.conf
     xen-vf-reaper -v >"$REAPER_LOG" 2>&1 &
     echo $! >"$RUN/reaper.pid"
     wait_for 20 "xen-vf-reaper to watch" grep -q 'watching @releaseDomain' \
@@ -120,7 +118,7 @@ t_dd_config() {
         { cat "$REAPER_LOG"; fail "the reaper did not find domain $(dd_id)";
           return 1; }
     cat "$REAPER_LOG"
-    step_detail "domd = $DD_NAME; xen-vf-reaper $(cat "$RUN/reaper.pid")" \
+    step_detail "xl.conf: vf=$DD_NAME; xen-vf-reaper $(cat "$RUN/reaper.pid")" \
         "watches @releaseDomain for domain $(dd_id)"
 }
 
@@ -290,7 +288,7 @@ t_dd_down() {
     [ "$st" = dead ] || { fail "status '$st' after SIGTERM"; return 1; }
     t0=$SECONDS
     xl_refused ddd1 '"vf:nvme0/ns2"' \
-        "xen-vfd is not running in driver domain $id" || return 1
+        "backend domain $id does not serve PCI names now" || return 1
     secs=$((SECONDS - t0))
     [ $secs -le 30 ] || { fail "xl create took ${secs}s to fail"; return 1; }
     [ "$(xs_children "$(dd_area)")" = 0 ] ||
@@ -299,11 +297,12 @@ t_dd_down() {
         "refused in ${secs}s, nothing written"
 }
 
-# Not a test: put Dom0 back (no domd, no reaper, no driver domain).
+# Not a test: put Dom0 back (Dom0 serves vf:, no reaper, no driver
+# domain).
 t_dd_teardown() {
     local d
     [ -e "$RUN/reaper.pid" ] && kill "$(cat "$RUN/reaper.pid")" 2>/dev/null
-    rm -f "$DD_CONF"
+    set_name_backend 0
     for d in ddg1 ddg2 ddk1 ddk2 ddd1 "$DD_NAME"; do
         xl list "$d" >/dev/null 2>&1 && xl destroy "$d"
     done

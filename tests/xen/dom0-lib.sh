@@ -11,7 +11,7 @@ RUN=/run/xvf                    # state shared between steps (subshells)
 CONLOG=/var/log/xen/console
 STATE_DIR=/var/lib/xen-vf
 VFD_PID=/run/xen-vfd.pid
-XS_AREA=/local/domain/0/backend/vf
+XS_AREA=/local/domain/0/backend/pci-name
 PF_NAME=nvme0
 GUEST_WAIT=150
 JOBS=vfd,neg,nic,drvdom
@@ -123,6 +123,13 @@ domu_line() {
     grep -a "$2" "$(guest_log "$1")" 2>/dev/null | head -n 1 | tr -d '\r'
 }
 
+# set_name_backend DOMAIN: the domain that serves "vf:" names, in
+# xl.conf (pci.name_backends), as an administrator configures it.
+set_name_backend() {
+    printf '# the Xen tier\npci.name_backends = [ "vf=%s" ]\n' "$1" \
+        >/etc/xen/xl.conf
+}
+
 # start_xen_daemons: what xencommons does, without systemd.
 start_xen_daemons() {
     mkdir -p /var/lib/xenstored /var/run/xen /run/xen /var/lib/xen \
@@ -134,7 +141,7 @@ start_xen_daemons() {
     # xenconsoled hands each guest console a pty.
     is_mounted /dev/pts || mount -t devpts devpts /dev/pts ||
         { fail "cannot mount devpts"; return 1; }
-    [ -e /etc/xen/xl.conf ] || : >/etc/xen/xl.conf
+    set_name_backend 0
     # xen-vfd logs to syslog when it runs as a daemon.
     syslogd -O /var/log/messages || { fail "syslogd"; return 1; }
     log "starting xenstored"
@@ -262,6 +269,9 @@ t_vfd_start() {
     ver=$(xenstore-read /local/domain/0/drivers/xen-vf/protocol)
     log "drivers/xen-vf/status=$st protocol=$ver"
     [ "$st" = ready ] || { fail "status '$st', not ready"; return 1; }
+    st=$(xenstore-read /local/domain/0/drivers/pci-name/status)
+    [ "$st" = ready ] ||
+        { fail "drivers/pci-name/status '$st', not ready"; return 1; }
     # A second instance must refuse while the first holds the pidfile.
     if xen-vfd -F -p "$VFD_PID" 2>"$RUN/second.err"; then
         fail "a second xen-vfd started"

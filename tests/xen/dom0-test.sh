@@ -312,11 +312,11 @@ t_neg_foreign() {
     barrier=$XS_AREA/$id/8
     xenstore-write "$foreign" "" || return 1
     xenstore-chmod "$foreign" "n$id" || return 1
-    xenstore-write "$foreign/spec" vf:nvme0/ns3 "$foreign/op" prepare \
+    xenstore-write "$foreign/name" vf:nvme0/ns3 "$foreign/op" prepare \
         "$foreign/state" requested "$foreign/bdf" "" "$foreign/error" "" ||
         return 1
     xenstore-ls -p "$foreign"
-    xenstore-write "$barrier/spec" 'vf:nvme0/nsX' "$barrier/op" prepare \
+    xenstore-write "$barrier/name" 'vf:nvme0/nsX' "$barrier/op" prepare \
         "$barrier/state" requested "$barrier/bdf" "" "$barrier/error" "" ||
         return 1
     wait_for 30 "the barrier request's answer" sh -c \
@@ -341,20 +341,21 @@ t_neg_foreign() {
 # (issue #15). libxl gives every guest a writable /local/domain/ID/drivers,
 # so a guest can say drivers/xen-vf/status = ready; dom0 writes that for
 # the guest and gives the node to it (owner = the guest, as if the guest
-# had written it). With no xen-vf-provider.conf the driver domain is Dom0.
+# had written it). xl.conf's pci.name_backends says "vf=0": Dom0 serves.
 
 # An xl create with a vf: name still works while a guest claims to be
 # DomD, and its request goes to Dom0 only.
 t_neg_domd_claim() {
-    local g id rc=0
+    local g id st rc=0
     write_cfg claim "" "" 96
     xl create -p "$RUN/claim.cfg" ||
         { fail "xl create -p claim failed"; return 1; }
     g=$(xl domid claim) || { fail "claim not listed"; return 1; }
     echo "$g" >"$RUN/claim.id"
-    xenstore-write "/local/domain/$g/drivers/xen-vf/status" ready || return 1
-    xenstore-chmod "/local/domain/$g/drivers/xen-vf/status" "n$g" ||
-        return 1
+    for st in drivers/xen-vf/status drivers/pci-name/status; do
+        xenstore-write "/local/domain/$g/$st" ready || return 1
+        xenstore-chmod "/local/domain/$g/$st" "n$g" || return 1
+    done
     xenstore-ls -p "/local/domain/$g/drivers"
     write_cfg dc1 '"vf:nvme0/ns2"' "" 96
     xl create -p "$RUN/dc1.cfg" >"$RUN/dc1.out" 2>&1 || rc=$?
@@ -364,7 +365,7 @@ t_neg_domd_claim() {
     id=$(xl domid dc1) || { fail "dc1 not listed"; return 1; }
     [ "$(xenstore-read "$XS_AREA/$id/0/state")" = ready ] ||
         { fail "no ready request of dc1 under $XS_AREA"; return 1; }
-    if xenstore-ls "/local/domain/$g/backend/vf" 2>/dev/null; then
+    if xenstore-ls "/local/domain/$g/backend/pci-name" 2>/dev/null; then
         fail "a request reached domain $g"
         return 1
     fi
@@ -373,7 +374,7 @@ t_neg_domd_claim() {
         "! grep -l -x -E 'owner=domain:$id(/[0-9]+)?' $STATE_DIR/vf-* && \
          ! xenstore-list $XS_AREA/$id" ||
         { fail "VF of dc1 not released"; return 1; }
-    step_detail "domain $g says drivers/xen-vf/status=ready; dc1" \
+    step_detail "domain $g says drivers/{xen-vf,pci-name}/status=ready; dc1" \
         "(domain $id) got vf:nvme0/ns2 from Dom0's xen-vfd"
 }
 
@@ -393,11 +394,12 @@ t_neg_domd_down() {
     [ "$(xenstore-read "/local/domain/$g/drivers/xen-vf/status")" = ready ] ||
         { fail "domain $g no longer says ready"; rc=1; }
     t0=$SECONDS
-    xl_refused dd1 '"vf:nvme0/ns2"' 'set domd= in' || rc=1
+    xl_refused dd1 '"vf:nvme0/ns2"' \
+        'backend domain 0 does not serve PCI names now' || rc=1
     secs=$((SECONDS - t0))
     log "xl create failed after ${secs}s"
     [ $secs -le 30 ] || { fail "xl create took ${secs}s to fail"; rc=1; }
-    if xenstore-ls "/local/domain/$g/backend/vf" 2>/dev/null; then
+    if xenstore-ls "/local/domain/$g/backend/pci-name" 2>/dev/null; then
         fail "a request reached domain $g"
         rc=1
     fi
@@ -413,7 +415,8 @@ t_neg_domd_down() {
     xl destroy claim || { fail "xl destroy claim failed"; return 1; }
     [ $rc = 0 ] || return 1
     step_detail "xen-vfd down, domain $g says ready: xl create failed in" \
-        "${secs}s ($(grep -o 'set domd=.*' "$RUN/dd1.out" | head -n 1));" \
+        "${secs}s ($(grep -o 'backend domain 0 does not.*' "$RUN/dd1.out" |
+            head -n 1));" \
         "PF still nvme, numvfs $n1"
 }
 

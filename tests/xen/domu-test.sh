@@ -127,15 +127,15 @@ fi
 if [ "$xs_attack" = 1 ]; then
     self=$(xenstore-read domid 2>/dev/null)
     echo "DOMU-XS domid=${self:-unknown} uptime=$(cut -d' ' -f1 /proc/uptime)"
-    area=/local/domain/0/backend/vf/${self:-0}
-    for kv in "$area/0/op=release" "$area/9/spec=vf:nvme0/ns3" \
+    area=/local/domain/0/backend/pci-name/${self:-0}
+    for kv in "$area/0/op=release" "$area/9/name=vf:nvme0/ns3" \
         "$area/9/op=prepare"; do
         out=$(xenstore-write "${kv%%=*}" "${kv#*=}" 2>&1)
         echo "DOMU-XS write ${kv%%=*} rc=$? ${out}" \
             "uptime=$(cut -d' ' -f1 /proc/uptime)"
     done
-    out=$(xenstore-read "$area/0/spec" 2>&1)
-    echo "DOMU-XS read $area/0/spec rc=$? ${out}"
+    out=$(xenstore-read "$area/0/name" 2>&1)
+    echo "DOMU-XS read $area/0/name rc=$? ${out}"
 fi
 
 echo "DOMU-DONE pci=$npci blk=$nblk uptime=$(cut -d' ' -f1 /proc/uptime)"

@@ -56,10 +56,10 @@ h_build() {
     # The fake kernel too: the drvdom section's driver domain runs on it.
     make -s -j2 all "$BUILD/tests/unit/libxvf-mock.so" \
         "$BUILD/tests/unit/xvf-mock" || return 1
-    for f in xen-vfctl xen-vfd xen-vf-reaper vf.so tests/unit/xvf-mock; do
+    for f in xen-vfctl xen-vfd xen-vf-reaper tests/unit/xvf-mock; do
         [ -e "$BUILD/$f" ] || { echo "no $BUILD/$f"; return 1; }
     done
-    step_detail "xen-vfctl xen-vfd xen-vf-reaper vf.so xvf-mock"
+    step_detail "xen-vfctl xen-vfd xen-vf-reaper xvf-mock"
 }
 
 h_board() {

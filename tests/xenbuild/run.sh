@@ -1,6 +1,6 @@
 #!/bin/bash
-# The xenbuild tier: the Xen patch series and the libxl "vf" provider,
-# without a hypervisor.
+# The xenbuild tier: the Xen patch series (named PCI devices that a
+# backend domain serves), without a hypervisor.
 #
 # Usage: tests/xenbuild/run.sh        (run-tiers.sh runs it from the top)
 #
@@ -17,19 +17,17 @@
 #   make-xen         make xen: the 4.17 series applies cleanly to Debian's
 #                    source and builds with Xen's -Werror (cached)
 #   xl-links         the staged xl runs on the staged libraries, which
-#                    carry the provider interface
-#   header-copy      plugin/libxl-provider's copy of libxl_pci_provider.h
-#                    is the one the series installs (and upstream's)
-#   provider-build   build/vf.so, exporting only libxl_pci_provider_init
+#                    carry the new parser, and no plug-in loader is left
 #   parser           PCI_SPEC_STRINGs through the patched libxlutil, with
-#                    and without the vf provider, and the provider loader
-#                    against broken stub providers
+#                    and without xl.conf's pci.name_backends
+#   answer-checks    libxl's checks of a backend domain's answer (which
+#                    node permissions and BDFs it takes), called in the
+#                    patched libxenlight's static archive
 # and for the other Xen trees, snapshots in $XEN_VF_XEN_SRC (default the
 # project's ../shared/xen-src; SHA256SUMS checked, nothing downloaded),
 # built tools-only by scripts/build-xen.sh --tarball and cached like 4.17:
 #   upstream-build   master c447b7308b + upstream/: applies, builds with
-#                    -Werror, xl links, the library exports the interface,
-#                    the installed header is the provider's copy
+#                    -Werror, xl links, the libraries have the new parser
 #   upstream-parser  the parser step against that build
 #   rcar-v11-build   EPAM's spider-vpci-v11 tree (4.19, pcid) + rcar/: as
 #                    upstream-build
@@ -171,67 +169,37 @@ s_xl_links() {
     fi
     echo "$out" | grep -q "libxenlight.so.4.17 => $lib/" ||
         { echo "xl does not use the staged libxenlight"; return 1; }
-    nm -D --defined-only "$lib/libxenlight.so.4.17.0" |
-        grep -w libxl_pci_provider_check_name ||
-        { echo "libxenlight lacks libxl_pci_provider_check_name"; return 1; }
-    nm -D --undefined-only "$lib/libxlutil.so.4.17.0" |
-        grep -w libxl_pci_provider_check_name ||
-        { echo "libxlutil does not call the provider check"; return 1; }
-    strings "$lib/libxenlight.so.4.17.0" | grep -x \
-        "/usr/lib/xen-4.17/lib/$multiarch/pci-providers" ||
-        { echo "unexpected provider directory"; return 1; }
-    step_detail "provider dir /usr/lib/xen-4.17/lib/$multiarch/pci-providers"
+    nm -D --undefined-only "$stage/usr/lib/xen-4.17/bin/xl" |
+        grep -w xlu_pci_parse_spec_string_backends ||
+        { echo "xl does not use xlu_pci_parse_spec_string_backends"
+          return 1; }
+    check_libs "$lib" || return 1
+    step_detail "xl uses xlu_pci_parse_spec_string_backends; no loader"
 }
 
-# The "+" lines of the new file $2 in patch $1.
-new_file_from_patch() {
-    awk -v F="b/$2" '
-        /^diff --git / { on = 0 }
-        /^\+\+\+ / { on = ($2 == F); next }
-        on && /^@@/ { next }
-        on && /^\+/ { print substr($0, 2) }' "$1"
-}
-
-s_header_copy() {
-    local mine=plugin/libxl-provider/libxl_pci_provider.h p n=0
-    cmp "$mine" "$stage/usr/include/libxl_pci_provider.h" ||
-        { echo "differs from the 4.17 series' header"; return 1; }
-    for p in xen-patches/*/*.patch; do
-        grep -q '^+++ b/tools/include/libxl_pci_provider.h' "$p" || continue
-        n=$((n + 1))
-        new_file_from_patch "$p" tools/include/libxl_pci_provider.h |
-            cmp - "$mine" || { echo "differs from $p"; return 1; }
-        echo "same as in $p"
-    done
-    step_detail "identical in $n series"
-}
-
-s_provider_build() {
-    local syms
-    make -s vf-provider || return 1
-    syms=$(nm -D --defined-only "$BUILD/vf.so" | awk '{ print $3 }')
-    echo "$syms"
-    [ "$syms" = libxl_pci_provider_init ] ||
-        { echo "vf.so exports more than libxl_pci_provider_init"; return 1; }
-    step_detail "$(stat -c %s "$BUILD/vf.so") bytes, 1 export"
+# check_libs LIBDIR: the staged libraries have what the series adds, and
+# nothing of the plug-in interface it replaced.
+check_libs() {
+    local lib=$1
+    nm -D --defined-only "$lib"/libxlutil.so.*.0 |
+        grep -w xlu_pci_parse_spec_string_backends ||
+        { echo "libxlutil lacks xlu_pci_parse_spec_string_backends"
+          return 1; }
+    if nm -D "$lib"/libxenlight.so.*.0 "$lib"/libxlutil.so.*.0 |
+        grep -E 'pci_provider|dlopen'; then
+        echo "a plug-in loader is left in libxl"; return 1
+    fi
+    strings "$lib"/libxenlight.so.*.0 | grep '/backend/pci-name' >/dev/null ||
+        { echo "libxenlight does not write backend/pci-name requests"
+          return 1; }
 }
 
 # parse_test STAGE LIBDIR OUT: build tests/xenbuild/pci-parse-test.c
 # against a staged Xen and run it; OUT is its directory.
 parse_test() {
-    local st=$1 lib=$1$2 out=$3 k n extra=()
+    local st=$1 lib=$1$2 out=$3 extra=()
     rm -rf "$out"
-    mkdir -p "$work/stubs" "$out/vf" "$out/empty"
-    for k in OK NOCHECK NOINIT OLD FUTURE HALF; do
-        n=${k,,}
-        gcc "${CFLAGS_T[@]}" -shared -fPIC -DSTUB_"$k" \
-            -Iplugin/libxl-provider -o "$work/stubs/$n.so" \
-            tests/xenbuild/stub-provider.c || return 1
-    done
-    echo "not a shared object" >"$work/stubs/notelf.so"
-    cp "$BUILD/vf.so" "$out/vf/vf.so"
-    # A provider whose names can look like BDFs ("ab:1f.8")
-    cp "$work/stubs/ok.so" "$out/vf/ab.so"
+    mkdir -p "$out"
     # The R-Car fork's libxenlight calls libxenvchan (its pcid client)
     # without linking it; its xl links it itself, and so must we.
     if nm -D --undefined-only "$lib"/libxenlight.so.*.0 |
@@ -242,13 +210,29 @@ parse_test() {
         -o "$out/pci-parse-test" tests/xenbuild/pci-parse-test.c \
         -L"$lib" -lxlutil -lxenlight "${extra[@]}" \
         -Wl,--disable-new-dtags -Wl,-rpath,"$lib" || return 1
-    "$out/pci-parse-test" "$out/vf" "$work/stubs" "$out/empty" |
-        tee "$out/pci-parse-test.out"
+    "$out/pci-parse-test" | tee "$out/pci-parse-test.out"
     local rc=${PIPESTATUS[0]}
     step_detail "$(sed -n 's/^# \(.*\) specs as expected$/\1/p' \
-        "$out/pci-parse-test.out" | paste -sd ';'); $(sed -n \
-        's/^# \([0-9]*\) checks$/\1 checks/p' "$out/pci-parse-test.out"), $(tail \
+        "$out/pci-parse-test.out" | paste -sd ';'), $(tail \
         -n 1 "$out/pci-parse-test.out")"
+    return "$rc"
+}
+
+s_answer_checks() {
+    local lib=$stage/usr/lib/$multiarch out=$work/4.17/pci-name-test rc deps
+    mkdir -p "$(dirname "$out")"
+    read -ra deps < <(pkg-config --libs xentoollog xenevtchn xentoolcore \
+        xencontrol xenstore xenhypfs xenguest xendevicemodel \
+        xenforeignmemory xencall) || return 1
+    # The archive's own dependencies: Debian's Xen libraries (the series
+    # changes none of them) and what libxenlight links.
+    gcc "${CFLAGS_T[@]}" -I"$stage/usr/include" -Itests/lib -o "$out" \
+        tests/xenbuild/pci-name-test.c "$lib/libxenlight.a" "${deps[@]}" \
+        -luuid -lyajl -lnl-3 -lnl-route-3 -lutil -lrt -lpthread || return 1
+    "$out" | tee "$out.out"
+    rc=${PIPESTATUS[0]}
+    step_detail "$(sed -n 's/^# \([0-9]* [a-zA-Z ]*\)$/\1/p' "$out.out" |
+        grep -v checks | paste -sd ';'); $(tail -n 1 "$out.out")"
     return "$rc"
 }
 
@@ -258,7 +242,7 @@ s_parser() {
 
 # tree_build NAME TARBALL: build a snapshot with its series (build-xen.sh
 # picks upstream/ or rcar/), link it as $BUILD/xen-NAME and check what
-# the parser step and the provider rely on.
+# the parser step relies on.
 tree_build() {
     local tb=$xen_src/$2 link=$top/$BUILD/xen-$1 t0 t1 e
     local st lib xl out
@@ -279,16 +263,7 @@ tree_build() {
     fi
     echo "$out" | grep -q "libxenlight\.so\..* => $lib/" ||
         { echo "xl does not use the staged libxenlight"; return 1; }
-    nm -D --defined-only "$lib"/libxenlight.so.*.0 |
-        grep -w libxl_pci_provider_check_name ||
-        { echo "libxenlight lacks libxl_pci_provider_check_name"; return 1; }
-    nm -D --undefined-only "$lib"/libxlutil.so.*.0 |
-        grep -w libxl_pci_provider_check_name ||
-        { echo "libxlutil does not call the provider check"; return 1; }
-    cmp plugin/libxl-provider/libxl_pci_provider.h \
-        "$st/usr/include/libxl_pci_provider.h" ||
-        { echo "installed libxl_pci_provider.h is not the provider's copy"
-          return 1; }
+    check_libs "$lib" || return 1
     grep -q -- '-Werror' "$link/build.log" ||
         { echo "built without -Werror"; return 1; }
     local ver series n cold
@@ -322,16 +297,15 @@ step --needs none series-lint -- s_series_lint
 step --needs none series-same -- s_series_same
 step --needs none --timeout 1800 make-xen -- s_make_xen
 step --needs make-xen xl-links -- s_xl_links
-step --needs make-xen header-copy -- s_header_copy
-step --needs none provider-build -- s_provider_build
-step --needs make-xen,provider-build parser -- s_parser
+step --needs make-xen parser -- s_parser
+step --needs make-xen answer-checks -- s_answer_checks
 step --needs none --timeout 1800 upstream-build -- \
     tree_build upstream "$TARBALL_UPSTREAM"
-step --needs upstream-build,provider-build upstream-parser -- \
+step --needs upstream-build upstream-parser -- \
     tree_parser upstream
 step --needs none --timeout 1800 rcar-v11-build -- \
     tree_build rcar-v11 "$TARBALL_V11"
-step --needs rcar-v11-build,provider-build rcar-v11-parser -- \
+step --needs rcar-v11-build rcar-v11-parser -- \
     tree_parser rcar-v11
 step --needs none rcar-v9-apply -- s_rcar_v9_apply
 steps_finish

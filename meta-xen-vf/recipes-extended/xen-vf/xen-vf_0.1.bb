@@ -1,12 +1,14 @@
 SUMMARY = "xen-vf: SR-IOV virtual functions on demand for Xen guests"
 DESCRIPTION = "xen-vfd, the driver domain's daemon that prepares NVMe and \
 NIC SR-IOV virtual functions for guests asking with pci = [ \"vf:...\" ]; \
-xen-vfctl, its command line tool; the xen-vf hotplug script; and vf.so, \
-the PCI name provider libxl loads in Dom0 (needs xen-tools with the \
-series of xen-tools_%.bbappend)."
+xen-vfctl, its command line tool; the xen-vf hotplug script; and \
+xen-vf-reaper, Dom0's clean-up for a separate driver domain. Dom0's xl \
+asks xen-vfd itself (xen-tools with the series of xen-tools_%.bbappend, \
+and pci.name_backends in xl.conf)."
 LICENSE = "GPL-2.0-only & LGPL-2.1-only"
 # No licence text in the tree: every file carries its SPDX line (the
-# daemon and the CLI GPL-2.0-only, the library and vf.so LGPL-2.1-only).
+# daemon and the CLI GPL-2.0-only, the library and the reaper's Dom0 side
+# LGPL-2.1-only).
 LIC_FILES_CHKSUM = " \
     file://plugin/xen-vfd/xen-vfd.c;beginline=1;endline=1;md5=a9f1449b768f69dcffc44cb5e556b102 \
     file://plugin/lib/engine/engine.c;beginline=1;endline=1;md5=640049f26747466e740bb5ad51aabf86 \
@@ -26,24 +28,18 @@ B = "${WORKDIR}/build"
 
 # libpci is pciutils' library; libnvme.pc names json-c and openssl
 # (Requires.private), which pkg-config --cflags needs too; xenstore and
-# xenlight (the provider's install directory) come from xen-tools;
+# comes from xen-tools;
 # xen-vfd talks to systemd (sd_notify); pod2man makes the man pages.
 DEPENDS = "libnvme xen-tools pciutils libmnl systemd json-c openssl \
            perl-native"
 
 inherit pkgconfig systemd
 
-# Where libxl (xen-tools built with --libexecdir=${libexecdir}) looks for
-# PCI name providers: its LIBEXEC_LIB, ${libexecdir}/xen/lib, plus
-# /pci-providers. Debian names it /usr/lib/xen-4.17/lib/<triplet>.
-XEN_PCI_PROVIDER_DIR ?= "${libexecdir}/xen/lib/pci-providers"
-
 # The make variables of both steps (paths are compiled in).
 XEN_VF_MAKE_VARS = "prefix=${prefix} exec_prefix=${exec_prefix} \
     sbindir=${sbindir} libdir=${libdir} libexecdir=${libexecdir} \
     sysconfdir=${sysconfdir} localstatedir=${localstatedir} \
-    mandir=${mandir} systemdunitdir=${systemd_system_unitdir} \
-    XEN_PCI_PROVIDER_DIR=${XEN_PCI_PROVIDER_DIR}"
+    mandir=${mandir} systemdunitdir=${systemd_system_unitdir}"
 
 # The commands the cross tier runs (tests/cross/run.sh): keep them there.
 do_compile() {
@@ -55,13 +51,12 @@ do_install() {
 }
 
 # DomD gets xen-vf (the daemon, the CLI, the hotplug script and its hook
-# directories); Dom0, where xl runs, gets xen-vf-libxl-provider (vf.so,
-# and xen-vf-reaper, which a Dom0 with a separate DomD enables). When
-# DomD is Dom0, install both.
-PACKAGE_BEFORE_PN = "${PN}-libxl-provider"
+# directories); Dom0, where xl runs, gets xen-vf-reaper, which a Dom0
+# with a separate DomD enables (xl itself needs nothing of xen-vf, only
+# pci.name_backends in xl.conf). When DomD is Dom0, xen-vf is enough.
+PACKAGE_BEFORE_PN = "${PN}-reaper"
 
-FILES:${PN}-libxl-provider = " \
-    ${XEN_PCI_PROVIDER_DIR}/vf.so \
+FILES:${PN}-reaper = " \
     ${sbindir}/xen-vf-reaper \
     ${systemd_system_unitdir}/xen-vf-reaper.service \
 "
@@ -77,14 +72,14 @@ FILES:${PN} = " \
     ${localstatedir}/lib/xen-vf \
 "
 
-SYSTEMD_PACKAGES = "${PN} ${PN}-libxl-provider"
+SYSTEMD_PACKAGES = "${PN} ${PN}-reaper"
 SYSTEMD_SERVICE:${PN} = "xen-vfd.service"
 # Only for a DomD that is not Dom0 (xen-vf-reaper(8)): enabled by hand.
-SYSTEMD_SERVICE:${PN}-libxl-provider = "xen-vf-reaper.service"
-SYSTEMD_AUTO_ENABLE:${PN}-libxl-provider = "disable"
+SYSTEMD_SERVICE:${PN}-reaper = "xen-vf-reaper.service"
+SYSTEMD_AUTO_ENABLE:${PN}-reaper = "disable"
 
 # Package names of meta-virtualization's xen-tools: the hotplug script
-# sources xen-hotplug-common.sh and calls xenstore-*; vf.so is loaded by
-# libxl, for xl.
+# sources xen-hotplug-common.sh and calls xenstore-*; the reaper reads
+# xl's xl.conf.
 RDEPENDS:${PN} = "bash xen-tools-scripts-common xen-tools-xenstore"
-RDEPENDS:${PN}-libxl-provider = "xen-tools-xl"
+RDEPENDS:${PN}-reaper = "xen-tools-xl"

@@ -93,6 +93,12 @@ int xvf_proto_status_path(char *buf, size_t len, unsigned int domd)
     return pathf(buf, len, "/local/domain/%u/drivers/xen-vf/status", domd);
 }
 
+int xvf_proto_name_status_path(char *buf, size_t len, unsigned int domd)
+{
+    return pathf(buf, len, "/local/domain/%u/drivers/pci-name/status",
+                 domd);
+}
+
 int xvf_proto_version_path(char *buf, size_t len, unsigned int domd)
 {
     return pathf(buf, len, "/local/domain/%u/drivers/xen-vf/protocol",
@@ -101,13 +107,13 @@ int xvf_proto_version_path(char *buf, size_t len, unsigned int domd)
 
 int xvf_proto_root_path(char *buf, size_t len, unsigned int domd)
 {
-    return pathf(buf, len, "/local/domain/%u/backend/vf", domd);
+    return pathf(buf, len, "/local/domain/%u/backend/pci-name", domd);
 }
 
 int xvf_proto_guest_path(char *buf, size_t len, unsigned int domd,
                          unsigned int domid)
 {
-    return pathf(buf, len, "/local/domain/%u/backend/vf/%u", domd, domid);
+    return pathf(buf, len, "/local/domain/%u/backend/pci-name/%u", domd, domid);
 }
 
 int xvf_proto_request_path(char *buf, size_t len, unsigned int domd,
@@ -115,9 +121,9 @@ int xvf_proto_request_path(char *buf, size_t len, unsigned int domd,
                            const char *node)
 {
     if (node)
-        return pathf(buf, len, "/local/domain/%u/backend/vf/%u/%u/%s",
+        return pathf(buf, len, "/local/domain/%u/backend/pci-name/%u/%u/%s",
                      domd, domid, devid, node);
-    return pathf(buf, len, "/local/domain/%u/backend/vf/%u/%u",
+    return pathf(buf, len, "/local/domain/%u/backend/pci-name/%u/%u",
                  domd, domid, devid);
 }
 
@@ -164,7 +170,7 @@ int xvf_proto_parse_path(const char *path, unsigned int *domd,
                          const char **node)
 {
     static const char pfx[] = "/local/domain/";
-    static const char mid[] = "/backend/vf/";
+    static const char mid[] = "/backend/pci-name/";
     const char *p = path;
 
     if (strncmp(p, pfx, sizeof(pfx) - 1))

@@ -7,7 +7,7 @@
  *
  *   /local/domain/DOMD/drivers/xen-vf/status   "ready" | "dead"   (DomD)
  *   /local/domain/DOMD/drivers/xen-vf/protocol "1"                (DomD)
- *   /local/domain/DOMD/backend/vf/DOMID/DEVID/
+ *   /local/domain/DOMD/backend/pci-name/DOMID/DEVID/
  *       spec   the "vf:..." spec                          (Dom0)
  *       op     "prepare" | "release"                      (Dom0)
  *       state  "requested" (Dom0), "preparing" | "ready" | "error" |
@@ -45,7 +45,7 @@
 #define XVF_PROTO_STATUS_DEAD "dead"
 
 /* Nodes of a request directory */
-#define XVF_PROTO_SPEC "spec"
+#define XVF_PROTO_SPEC "name"
 #define XVF_PROTO_OP "op"
 #define XVF_PROTO_STATE "state"
 #define XVF_PROTO_BDF "bdf"
@@ -66,9 +66,9 @@ enum xvf_proto_op {
 
 /**
  * enum xvf_proto_node - the nodes whose permissions the protocol fixes
- * @XVF_NODE_ROOT:    backend/vf
- * @XVF_NODE_GUEST:   backend/vf/DOMID
- * @XVF_NODE_REQUEST: backend/vf/DOMID/DEVID
+ * @XVF_NODE_ROOT:    backend/pci-name
+ * @XVF_NODE_GUEST:   backend/pci-name/DOMID
+ * @XVF_NODE_REQUEST: backend/pci-name/DOMID/DEVID
  * @XVF_NODE_DOM0:    spec, op (DomD reads)
  * @XVF_NODE_ANSWER:  state, bdf, error (DomD reads and writes)
  */
@@ -127,6 +127,17 @@ int xvf_proto_op_parse(const char *str, enum xvf_proto_op *ret);
 int xvf_proto_status_path(char *buf, size_t len, unsigned int domd);
 
 /**
+ * xvf_proto_name_status_path() - ".../drivers/pci-name/status"
+ * @buf:  receives the path
+ * @len:  size of @buf
+ * @domd: the driver domain
+ * Where libxl looks whether the domain serves PCI names (the same values
+ * as drivers/xen-vf/status).
+ * Return: 0, or -ENAMETOOLONG.
+ */
+int xvf_proto_name_status_path(char *buf, size_t len, unsigned int domd);
+
+/**
  * xvf_proto_version_path() - ".../drivers/xen-vf/protocol"
  * @buf:  receives the path
  * @len:  size of @buf
@@ -137,7 +148,7 @@ int xvf_proto_status_path(char *buf, size_t len, unsigned int domd);
 int xvf_proto_version_path(char *buf, size_t len, unsigned int domd);
 
 /**
- * xvf_proto_root_path() - "/local/domain/DOMD/backend/vf"
+ * xvf_proto_root_path() - "/local/domain/DOMD/backend/pci-name"
  * @buf:  receives the path
  * @len:  size of @buf
  * @domd: the driver domain
@@ -147,7 +158,7 @@ int xvf_proto_version_path(char *buf, size_t len, unsigned int domd);
 int xvf_proto_root_path(char *buf, size_t len, unsigned int domd);
 
 /**
- * xvf_proto_guest_path() - ".../backend/vf/DOMID"
+ * xvf_proto_guest_path() - ".../backend/pci-name/DOMID"
  * @buf:   receives the path
  * @len:   size of @buf
  * @domd:  the driver domain
@@ -159,7 +170,7 @@ int xvf_proto_guest_path(char *buf, size_t len, unsigned int domd,
                          unsigned int domid);
 
 /**
- * xvf_proto_request_path() - ".../backend/vf/DOMID/DEVID[/NODE]"
+ * xvf_proto_request_path() - ".../backend/pci-name/DOMID/DEVID[/NODE]"
  * @buf:   receives the path
  * @len:   size of @buf
  * @domd:  the driver domain
@@ -211,7 +222,7 @@ int xvf_proto_parse_devid(const char *s, unsigned int *devid);
  *         which may have further components), may be NULL
  *
  * Return: 0, or -EINVAL when @path is not at or under
- * /local/domain/D/backend/vf/U/N with domain ids D and U and a DEVID N
+ * /local/domain/D/backend/pci-name/U/N with domain ids D and U and a DEVID N
  * (see xvf_proto_parse_domid()), written without leading zeros: a path
  * names one node only in its canonical form.
  */

@@ -2,9 +2,9 @@
 /*
  * xs.h - the xenstore helpers both sides of the protocol share
  *
- * The provider in Dom0 (vf.so, which links only a few objects) and xen-vfd
- * in the driver domain use these instead of their own loops, so that a
- * transaction is retried one way everywhere. Nothing here logs.
+ * xen-vf-reaper in Dom0 and xen-vfd in the driver domain use these
+ * instead of their own loops, so that a transaction is retried one way
+ * everywhere. Nothing here logs.
  */
 #ifndef XVF_XEN_XS_H
 #define XVF_XEN_XS_H

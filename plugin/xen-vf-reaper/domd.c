@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
  * domd.c - which domain is the driver domain, and who may have written a
- * node: Dom0's decisions, shared by the provider and xen-vf-reaper (see
- * vf-provider.h)
+ * node: Dom0's decisions, for xen-vf-reaper (see reaper.h)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +12,7 @@
 
 #include "xen/protocol.h"
 #include "xen/xs.h"
-#include "vf-provider.h"
+#include "reaper.h"
 
 /*
  * Whether a domain other than Dom0 and @domd may have written the node:
@@ -114,12 +113,13 @@ void vf_domd_strerror(char *buf, size_t len, const struct vf_config *cfg,
 {
     switch (rc) {
     case -ENOENT:
-        snprintf(buf, len, "driver domain '%s' (domd in %s) does not exist",
-                 cfg->domd, cfg->file);
+        snprintf(buf, len, "driver domain '%s' (" VF_CONF_KEY " in %s) "
+                 "does not exist", cfg->domd, cfg->file);
         break;
     case -ENOTUNIQ:
-        snprintf(buf, len, "several domains are named '%s' (domd in %s): "
-                 "set domd to the driver domain's id", cfg->domd, cfg->file);
+        snprintf(buf, len, "several domains are named '%s' (" VF_CONF_KEY
+                 " in %s): give the driver domain's id", cfg->domd,
+                 cfg->file);
         break;
     default:
         snprintf(buf, len, "cannot look up driver domain '%s': %s",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
  * reap.c - Dom0 withdraws the requests of domains that are gone (see
- * vf-provider.h and "Domains that are gone" in docs/protocol.md)
+ * reaper.h and "Domains that are gone" in docs/protocol.md)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "xen/protocol.h"
 #include "xen/xs.h"
-#include "vf-provider.h"
+#include "reaper.h"
 
 struct release_ctx {
     const char *state_path, *op_path;

@@ -1,23 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * vf-provider.h - what Dom0's side shares: the "vf" provider's
- * configuration (config.c), which vf-provider.c reads on every request;
- * the driver domain and who wrote a node (domd.c); the withdrawal of the
- * requests of domains that are gone (reap.c), for xen-vf-reaper
+ * reaper.h - Dom0's side of xen-vf, for xen-vf-reaper: which domain
+ * serves "vf:" names (config.c), who may have written a node (domd.c),
+ * and the withdrawal of the requests of domains that are gone (reap.c).
  *
- * The provider's configuration, XVF_PROVIDER_CONF (by default
- * /etc/xen/xen-vf-provider.conf; XEN_VF_PROVIDER_CONF overrides it), is
- * optional and holds "KEY = VALUE" lines and "#" comments:
- *
- *   domd = NAME|DOMID   the driver domain to ask; by default Dom0. A
- *                       NAME counts only in a /local/domain/ID/name
- *                       that Dom0 alone can write, and only if one
- *                       domain has it
- *   timeout = SECONDS   how long libxl waits for the driver domain to
- *                       prepare a VF, 1 to 3600; by default libxl's 60
+ * The driver domain is the one xl asks: xl.conf's pci.name_backends
+ * entry "vf=DOMAIN" (XVF_XL_CONF, by default /etc/xen/xl.conf;
+ * XEN_VF_XL_CONF overrides it), a name or a domain id. Without such an
+ * entry xl asks no domain for "vf:" names, and the driver domain is
+ * Dom0. A NAME counts only in a /local/domain/ID/name that Dom0 alone
+ * can write, and only if one domain has it.
  */
-#ifndef XVF_VF_PROVIDER_H
-#define XVF_VF_PROVIDER_H
+#ifndef XVF_REAPER_H
+#define XVF_REAPER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,45 +20,48 @@
 
 #include <xenstore.h>
 
-#ifndef XVF_PROVIDER_CONF
-#define XVF_PROVIDER_CONF "/etc/xen/xen-vf-provider.conf"
+#ifndef XVF_XL_CONF
+#define XVF_XL_CONF "/etc/xen/xl.conf"
 #endif
 
+/* The xl.conf key, and the prefix of the names xen-vfd serves */
+#define VF_CONF_KEY "pci.name_backends"
+#define VF_NAME_PREFIX "vf"
+
 /**
- * struct vf_config - the provider's configuration
- * @domd:      domain name or id; "" for Dom0
- * @timeout_s: seconds, 0 for libxl's default
- * @file:      where it came from, for messages
+ * struct vf_config - who serves "vf:" names
+ * @domd:   domain name or id; "" for Dom0
+ * @served: whether pci.name_backends has a "vf=" entry
+ * @file:   where it came from, for messages
  */
 struct vf_config {
     char domd[64];
-    unsigned int timeout_s;
+    bool served;
     const char *file;
 };
 
 /**
- * vf_config_parse() - read a configuration file
- * @f:      the open file
+ * vf_config_parse() - read xl.conf's text
+ * @text:   the file's contents
  * @fname:  its name, for messages
- * @cfg:    filled; keys that are absent keep their defaults
+ * @cfg:    filled from the last assignment of pci.name_backends (with
+ *          "+=" appending, as in xl) and its last "vf=" entry
  * @err:    on failure, "FILE:LINE: what is wrong"
  * @errlen: size of @err
- *
- * Return: 0, -EINVAL for a bad line, -EIO for a read error.
+ * The syntax is xl's (xl.conf(5)); other keys are skipped.
+ * Return: 0, or -EINVAL for a syntax error or a name over 63 characters.
  */
-int vf_config_parse(FILE *f, const char *fname, struct vf_config *cfg,
-                    char *err, size_t errlen);
+int vf_config_parse(const char *text, const char *fname,
+                    struct vf_config *cfg, char *err, size_t errlen);
 
 /**
- * vf_config_read() - read the configuration file, if there is one
- * @cfg:    filled; all defaults when the file does not exist
+ * vf_config_read() - read xl.conf, if there is one
+ * @cfg:    filled; Dom0 when the file does not exist
  * @err:    on failure, what is wrong and where
  * @errlen: size of @err
- *
- * The file is $XEN_VF_PROVIDER_CONF when that is set (and the process is
- * not set-id), else XVF_PROVIDER_CONF.
- *
- * Return: 0; -errno when the file exists but cannot be opened; or what
+ * The file is $XEN_VF_XL_CONF when that is set (and the process is not
+ * set-id), else XVF_XL_CONF.
+ * Return: 0; -errno when the file exists but cannot be read; or what
  * vf_config_parse() returns.
  */
 int vf_config_read(struct vf_config *cfg, char *err, size_t errlen);
@@ -158,11 +156,11 @@ typedef void vf_reap_unborn_fn(void *opaque, unsigned int domid);
  *          introduced yet; may be NULL
  * @opaque: passed to @log and @unborn
  *
- * For each ~/backend/vf/DOMID of @domd whose domain is gone (not
+ * For each ~/backend/pci-name/DOMID of @domd whose domain is gone (not
  * introduced to xenstored and no home path; xvf_xs_domain_alive(),
  * privileged), writes op = release into each of its requests that does
  * not say so yet, in a transaction and only while the request exists, as
- * the provider's release does. xen-vfd then releases the VF and removes
+ * libxl's release does. xen-vfd then releases the VF and removes
  * the request as for any release. Safe to repeat: a request already
  * asked is left alone.
  *
@@ -172,4 +170,4 @@ typedef void vf_reap_unborn_fn(void *opaque, unsigned int domid);
 int vf_reap(struct xs_handle *xsh, unsigned int domd, vf_reap_log_fn *log,
             vf_reap_unborn_fn *unborn, void *opaque);
 
-#endif
+#endif /* XVF_REAPER_H */
