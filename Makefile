@@ -1,6 +1,6 @@
 # xen-vf: SR-IOV virtual functions on demand for Xen guests.
 #
-#   make              build the library, xen-vfd, xen-vfctl, the libxl provider
+#   make              build the library, xen-vfd, xen-vfctl, xen-vf-reaper
 #                     (WERROR=1 adds -Werror; make check always does)
 #   make check        install test dependencies, run every test tier
 #   make demo         install demo dependencies, run the main job on the

@@ -178,7 +178,7 @@ xvf.bench_kernel_rounds=$xen_kernel_rounds" ||
     [ "$rc" -eq 0 ] || echo "    QEMU exit $rc$([ "$rc" -eq 124 ] &&
         echo ' (timeout)')"
     # Sizes, from the build.
-    size "$BUILD/vf.so" "$BUILD/xen-vfd" "$BUILD/bench/xvf-bench-floor" \
+    size "$BUILD/xen-vf-reaper" "$BUILD/xen-vfd" "$BUILD/bench/xvf-bench-floor" \
         2>/dev/null | awk 'NR > 1 { n = $6; sub(/^.*\//, "", n);
             printf "XVF-BENCH fp,%s_text_data_bss_bytes,%d\n", n, $4 }' \
         >>"$work/serial.log"

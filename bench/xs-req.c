@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * xvf-bench-xs - one xen-vf request through xenstore, timed, the way the
- * libxl provider writes it (docs/protocol.md), without libxl
+ * xvf-bench-xs - one xen-vf request through xenstore, timed, the way
+ * libxl writes it (docs/protocol.md), without libxl
  *
  *   xvf-bench-xs prepare DOMID DEVID SPEC
- *       writes the request under /local/domain/0/backend/vf/DOMID/DEVID
- *       in one transaction (spec, op = prepare, state = requested, empty
- *       bdf and error, the protocol's permissions), waits on a watch
+ *       writes the request under
+ *       /local/domain/0/backend/pci-name/DOMID/DEVID in one transaction
+ *       (name, op = prepare, state = requested, empty bdf and error, the
+ *       protocol's permissions), waits on a watch
  *       until state is ready or error; prints "US BDF" (ready) or fails
  *   xvf-bench-xs release DOMID DEVID
  *       writes op = release and waits until DomD has removed the request

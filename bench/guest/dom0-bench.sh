@@ -6,8 +6,8 @@
 #
 #   floor       xvf-bench-floor prepare / release, driver pciback
 #   engine      xen-vfctl prepare --local / release --local (pciback)
-#   xenstore    a request written to xenstore as the libxl provider
-#               writes it -> xen-vfd answers ready; op=release -> xen-vfd
+#   xenstore    a request written to xenstore as libxl writes it
+#               -> xen-vfd answers ready; op=release -> xen-vfd
 #               removed the request (xvf-bench-xs); for a paused domain
 #               (the shipped configuration: no site hook, so xen-vfd
 #               runs no hotplug script)

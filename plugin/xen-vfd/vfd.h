@@ -26,7 +26,7 @@
  * struct vfd - the daemon's state
  * @xsh:   xenstore connection
  * @domd:  this domain's id
- * @root:  /local/domain/DOMD/backend/vf, the request area watched
+ * @root:  /local/domain/DOMD/backend/pci-name, the request area watched
  * @cfg:   engine settings
  * @script:         hotplug script run around prepare and release (see
  *                  hotplug-scripts/xen-vf), NULL or "" for none

@@ -10,17 +10,18 @@
 #   daemons-up    xenstored, xen-init-dom0, xenconsoled; xl info says
 #                 Xen on aarch64 without directio (no IOMMU driven by
 #                 Xen); xenstore read/write; xl is the patched one (its
-#                 libxenlight names the provider interface) and vf.so is
-#                 where it looks for providers
+#                 libxenlight writes backend/pci-name requests, its
+#                 libxlutil parses served names) and xl.conf says that
+#                 Dom0 serves "vf:" names (pci.name_backends)
 #   create-refused  xl create with pci = [ "vf:nvme0/ns2" ] fails with
 #                 upstream Arm's "passthrough not supported on this
 #                 platform": libxl__domain_config_setdefault refuses before
-#                 libxl__domain_make, so before the early provider request
-#                 of patch 0007: no request appears under DomD's area (a
+#                 libxl__domain_make, so before the early request of
+#                 patch 0006: no request appears under DomD's area (a
 #                 xenstore watch sees none), no domain is left, DomD does
 #                 not change
 #   attach-failed xl pci-attach of vf:nvme0/ns2 to a paused guest without
-#                 PCI devices: libxl asks the provider, xen-vfd prepares
+#                 PCI devices: libxl asks Dom0, xen-vfd prepares
 #                 the VF (the request is answered "ready" with its BDF,
 #                 the add hook ran with the VF bound to pciback), Xen
 #                 cannot assign it (xc_assign_device: EOPNOTSUPP, no
@@ -44,7 +45,6 @@ export PATH=/xvf/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 DOMU_TYPE=pvh
 DOMU_KERNEL=/xvf/domu/Image.gz
-PROVIDER_DIR=/usr/lib/xen-4.17/lib/aarch64-linux-gnu/pci-providers
 
 t_daemons_up() {
     local v lib
@@ -66,12 +66,19 @@ t_daemons_up() {
     for lib in /lib/aarch64-linux-gnu/libxenlight.so.4.17 \
         /usr/lib/aarch64-linux-gnu/libxenlight.so.4.17; do
         [ -e "$lib" ] || continue
-        grep -q libxl_pci_provider_init "$lib" ||
+        grep -q /backend/pci-name "$lib" ||
             { fail "$lib is not the patched libxenlight"; return 1; }
+        grep -q xlu_pci_parse_spec_string_backends \
+            "${lib%/*}/libxlutil.so.4.17" ||
+            { fail "${lib%/*}/libxlutil.so.4.17 is not the patched one"
+              return 1; }
     done
-    [ -f "$PROVIDER_DIR/vf.so" ] || { fail "no $PROVIDER_DIR/vf.so"; return 1; }
+    grep -q '^pci.name_backends = \[ "vf=0" \]' /etc/xen/xl.conf ||
+        { cat /etc/xen/xl.conf; fail "xl.conf: Dom0 does not serve vf:"
+          return 1; }
     step_detail "$(sed -n 's/^xen_version *: //p' "$RUN/xl-info")," \
-        "no directio, xenstore rw ok, patched libxenlight"
+        "no directio, xenstore rw ok, patched libxenlight and libxlutil," \
+        "xl.conf: vf=0"
 }
 
 # watch_area NAME: record every xenstore event under DomD's request area
@@ -99,7 +106,7 @@ t_create_refused() {
         return 1
     fi
     step_detail "refused before libxl__domain_make, so before the early" \
-        "request: provider not asked, no domain, DomD unchanged"
+        "request: Dom0 not asked, no domain, DomD unchanged"
 }
 
 t_attach_failed() {

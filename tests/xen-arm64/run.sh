@@ -9,7 +9,7 @@
 # build/logs/xen-arm64; the board's console as board-serial.log):
 #   lint            shellcheck of this tier's scripts
 #   deps            scripts/deps.sh xen-arm64
-#   build           xen-vfd, xen-vfctl, vf.so by the recipe's do_compile
+#   build           xen-vfd, xen-vfctl by the recipe's do_compile
 #                   (tests/cross/lib.sh), aarch64
 #   xen-tools       make xen-arm64: Debian's xen 4.17 source (the one the
 #                   xenbuild tier builds) with xen-patches/4.17,
@@ -62,12 +62,12 @@ h_build() {
     cross_sysroot >/dev/null || return 1
     cross_compile || return 1
     local f
-    for f in xen-vfd xen-vfctl vf.so; do
+    for f in xen-vfd xen-vfctl; do
         file "$abuild/$f" | grep -q 'ARM aarch64' ||
             { echo "no aarch64 $abuild/$f"; return 1; }
     done
     echo "$abuild" >"$state/abuild"
-    step_detail "xen-vfd xen-vfctl vf.so (aarch64)"
+    step_detail "xen-vfd xen-vfctl (aarch64)"
 }
 
 h_xen_tools() {
@@ -149,7 +149,6 @@ h_dom0_initramfs() {
         -b "$a/xen-vfd=/usr/sbin/xen-vfd" \
         -b "$st$XEN_BIN/xl=/usr/sbin/xl" \
         -f "$st$XEN_BIN/xl=$XEN_BIN/xl" \
-        -f "$a/vf.so=/usr/lib/xen-4.17/lib/$ml/pci-providers/vf.so" \
         -f tests/lib/steps.sh=/xvf/lib/steps.sh \
         -f tests/xen/dom0-lib.sh=/xvf/lib/dom0-lib.sh \
         -f tests/xen-arm64/dom0-test.sh=/xvf/run \
