@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/journal.h"
+#include "util/clock.h"
 #include "util/str.h"
 
 static const char *const state_names[] = {
@@ -401,14 +402,6 @@ int xvf_lock_pf(const char *dir, const char *pf, int *fd)
     return 0;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * flock() has no timed form, and interrupting a blocking one needs a
  * signal handler, which a library must not install behind its caller's
@@ -420,8 +413,8 @@ static uint64_t now_ms(void)
 int xvf_lock_pf_timed(const char *dir, const char *pf,
                       unsigned int timeout_ms, int *fd)
 {
-    uint64_t deadline, now;
-    unsigned int nap_ms = 1;
+    long long deadline, now;
+    long long nap_us = 1000;
     char path[PATH_MAX];
     struct timespec ts;
     int r;
@@ -429,7 +422,7 @@ int xvf_lock_pf_timed(const char *dir, const char *pf,
     r = lock_open(dir, pf, path, fd);
     if (r)
         return r;
-    deadline = now_ms() + timeout_ms;
+    deadline = xvf_now_us() + timeout_ms * 1000LL;
     for (;;) {
         if (!flock(*fd, LOCK_EX | LOCK_NB))
             return 0;
@@ -437,17 +430,17 @@ int xvf_lock_pf_timed(const char *dir, const char *pf,
             r = -errno;
             break;
         }
-        now = now_ms();
+        now = xvf_now_us();
         if (now >= deadline) {
             r = -ETIMEDOUT;
             break;
         }
-        if (nap_ms > deadline - now)
-            nap_ms = deadline - now;
-        ts.tv_sec = nap_ms / 1000;
-        ts.tv_nsec = (long)(nap_ms % 1000) * 1000000;
+        if (nap_us > deadline - now)
+            nap_us = deadline - now;
+        ts.tv_sec = nap_us / 1000000;
+        ts.tv_nsec = (long)(nap_us % 1000000) * 1000;
         nanosleep(&ts, NULL);
-        nap_ms = nap_ms * 2 > 50 ? 50 : nap_ms * 2;
+        nap_us = nap_us * 2 > 50000 ? 50000 : nap_us * 2;
     }
     close(*fd);
     *fd = -1;
