@@ -49,6 +49,10 @@ xen|hotplug script (add) / floor prepare|ratio|hotplug:add|floor:prepare||
 xen|xl create vf: - xl create BDF|minus|create-vf:create|create-bdf:create||
 xen|(xl create vf: - xl create BDF) / floor prepare|diff|create-vf:create|create-bdf:create|floor:prepare|<= 1.10
 xen|xl create vf: / xl create BDF|ratio|create-vf:create|create-bdf:create||
+xen|xl create vf:, answer while xl waits / floor prepare|ratio|create-vf:answer|floor:prepare||
+xen|xl create vf:, answer while xl waits - xenstore request alone|minus|create-vf:answer|xenstore-answer:prepare||
+xen|xl create vf:, device to pciback: vf: - BDF|minus|create-vf:pci|create-bdf:pci||
+xen|xl create, hand-over to pciback -> xl exits: vf: - BDF|minus|create-vf:after|create-bdf:after||
 xen|xl peak RSS, xl create vf: - BDF (libxl)|rss|create-vf:create|create-bdf:create||
 xen|xl create vf: / xl create BDF, warm PF (--keep-vfs)|ratio|create-vf-warm:create|create-bdf:create||<= 1.10
 xen|guest restart, create after destroy: vf: / BDF (--keep-vfs)|ratio|restart-vf:create|restart-bdf:create||<= 1.10

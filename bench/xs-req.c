@@ -13,6 +13,15 @@
  *       writes op = release and waits until DomD has removed the request
  *       directory; prints "US"
  *
+ *   xvf-bench-xs trace
+ *       prints "armed", then a line "US name STATE" each time a request's
+ *       state node under the area above changes and "US pci" each time
+ *       Dom0's pciback backend area (backend/pci) changes, US being
+ *       microseconds of CLOCK_REALTIME (the clock of bash's
+ *       EPOCHREALTIME), until it is killed or 120 s have passed. A
+ *       timeline of xl create: when libxl asked, when the answer came,
+ *       when libxl handed the device to pciback.
+ *
  * US is microseconds from just before the transaction starts to the watch
  * event that shows the answer. The driver domain is Dom0 (xen-vfd runs
  * there on the benchmark board). Every wait is bounded by 60 s.
@@ -24,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <xenstore.h>
 
@@ -60,6 +70,9 @@ static bool put(struct xs_handle *xsh, xs_transaction_t t,
     if (val ? !xs_write(xsh, t, path, val, strlen(val))
             : !xs_mkdir(xsh, t, path))
         return false;
+    /* as libxl: the answer's nodes inherit the request's permissions */
+    if (kind == XVF_NODE_ANSWER)
+        return true;
     return xs_set_permissions(xsh, t, path, perms, nperms);
 }
 
@@ -222,19 +235,76 @@ static int do_release(struct xs_handle *xsh, unsigned int domid,
     return 0;
 }
 
+static long long realtime_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static int do_trace(struct xs_handle *xsh)
+{
+    char root[XVF_PROTO_PATH_MAX], *v;
+    const char *pci = "/local/domain/0/backend/pci";
+    size_t len, plen = strlen(pci);
+    unsigned int n;
+    char **ev;
+
+    xvf_proto_root_path(root, sizeof(root), DOMD);
+    len = strlen(root);
+    if (!xs_watch(xsh, root, TOKEN) || !xs_watch(xsh, pci, TOKEN)) {
+        perror("xs_watch");
+        return 1;
+    }
+    alarm(120);
+    printf("armed\n");
+    fflush(stdout);
+    while ((ev = xs_read_watch(xsh, &n))) {
+        const char *path = ev[XS_WATCH_PATH];
+        size_t l = strlen(path);
+
+        /* the first event of each watch names its root: not a change */
+        if (!strncmp(path, pci, plen) && path[plen] == '/') {
+            printf("%lld pci\n", realtime_us());
+        } else if (!strncmp(path, root, len) && l > 6 &&
+                   !strcmp(path + l - 6, "/state")) {
+            v = xs_read(xsh, XBT_NULL, path, &n);
+            if (v)
+                printf("%lld name %s\n", realtime_us(), v);
+            free(v);
+        }
+        fflush(stdout);
+        free(ev);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct xs_handle *xsh;
     unsigned int domid, devid;
-    bool prepare, release;
+    bool prepare, release, trace;
     int rc;
 
     prepare = argc == 5 && !strcmp(argv[1], "prepare");
     release = argc == 4 && !strcmp(argv[1], "release");
-    if (!prepare && !release) {
+    trace = argc == 2 && !strcmp(argv[1], "trace");
+    if (!prepare && !release && !trace) {
         fprintf(stderr, "usage: xvf-bench-xs prepare DOMID DEVID SPEC\n"
-                "       xvf-bench-xs release DOMID DEVID\n");
+                "       xvf-bench-xs release DOMID DEVID\n"
+                "       xvf-bench-xs trace\n");
         return 2;
+    }
+    if (trace) {
+        xsh = xs_open(0);
+        if (!xsh) {
+            perror("xs_open");
+            return 1;
+        }
+        rc = do_trace(xsh);
+        xs_close(xsh);
+        return rc;
     }
     domid = strtoul(argv[2], NULL, 10);
     devid = strtoul(argv[3], NULL, 10);

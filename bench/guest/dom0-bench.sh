@@ -272,9 +272,45 @@ GB=bbdf
 VP=
 CFG=bench_cfg
 
-v_create_vf() {
-    timed "$1" "${VP}create-vf" create xl create -p "$RUN/$GV.cfg" ||
+TRACE=/tmp/bench.trace
+
+# traced_create ROUND VARIANT CFG - timed xl create -p CFG, with its
+# timeline from xvf-bench-xs trace as rows of VARIANT: ask (xl start ->
+# the request), answer (request -> ready), handover (ready -> Dom0's
+# pciback backend written: libxl hands the device over), pci (xl start
+# -> that hand-over), after (hand-over -> xl exits)
+traced_create() {
+    local tp t0 t3 rc=0 req ready pci
+    : >"$TRACE"
+    xvf-bench-xs trace >"$TRACE" 2>/dev/null &
+    tp=$!
+    wait_for 10 "the tracer" grep -q armed "$TRACE" ||
+        { kill "$tp"; return 1; }
+    t0=$(now_us)
+    timed "$1" "$2" create xl create -p "$3" || rc=1
+    t3=$(now_us)
+    kill "$tp" 2>/dev/null
+    wait "$tp" 2>/dev/null
+    [ $rc = 0 ] || return 1
+    req=$(awk -v t="$t0" '$1 > t && $2 == "name" { print $1; exit }' "$TRACE")
+    ready=$(awk -v t="$t0" '$1 > t && $2 == "name" && $3 == "ready" {
+        print $1; exit }' "$TRACE")
+    pci=$(awk -v t="$t0" '$1 > t && $2 == "pci" { print $1; exit }' "$TRACE")
+    if [ -z "$pci" ]; then
+        note "$2: no pciback backend seen during xl create"
         return 1
+    fi
+    if [ -n "$req" ] && [ -n "$ready" ]; then
+        row "$1" "$2" ask $((req - t0))
+        row "$1" "$2" answer $((ready - req))
+        row "$1" "$2" handover $((pci - ready))
+    fi
+    row "$1" "$2" pci $((pci - t0))
+    row "$1" "$2" after $((t3 - pci))
+}
+
+v_create_vf() {
+    traced_create "$1" "${VP}create-vf" "$RUN/$GV.cfg" || return 1
     timed "$1" "${VP}create-vf" destroy xl destroy "$GV" || return 1
     wait_released "$1" "${VP}create-vf"
 }
@@ -302,7 +338,7 @@ warm_vf() {
 create_vf_warm() {
     local v=${VP}create-vf-warm
     warm_vf "$v" || return 1
-    timed "$1" "$v" create xl create -p "$RUN/$GV.cfg" || return 1
+    traced_create "$1" "$v" "$RUN/$GV.cfg" || return 1
     timed "$1" "$v" destroy xl destroy "$GV" || return 1
     wait_released "$1" "$v"
 }
@@ -348,7 +384,7 @@ v_create_bdf() {
     vf=$(xen-vfctl prepare --local "$SPEC") ||
         { note "$v: xen-vfctl prepare failed"; return 1; }
     "$CFG" "$GB" "\"$vf\""
-    timed "$1" "$v" create xl create -p "$RUN/$GB.cfg" || return 1
+    traced_create "$1" "$v" "$RUN/$GB.cfg" || return 1
     timed "$1" "$v" destroy xl destroy "$GB" || return 1
     xen-vfctl release --local "$vf" ||
         { note "$v: xen-vfctl release failed"; return 1; }
