@@ -34,6 +34,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 . tests/lib/steps.sh
+# shellcheck source=tests/xen/board-common.sh
+. tests/xen/board-common.sh
 
 BUILD=${BUILD:-build}
 logdir=${XEN_VF_TIER_LOGDIR:-$top/$BUILD/logs/xen-arm64}
@@ -109,7 +111,7 @@ h_domu_initramfs() {
 }
 
 h_dom0_initramfs() {
-    local k troot base top_img xen_img b bins=() st a img lib
+    local k troot base top_img xen_img bins=() st a img lib
     k=$(cat "$state/kdir")
     troot=$(cat "$state/troot")
     a=$(cat "$state/abuild")
@@ -120,23 +122,7 @@ h_dom0_initramfs() {
         gzip -n -6 -c "$k/vmlinuz" >"$img.tmp" && mv "$img.tmp" "$img" ||
             return 1
     fi
-    for b in xenstored xen-init-dom0 xenconsoled libxl-save-helper; do
-        bins+=(-b "$XEN_BIN/$b")
-    done
-    bins+=(-b "$XEN_BIN/xl=/usr/sbin/xl")
-    for b in xenstore xenstore-read xenstore-write xenstore-rm \
-        xenstore-ls xenstore-list xenstore-exists xenstore-watch \
-        xenstore-chmod; do
-        bins+=(-b "/usr/bin/$b")
-    done
-    # util-linux's flock: Xen's hotplug locking needs it (busybox has none).
-    bins+=(-b /bin/bash -b /usr/sbin/nvme -b /bin/ip=/usr/sbin/ip
-        -b /usr/bin/flock)
-    for b in xen-hotplug-common.sh hotplugpath.sh logging.sh \
-        xen-script-common.sh locking.sh; do
-        bins+=(-f "$troot/etc/xen/scripts/$b=/etc/xen/scripts/$b")
-    done
-    bins+=(-f "$troot/lib/$ml/libgcc_s.so.1=/lib/$ml/libgcc_s.so.1")
+    xen_dom0_tools "$troot" "$ml"
     export XVF_TARGET_ROOT=$troot
     base=$(scripts/mk-initramfs.sh -k "$k" -B "${bins[@]}" \
         -l xenfs -l xen-evtchn -l xen-gntdev -l xen-gntalloc \
@@ -180,20 +166,7 @@ h_board() {
         -k "$(cat "$state/kdir")/vmlinuz" -i "$(cat "$state/dom0")" \
         -d "$work" -t "$board_tmo" -a "xvf.loglevel=4" "${c[@]}" || rc=$?
     t1=$(date +%s)
-    cp "$work/serial.log" "$logdir/board-serial.log" 2>/dev/null
-    echo "qemu exit $rc after $((t1 - t0)) s"
-    grep -a -E 'XVF-(BOOT|MODULES|DONE)' "$work/serial.log"
-    if [ $rc -eq 124 ]; then
-        step_detail "QEMU killed after ${board_tmo}s"
-        return 1
-    fi
-    grep -a -q 'XVF-DONE' "$work/serial.log" || {
-        step_detail "dom0 never finished its job (qemu exit $rc)"
-        tail -n 40 "$work/serial.log"
-        return 1
-    }
-    step_detail "$(grep -a -o 'XVF-DONE.*' "$work/serial.log" | tail -n 1 |
-        tr -d '\r'), $((t1 - t0)) s wall"
+    board_outcome "$rc" $((t1 - t0))
 }
 
 steps_init xen-arm64 "$logdir"

@@ -20,6 +20,9 @@
 # shellcheck disable=SC2154
 XEN_BIN=/usr/lib/xen-4.17/bin
 
+# shellcheck source=tests/xen/board-common.sh
+. tests/xen/board-common.sh
+
 # Xen's xl and libxl with the xen-patches/ series (make xen, cached).
 h_xen_tools() {
     local st=$BUILD/xen/stage
@@ -81,29 +84,11 @@ h_drvdom_initramfs() {
 }
 
 h_dom0_initramfs() {
-    local k base top_img xen_img b bins=() xs st lib hook
+    local k base top_img xen_img bins=() st lib hook
     k=$(cat "$state/kdir")
     # The slow, stable layer: busybox, bash, the Xen tools, nvme-cli,
     # kernel modules and the domU kernel.
-    for b in xenstored xen-init-dom0 xenconsoled libxl-save-helper; do
-        bins+=(-b "$XEN_BIN/$b")
-    done
-    bins+=(-b "$XEN_BIN/xl=/usr/sbin/xl")
-    for xs in xenstore xenstore-read xenstore-write xenstore-rm \
-        xenstore-ls xenstore-list xenstore-exists xenstore-watch \
-        xenstore-chmod; do
-        bins+=(-b "/usr/bin/$xs")
-    done
-    bins+=(-b /bin/bash -b /usr/sbin/nvme -b /usr/bin/flock)
-    # iproute2's ip (busybox's shows no "vf N" lines of the igb PF).
-    bins+=(-b /bin/ip=/usr/sbin/ip)
-    # Xen's hotplug-script library, which hotplug-scripts/xen-vf sources.
-    for xs in xen-hotplug-common.sh hotplugpath.sh logging.sh \
-        xen-script-common.sh locking.sh; do
-        bins+=(-f "/etc/xen/scripts/$xs=/etc/xen/scripts/$xs")
-    done
-    # glibc dlopens libgcc_s for pthread_cancel (xl uses it).
-    bins+=(-f /lib/x86_64-linux-gnu/libgcc_s.so.1=/lib/x86_64-linux-gnu/libgcc_s.so.1)
+    xen_dom0_tools "" "$(gcc -print-multiarch)"
     base=$(scripts/mk-initramfs.sh -k "$k" -B "${bins[@]}" \
         -l xenfs -l xen-evtchn -l xen-gntdev -l xen-gntalloc \
         -l xen-privcmd -l xen-pciback -l nvme -l igb \
@@ -127,6 +112,9 @@ h_dom0_initramfs() {
         -f "$hook=/etc/xen/scripts/xen-vf-nvme-remove.d/90-xvf-test.hook" \
         -f tests/xen/dom0-lib.sh=/xvf/lib/dom0-lib.sh \
         -f tests/xen/dom0-test.sh=/xvf/run \
+        -f tests/xen/dom0-neg.sh=/xvf/lib/dom0-neg.sh \
+        -f tests/xen/dom0-lifecycle.sh=/xvf/lib/dom0-lifecycle.sh \
+        -f tests/xen/dom0-nic.sh=/xvf/lib/dom0-nic.sh \
         -f tests/xen/dom0-drvdom.sh=/xvf/lib/dom0-drvdom.sh \
         -f tests/xen/dom0-demo.sh=/xvf/demo \
         -f tests/xen/dom0-soak.sh=/xvf/soak \

@@ -63,27 +63,15 @@ h_build() {
 }
 
 h_board() {
-    local rc=0 c=()
+    local rc=0 c=() t0 t1
     [ "${XEN_VF_CONSOLE:-0}" = 1 ] && c=(-c)
+    t0=$(date +%s)
     tests/xen/qemu-xen.sh -x "$(cat "$state/xen")" \
         -k "$(cat "$state/kdir")/vmlinuz" \
         -i "$(cat "$state/dom0")" -d "$work" -t "$board_tmo" \
         -a "xvf.loglevel=4 xvf.jobs=$jobs" "${c[@]}" || rc=$?
-    cp "$work/serial.log" "$logdir/board-serial.log" 2>/dev/null
-    echo "qemu exit $rc"
-    grep -a -E 'XVF-(BOOT|MODULES|DONE)' "$work/serial.log"
-    if [ $rc -eq 124 ]; then
-        step_detail "QEMU killed after ${board_tmo}s"
-        return 1
-    fi
-    grep -a -q 'XVF-DONE' "$work/serial.log" || {
-        step_detail "dom0 never finished its job (qemu exit $rc)"
-        tail -n 40 "$work/serial.log"
-        return 1
-    }
-    # The last one is dom0's (guest logs, shown by collect, have theirs).
-    step_detail "$(grep -a -o 'XVF-DONE.*' "$work/serial.log" | tail -n 1 |
-        tr -d '\r')"
+    t1=$(date +%s)
+    board_outcome "$rc" $((t1 - t0))
 }
 
 steps_init xen "$logdir"
