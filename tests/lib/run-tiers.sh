@@ -15,7 +15,9 @@
 # seconds (default 3000). A FAIL tier counts at least one failed test, so
 # the closing line can never read "0 failed" for a run that failed.
 #
-# Prints a table (tier, passed, failed, wall seconds, status) and, last,
+# Prints, for each failed tier, its failed steps and the end of a board's
+# console that never finished, then a table (tier, passed, failed, wall
+# seconds, status) and, last,
 # "N passed, N failed" summed over the tiers. Exits 1 if any tier failed.
 set -uo pipefail
 
@@ -89,6 +91,21 @@ for t in "${tiers[@]}"; do
     t_note[$t]=$note
     echo "=== tier $t: ${t_status[$t]} ($pass passed, $fail failed," \
         "${t_secs[$t]} s)${note:+ - $note} ==="
+done
+
+# What failed, next to the summary: a CI that keeps only the end of the
+# output still shows which steps failed and how a board ended.
+for t in "${tiers[@]}"; do
+    [ "${t_status[$t]}" = PASS ] && continue
+    echo
+    echo "=== $t: what failed ==="
+    grep -a -E '(^|[[:space:]])FAIL([[:space:]]|:|$)' "$logdir/$t.log" |
+        grep -v -E '^=== tier' | tail -n 12
+    serial=$logdir/$t/board-serial.log
+    if [ -s "$serial" ] && ! grep -a -q 'XVF-DONE' "$serial"; then
+        echo "--- the end of $serial (dom0 never finished)"
+        tr -d '\r' <"$serial" | tail -n 15
+    fi
 done
 
 echo
