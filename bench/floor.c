@@ -323,6 +323,15 @@ static int health(struct pf *pf)
     return r ? die("Identify Controller on the PF", r) : 0;
 }
 
+/* The secondary's flexible resources: VQ queues, VI interrupts. */
+static int assign(struct pf *pf)
+{
+    return virt_mgmt(pf, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
+                     NVME_VIRT_MGMT_RT_VQ_RESOURCE, VQ) ||
+           virt_mgmt(pf, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
+                     NVME_VIRT_MGMT_RT_VI_RESOURCE, VI);
+}
+
 static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
 {
     step(NULL);
@@ -332,10 +341,7 @@ static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
     if (pci_write(pf->bdf, "sriov_drivers_autoprobe", "0"))
         return die("sriov_drivers_autoprobe", -1);
     step("autoprobe");
-    if (virt_mgmt(pf, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
-                  NVME_VIRT_MGMT_RT_VQ_RESOURCE, VQ) ||
-        virt_mgmt(pf, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
-                  NVME_VIRT_MGMT_RT_VI_RESOURCE, VI))
+    if (assign(pf))
         return 1;
     step("assign");
     if (set_numvfs(pf, pf->numvfs) || find_vf(pf))
@@ -432,10 +438,7 @@ static int cmd_seed_prepare(struct pf *pf, uint32_t nsid)
     if (ns_attach(pf, nsid, true))
         return 1;
     step("attach");
-    if (virt_mgmt(pf, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
-                  NVME_VIRT_MGMT_RT_VQ_RESOURCE, VQ) ||
-        virt_mgmt(pf, NVME_VIRT_MGMT_ACT_ASSIGN_SEC_CTRL,
-                  NVME_VIRT_MGMT_RT_VI_RESOURCE, VI))
+    if (assign(pf))
         return 1;
     step("assign");
     if (set_numvfs(pf, pf->numvfs) || find_vf(pf))

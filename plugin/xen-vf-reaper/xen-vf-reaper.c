@@ -11,7 +11,6 @@
  * xen-vfd releases them as any other release.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include <xenstore.h>
 
+#include "util/cli.h"
 #include "xen/homes.h"
 #include "xen/protocol.h"
 #include "reaper.h"
@@ -139,6 +139,15 @@ static void usage(FILE *f)
         prog, XVF_XL_CONF);
 }
 
+static int option(void *opaque, int c, const char *arg)
+{
+    (void)opaque;
+    (void)arg;
+    if (c == 'v')
+        verbose = true;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -152,23 +161,9 @@ int main(int argc, char **argv)
     char **ev;
     int c;
 
-    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'v':
-            verbose = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    c = xvf_cli_parse(argc, argv, "vh", longopts, option, usage, NULL);
+    if (c != XVF_CLI_GO_ON)
+        return c;
     setvbuf(stderr, NULL, _IOLBF, 0);
 
     xsh = xs_open(0);

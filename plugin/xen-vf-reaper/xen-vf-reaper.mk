@@ -11,7 +11,7 @@ XEN_VF_REAPER_LIB_SRCS := plugin/xen-vf-reaper/config.c \
 	plugin/lib/xen/homes.c plugin/lib/xen/protocol.c plugin/lib/xen/xs.c \
 	plugin/lib/spec/spec.c plugin/lib/util/err.c plugin/lib/util/str.c
 XEN_VF_REAPER_SRCS := plugin/xen-vf-reaper/xen-vf-reaper.c \
-	$(XEN_VF_REAPER_LIB_SRCS)
+	plugin/lib/util/cli.c $(XEN_VF_REAPER_LIB_SRCS)
 XEN_VF_REAPER_UNIT := $(BUILD)/xen-vf-reaper.service
 
 $(BUILD)/plugin/xen-vf-reaper/%.o: ALL_CFLAGS += -Iplugin/xen-vf-reaper \

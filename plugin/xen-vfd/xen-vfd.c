@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "util/cli.h"
 #include "util/clock.h"
 #include "util/str.h"
 #include "vfd.h"
@@ -243,6 +243,55 @@ static int loop(struct vfd *d, int sfd)
     }
 }
 
+/* What main() learns from the command line besides the daemon's own
+ * settings. */
+struct args {
+    struct vfd *d;
+    const char *pidfile, *domid_arg;
+    bool foreground, mark_dead;
+};
+
+static int option(void *opaque, int c, const char *arg)
+{
+    struct args *a = opaque;
+    unsigned long keep_s;
+
+    switch (c) {
+    case 'F':
+        a->foreground = true;
+        break;
+    case 's':
+        a->d->cfg.state_dir = arg;
+        break;
+    case 'p':
+        a->pidfile = arg;
+        break;
+    case 'S':
+        a->d->script = arg;
+        a->d->script_required = arg[0] != '\0';
+        break;
+    case 'd':
+        a->domid_arg = arg;
+        break;
+    case 'k':
+        if (xvf_parse_ulong(arg, 86400, &keep_s)) {
+            fprintf(stderr, "%s: --keep-vfs: '%s' is not a number of "
+                    "seconds from 0 to 86400\n", prog, arg);
+            return 2;
+        }
+        a->d->cfg.keep_vfs_ms = (unsigned int)keep_s * 1000;
+        break;
+    case 'v':
+        log_max = LOG_INFO;
+        break;
+    case 'D':
+        a->mark_dead = true;
+        a->foreground = true;
+        break;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -257,14 +306,12 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *pidfile = NULL, *domid_arg = NULL;
     struct xs_handle *xsh = NULL;
     struct xvf_err env_err = { 0 };
     struct vfd d;
-    bool foreground = false, mark_dead = false;
+    struct args a = { .d = &d };
     int c, rc = 1, pid_fd = -1, ready_fd = -1, sfd = -1, r;
     unsigned int domid = 0;
-    unsigned long keep_s;
     sigset_t set;
 
     memset(&d, 0, sizeof(d));
@@ -277,66 +324,25 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    while ((c = getopt_long(argc, argv, "Fp:s:d:S:k:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'F':
-            foreground = true;
-            break;
-        case 'p':
-            pidfile = optarg;
-            break;
-        case 's':
-            d.cfg.state_dir = optarg;
-            break;
-        case 'd':
-            domid_arg = optarg;
-            break;
-        case 'S':
-            d.script = optarg;
-            d.script_required = optarg[0] != '\0';
-            break;
-        case 'k':
-            if (xvf_parse_ulong(optarg, 86400, &keep_s)) {
-                fprintf(stderr, "%s: --keep-vfs: '%s' is not a number of "
-                        "seconds from 0 to 86400\n", prog, optarg);
-                return 2;
-            }
-            d.cfg.keep_vfs_ms = (unsigned int)keep_s * 1000;
-            break;
-        case 'v':
-            log_max = LOG_INFO;
-            break;
-        case 'D':
-            mark_dead = true;
-            foreground = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
-    if (domid_arg) {
-        if (xvf_proto_parse_domid(domid_arg, &domid)) {
-            fprintf(stderr, "%s: bad domid '%s'\n", prog, domid_arg);
+    c = xvf_cli_parse(argc, argv, "Fp:s:d:S:k:vh", longopts, option, usage,
+                      &a);
+    if (c != XVF_CLI_GO_ON)
+        return c;
+    if (a.domid_arg) {
+        if (xvf_proto_parse_domid(a.domid_arg, &domid)) {
+            fprintf(stderr, "%s: bad domid '%s'\n", prog, a.domid_arg);
             return 2;
         }
     }
 
-    if (!foreground) {
+    if (!a.foreground) {
         if (daemonize(&ready_fd))
             return 1;
         openlog(prog, LOG_PID, LOG_DAEMON);
         use_syslog = true;
     }
-    if (pidfile) {
-        pid_fd = pidfile_open(pidfile);
+    if (a.pidfile) {
+        pid_fd = pidfile_open(a.pidfile);
         if (pid_fd < 0)
             goto out;
     }
@@ -358,7 +364,7 @@ int main(int argc, char **argv)
         vfd_log(LOG_ERR, "cannot connect to xenstore: %s", strerror(errno));
         goto out;
     }
-    if (!domid_arg) {
+    if (!a.domid_arg) {
         r = read_domid(xsh, &domid);
         if (r) {
             vfd_log(LOG_ERR, "cannot read this domain's id from xenstore "
@@ -370,7 +376,7 @@ int main(int argc, char **argv)
         goto out;
     /* Whatever an earlier xen-vfd (killed, crashed) left: not yet ready. */
     r = vfd_stop(&d);
-    if (mark_dead) {
+    if (a.mark_dead) {
         if (r)
             vfd_log(LOG_ERR, "cannot write drivers/xen-vf/status: %s",
                     strerror(-r));
@@ -410,7 +416,7 @@ out:
     if (sfd >= 0)
         close(sfd);
     if (pid_fd >= 0) {
-        unlink(pidfile);
+        unlink(a.pidfile);
         close(pid_fd);
     }
     if (ready_fd >= 0)

@@ -819,35 +819,52 @@ static void test_health_lost_with_vfs(void)
     fx_teardown(&fx);
 }
 
-/* A healthy PF passes all three checks; the step log shows them. */
-static void test_health_ok(void)
+/*
+ * vf:nvme0/ns2 prepared for domain 1, with each of @want (NULL-ended) in
+ * its step log, and released: the PF as it was.
+ */
+static void prepare_logs(struct fixture *fx, const char *const *want)
 {
     struct fx_steps steps = { "" };
-    struct fixture fx;
     struct xvf_err err;
     struct xvf_vf vf;
 
+    fx_log_steps(fx, &steps);
+    CHECK_INT(fx_prepare(fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
+                         &err), 0, err.msg);
+    for (; *want; want++)
+        CHECK(strstr(steps.text, *want), "no \"%s\" in:\n%s", *want,
+              steps.text);
+    CHECK_INT(xvf_release(&fx->cfg, vf.vf, &err), 0, err.msg);
+    fx->cfg.step_cb = NULL;
+    fx->cfg.opaque = NULL;
+    fx_unchanged(fx, "after release");
+}
+
+/* A healthy PF passes all three checks; the step log shows them. */
+static void test_health_ok(void)
+{
+    static const char *const want[] = {
+        "health-before: Identify on the PF nvme0 before any change, within "
+        "2000 ms, by its interrupt (nvme0q0: 0 so far)",
+        "health-vfs: Identify on the PF nvme0 after enabling its VFs",
+        "health: Identify on the PF nvme0 with the VF bound",
+        NULL,
+    };
+    struct fixture fx;
+
     if (!setup(&fx, "qemu"))
         return;
-    fx_log_steps(&fx, &steps);
-    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
-                         &err), 0, err.msg);
-    CHECK(strstr(steps.text, "health-before: Identify on the PF nvme0 "
-                 "before any change, within 2000 ms, by its interrupt "
-                 "(nvme0q0: 0 so far)"), "%s", steps.text);
-    CHECK(strstr(steps.text, "health-vfs: Identify on the PF nvme0 after "
-                 "enabling its VFs"), "%s", steps.text);
-    CHECK(strstr(steps.text, "health: Identify on the PF nvme0 with the VF "
-                 "bound"), "%s", steps.text);
-    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
-    fx_unchanged(&fx, "after release");
+    prepare_logs(&fx, want);
     fx_teardown(&fx);
 }
 
 /* No "nvme0q0" line (a shared or legacy vector): the time bound alone. */
 static void test_health_time_bound(void)
 {
-    struct fx_steps steps = { "" };
+    static const char *const want[] = {
+        "(no nvme0q0 in /proc/interrupts: time bound only)", NULL,
+    };
     struct fixture fx;
     struct xvf_err err;
     struct xvf_vf vf;
@@ -857,13 +874,7 @@ static void test_health_time_bound(void)
     CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq=0"), 0, "no q0 line");
     fx_rebase(&fx);
     fx.cfg.health_timeout_ms = 300;
-    fx_log_steps(&fx, &steps);
-    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2,driver=nvme", "domain:1", &vf,
-                         &err), 0, err.msg);
-    CHECK(strstr(steps.text, "(no nvme0q0 in /proc/interrupts: time bound "
-                 "only)"), "%s", steps.text);
-    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
-    fx_unchanged(&fx, "after release");
+    prepare_logs(&fx, want);
 
     CHECK_INT(xvf_mock_pf_set(fx.root, PF, "irq_lost=1"), 0, "lose irqs");
     fx_rebase(&fx);

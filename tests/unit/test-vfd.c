@@ -125,17 +125,6 @@ static void fresh(void)
     logbuf[0] = '\0';
 }
 
-/* fresh(), and xen-vfd started on it; false (a failed check) if not */
-static bool up(void)
-{
-    fresh();
-    if (vfd_init(&d, h, 0))
-        return FAIL("vfd_init");
-    if (vfd_start(&d))
-        return FAIL("vfd_start");
-    return true;
-}
-
 /* end of a case: xen-vfd's log if it failed, and the xenstore goes */
 static void down(void)
 {
@@ -150,6 +139,21 @@ static void down(void)
     vfd_fini(&d);
     fake_xs_close(h);
     h = NULL;
+}
+
+/* fresh(), and xen-vfd started on it; false (a failed check, and down())
+ * if not: the case ends there */
+static bool up(void)
+{
+    fresh();
+    if (vfd_init(&d, h, 0))
+        FAIL("vfd_init");
+    else if (vfd_start(&d))
+        FAIL("vfd_start");
+    else
+        return true;
+    down();
+    return false;
 }
 
 static void test_start_and_status(void)
@@ -176,10 +180,8 @@ static void test_start_and_status(void)
 /* A request for a controller this machine lacks: answered error. */
 static void test_unknown_controller(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     request(h, 5, 0, "vf:nvme0/ns2", "prepare");
     event(&d, 5, 0, "name");
     CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"),
@@ -205,10 +207,8 @@ static void test_unknown_controller(void)
 /* A malformed spec is refused with the grammar's message. */
 static void test_malformed_spec(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     request(h, 5, 1, "vf:nvme0/nsX", "prepare");
     event(&d, 5, 1, "");
     CHECK(!strcmp(get(h, AREA "/5/1/state"), "error"), "malformed: error");
@@ -220,10 +220,8 @@ static void test_malformed_spec(void)
 /* What is not a request, or not an event on one, is not acted on. */
 static void test_not_acted_on(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     /* An unknown op is not a request: nothing is answered. */
     request(h, 5, 2, "vf:nvme0/ns2", "frobnicate");
     event(&d, 5, 2, "op");
@@ -252,10 +250,8 @@ static void test_foreign_requests(void)
 {
     struct xs_permissions perms[1] = { { .id = 5, .perms = XS_PERM_NONE } };
 
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     /* A request directory not owned by Dom0 is ignored, and logged. */
     request(h, 5, 4, "vf:nvme0/ns2", "prepare");
     CHECK(xs_set_permissions(h, XBT_NULL, AREA "/5/4", perms, 1),
@@ -279,10 +275,8 @@ static void test_foreign_requests(void)
 /* A request for a domain that does not exist is refused. */
 static void test_dead_domain(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     request(h, 9, 0, "vf:nvme0/ns2", "prepare");
     fake_xs_put(h, "/local/domain/9/name", "guest9");
     xs_rm(h, XBT_NULL, "/local/domain/9");
@@ -301,41 +295,40 @@ static void test_dead_domain(void)
 static void test_round_trips(void)
 {
     static const char *const nodes[] = { "", "name", "op", "bdf", "state" };
-    unsigned int i, commits, calls;
+    static const struct {
+        const char *spec, *answered, *commits_why, *what;
+        unsigned int commits, max_calls;
+    } trips[] = {
+        { "vf:nvme0/nsX", "refused",
+          "one transaction reads, decides and answers", "a refusal", 1, 10 },
+        /* A prepare that fails in the engine: "preparing", then "error". */
+        { "vf:nvme0/ns2", "answered error",
+          "a prepare commits twice: preparing, then the answer",
+          "a prepare", 2, 16 },
+    };
+    unsigned int i, t, commits, calls;
+    char state[64];
 
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     /* A running guest; after the answer xen-vfd asks once whether it is
      * introduced (xen/homes.h): the +1 in the bounds below. */
     fake_xs_introduce(h, 5, true);
-    request(h, 5, 0, "vf:nvme0/nsX", "prepare");
-    commits = fake_xs_commits(h);
-    calls = fake_xs_calls(h);
-    for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
-        event_only(&d, 5, 0, nodes[i]);
-    vfd_flush(&d);
-    CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"), "refused");
-    CHECK_INT(fake_xs_commits(h) - commits, 1,
-              "one transaction reads, decides and answers");
-    CHECK(fake_xs_calls(h) - calls <= 10 + 1,
-          "at most 10 requests to xenstored for a refusal (%u)",
-          fake_xs_calls(h) - calls);
-
-    /* A prepare that fails in the engine: "preparing", then "error". */
-    request(h, 5, 1, "vf:nvme0/ns2", "prepare");
-    commits = fake_xs_commits(h);
-    calls = fake_xs_calls(h);
-    for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
-        event_only(&d, 5, 1, nodes[i]);
-    vfd_flush(&d);
-    CHECK(!strcmp(get(h, AREA "/5/1/state"), "error"), "answered error");
-    CHECK_INT(fake_xs_commits(h) - commits, 2,
-              "a prepare commits twice: preparing, then the answer");
-    CHECK(fake_xs_calls(h) - calls <= 16 + 1,
-          "at most 16 requests to xenstored for a prepare (%u)",
-          fake_xs_calls(h) - calls);
+    for (t = 0; t < sizeof(trips) / sizeof(trips[0]); t++) {
+        request(h, 5, t, trips[t].spec, "prepare");
+        commits = fake_xs_commits(h);
+        calls = fake_xs_calls(h);
+        for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+            event_only(&d, 5, t, nodes[i]);
+        vfd_flush(&d);
+        snprintf(state, sizeof(state), AREA "/5/%u/state", t);
+        CHECK(!strcmp(get(h, state), "error"), "%s", trips[t].answered);
+        CHECK_INT(fake_xs_commits(h) - commits, trips[t].commits,
+                  trips[t].commits_why);
+        CHECK(fake_xs_calls(h) - calls <= trips[t].max_calls + 1,
+              "at most %u requests to xenstored for %s (%u)",
+              trips[t].max_calls, trips[t].what, fake_xs_calls(h) - calls);
+    }
 
     /* Dom0 wrote between the reading and the commit: decided again. */
     request(h, 5, 2, "vf:nvme0/ns2", "prepare");
@@ -352,10 +345,8 @@ static void test_round_trips(void)
 /* @releaseDomain: requests of gone domains are removed, others kept. */
 static void test_release_domain(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     request(h, 9, 0, "vf:nvme0/ns2", "prepare");
     fake_xs_put(h, AREA "/9/0/state", "error");
     foreign_request(5, 4);
@@ -371,10 +362,8 @@ static void test_release_domain(void)
 /* A start (as after a crash) answers requests still "requested". */
 static void test_restart(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     foreign_request(5, 4);
     request(h, 6, 1, "vf:nvme7/ns2", "prepare");
     CHECK(!vfd_start(&d), "restart");
@@ -766,10 +755,8 @@ static void test_hotplug_script_hooks(void)
  */
 static void test_stop_status(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     CHECK_INT(vfd_set_status(&d, XVF_PROTO_STATUS_READY), 0, "ready");
     CHECK_INT(vfd_stop(&d), 0, "stop");
     CHECK_STR(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead",
@@ -845,10 +832,8 @@ static void release_request(unsigned int domid, unsigned int devid,
  */
 static void test_release_own(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     held("domain:5/0", 1);
     held("domain:5/1", 2);
     held("domain:6/0", 3);
@@ -881,10 +866,8 @@ static void test_release_own(void)
  */
 static void test_old_owner(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     held("domain:6", 1);
     held("domain:6", 2);
     held("domain:6/0", 3);
@@ -912,10 +895,8 @@ static void test_old_owner(void)
  */
 static void test_unborn_domain(void)
 {
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     held("domain:5/0", 1);
     request(h, 5, 0, "vf:eth0", "prepare");
     fake_xs_put(h, AREA "/5/0/state", "ready");
@@ -941,10 +922,8 @@ static void test_release_gone_meanwhile(void)
 {
     char path[300], body[400];
 
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     held("domain:7/0", 1);
     snprintf(body, sizeof(body), "rm -f '%s/vf-0000:02:00.0-vf1'", state);
     script(path, sizeof(path), "releasing-hook", body, 0755);
@@ -970,10 +949,8 @@ static void test_lost_vf_reported(void)
 {
     const char *first;
 
-    if (!up()) {
-        down();
+    if (!up())
         return;
-    }
     held("domain:8/0", 1);
     request(h, 8, 0, "vf:eth0", "prepare");
     fake_xs_put(h, AREA "/8/0/state", "ready");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,30 +144,107 @@ static void for_each_kv(char *text, void (*fn)(void *, const char *,
     }
 }
 
-static void copy(char *dst, size_t len, const char *src)
+/* The keys a journal file stores as they are, each named as its member. */
+enum kv_kind { KV_STR, KV_UINT, KV_INT, KV_LLONG, KV_FLAG };
+
+struct kv_field {
+    const char *key;
+    enum kv_kind kind;
+    size_t off, size;
+};
+
+#define KV(type, member, kind) \
+    { #member, kind, offsetof(type, member), sizeof(((type *)0)->member) }
+
+#define NET(m, kind) KV(struct xvf_entry_net, m, kind)
+static const struct kv_field net_fields[] = {
+    NET(vlan, KV_UINT), NET(qos, KV_UINT), NET(min_rate, KV_UINT),
+    NET(max_rate, KV_UINT), NET(spoofchk, KV_INT), NET(trust, KV_INT),
+    NET(link_state, KV_INT),
+};
+
+#define ENTRY(m, kind) KV(struct xvf_entry, m, kind)
+static const struct kv_field entry_fields[] = {
+    ENTRY(spec, KV_STR), ENTRY(owner, KV_STR), ENTRY(pf, KV_STR),
+    ENTRY(vf, KV_STR), ENTRY(driver, KV_STR), ENTRY(scid, KV_UINT),
+    ENTRY(vfn, KV_UINT), ENTRY(nsid, KV_UINT), ENTRY(vq, KV_UINT),
+    ENTRY(vi, KV_UINT), ENTRY(steps, KV_UINT),
+};
+
+#define PF(m, kind) KV(struct xvf_pf_entry, m, kind)
+static const struct kv_field pf_fields[] = {
+    PF(autoprobe_orig, KV_UINT), PF(numvfs_orig, KV_UINT),
+    PF(numvfs_raised, KV_FLAG), PF(warm_until, KV_LLONG),
+};
+
+_Static_assert(sizeof(unsigned int) == sizeof(uint32_t),
+               "KV_UINT stores 16 or 32 bits");
+
+/* Through memcpy(): the members are of several widths (uint16_t, int,
+ * bool...), the table has only their size. */
+static void kv_store(void *obj, const struct kv_field *f, const char *v)
 {
-    snprintf(dst, len, "%s", src);
+    char *p = (char *)obj + f->off;
+    unsigned long u = 0;
+    uint16_t u16;
+    uint32_t u32;
+    long long ll;
+    bool flag;
+    int i;
+
+    switch (f->kind) {
+    case KV_STR:
+        snprintf(p, f->size, "%s", v);
+        return;
+    case KV_UINT:
+        u = strtoul(v, NULL, 0);
+        break;
+    case KV_INT:
+        i = strtol(v, NULL, 0);
+        memcpy(p, &i, sizeof(i));
+        return;
+    case KV_LLONG:
+        ll = strtoll(v, NULL, 10);
+        memcpy(p, &ll, sizeof(ll));
+        return;
+    case KV_FLAG:
+        flag = !strcmp(v, "1");
+        memcpy(p, &flag, sizeof(flag));
+        return;
+    }
+    if (f->size == sizeof(u16)) {
+        u16 = u;
+        memcpy(p, &u16, sizeof(u16));
+    } else {
+        u32 = u;
+        memcpy(p, &u32, sizeof(u32));
+    }
 }
+
+/* Return: whether @k is one of @fields (then stored into @obj). */
+static bool kv_set(void *obj, const struct kv_field *fields, size_t n,
+                   const char *k, const char *v)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!strcmp(k, fields[i].key)) {
+            kv_store(obj, &fields[i], v);
+            return true;
+        }
+    return false;
+}
+
+#define KV_SET(obj, fields, k, v) \
+    kv_set(obj, fields, sizeof(fields) / sizeof(fields[0]), k, v)
 
 /* A NIC VF's saved settings: "saved_mac=...", all or none. */
 static void net_kv(struct xvf_entry_net *n, const char *k, const char *v)
 {
     if (!strcmp(k, "mac"))
         n->saved = !xvf_parse_mac(v, n->mac);
-    else if (!strcmp(k, "vlan"))
-        n->vlan = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "qos"))
-        n->qos = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "min_rate"))
-        n->min_rate = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "max_rate"))
-        n->max_rate = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "spoofchk"))
-        n->spoofchk = strtol(v, NULL, 0);
-    else if (!strcmp(k, "trust"))
-        n->trust = strtol(v, NULL, 0);
-    else if (!strcmp(k, "link_state"))
-        n->link_state = strtol(v, NULL, 0);
+    else
+        KV_SET(n, net_fields, k, v);
 }
 
 static void entry_kv(void *opaque, const char *k, const char *v)
@@ -174,36 +252,16 @@ static void entry_kv(void *opaque, const char *k, const char *v)
     struct xvf_entry *e = opaque;
     unsigned int i;
 
-    if (!strcmp(k, "spec"))
-        copy(e->spec, sizeof(e->spec), v);
-    else if (!strcmp(k, "owner"))
-        copy(e->owner, sizeof(e->owner), v);
-    else if (!strcmp(k, "state")) {
+    if (!strcmp(k, "state")) {
         for (i = 0; i < 3; i++)
             if (!strcmp(v, state_names[i]))
                 e->state = i;
     } else if (!strcmp(k, "class"))
         e->cls = strcmp(v, "net") ? XVF_CLASS_NVME : XVF_CLASS_NET;
-    else if (!strcmp(k, "pf"))
-        copy(e->pf, sizeof(e->pf), v);
-    else if (!strcmp(k, "vf"))
-        copy(e->vf, sizeof(e->vf), v);
-    else if (!strcmp(k, "scid"))
-        e->scid = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "vfn"))
-        e->vfn = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "nsid"))
-        e->nsid = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "vq"))
-        e->vq = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "vi"))
-        e->vi = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "driver"))
-        copy(e->driver, sizeof(e->driver), v);
-    else if (!strcmp(k, "steps"))
-        e->steps = strtoul(v, NULL, 0);
     else if (!strncmp(k, "saved_", 6))
         net_kv(&e->net, k + 6, v);
+    else
+        KV_SET(e, entry_fields, k, v);
 }
 
 int xvf_journal_save(const char *dir, const struct xvf_entry *e)
@@ -235,42 +293,39 @@ int xvf_journal_remove(const char *dir, const struct xvf_entry *e)
     return remove_file(dir, e->id);
 }
 
-int xvf_journal_list(const char *dir, const char *pf, struct xvf_entry **ret,
-                     unsigned int *n)
+/*
+ * The files of @dir whose names start with @prefix, into a malloc()ed
+ * array of @size-byte slots: @add fills a zeroed slot from a file and
+ * says whether to keep it (else the slot is used again).
+ */
+static int list_dir(const char *dir, const char *prefix, size_t size,
+                    bool (*add)(void *opaque, const char *dir,
+                                const char *name, void *slot),
+                    void *opaque, void **ret, unsigned int *n)
 {
-    struct xvf_entry *list = NULL, *tmp;
     unsigned int count = 0;
-    char text[1024];
+    char *list = NULL, *tmp;
     struct dirent *de;
     DIR *d;
     int r = 0;
 
+    *ret = NULL;
+    *n = 0;
     d = opendir(dir);
-    if (!d) {
-        if (errno != ENOENT)
-            return -errno;
-        *ret = NULL;
-        *n = 0;
-        return 0;
-    }
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
     while ((de = readdir(d))) {
-        if (strncmp(de->d_name, "vf-", 3) ||
-            strlen(de->d_name) >= sizeof(list->id))
+        if (strncmp(de->d_name, prefix, strlen(prefix)))
             continue;
-        if (read_file(dir, de->d_name, text, sizeof(text)))
-            continue;
-        tmp = realloc(list, (count + 1) * sizeof(*list));
+        tmp = realloc(list, (count + 1) * size);
         if (!tmp) {
             r = -ENOMEM;
             break;
         }
         list = tmp;
-        memset(&list[count], 0, sizeof(*list));
-        strcpy(list[count].id, de->d_name);
-        for_each_kv(text, entry_kv, &list[count]);
-        if (pf && strcmp(list[count].pf, pf))
-            continue;
-        count++;
+        memset(list + count * size, 0, size);
+        if (add(opaque, dir, de->d_name, list + count * size))
+            count++;
     }
     closedir(d);
     if (r) {
@@ -282,18 +337,36 @@ int xvf_journal_list(const char *dir, const char *pf, struct xvf_entry **ret,
     return 0;
 }
 
+/* @opaque: the PF whose entries are kept, or NULL for all. */
+static bool entry_add(void *opaque, const char *dir, const char *name,
+                      void *slot)
+{
+    const char *pf = opaque;
+    struct xvf_entry *e = slot;
+    char text[1024];
+
+    if (strlen(name) >= sizeof(e->id) ||
+        read_file(dir, name, text, sizeof(text)))
+        return false;
+    strcpy(e->id, name);
+    for_each_kv(text, entry_kv, e);
+    return !pf || !strcmp(e->pf, pf);
+}
+
+int xvf_journal_list(const char *dir, const char *pf, struct xvf_entry **ret,
+                     unsigned int *n)
+{
+    void *list;
+    int r;
+
+    r = list_dir(dir, "vf-", sizeof(**ret), entry_add, (void *)pf, &list, n);
+    *ret = list;
+    return r;
+}
+
 static void pf_kv(void *opaque, const char *k, const char *v)
 {
-    struct xvf_pf_entry *e = opaque;
-
-    if (!strcmp(k, "autoprobe_orig"))
-        e->autoprobe_orig = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "numvfs_orig"))
-        e->numvfs_orig = strtoul(v, NULL, 0);
-    else if (!strcmp(k, "numvfs_raised"))
-        e->numvfs_raised = !strcmp(v, "1");
-    else if (!strcmp(k, "warm_until"))
-        e->warm_until = strtoll(v, NULL, 10);
+    KV_SET(opaque, pf_fields, k, v);
 }
 
 int xvf_journal_pf_load(const char *dir, const char *pf,
@@ -307,7 +380,7 @@ int xvf_journal_pf_load(const char *dir, const char *pf,
     if (r)
         return r;
     memset(ret, 0, sizeof(*ret));
-    copy(ret->pf, sizeof(ret->pf), pf);
+    snprintf(ret->pf, sizeof(ret->pf), "%s", pf);
     for_each_kv(text, pf_kv, ret);
     return 0;
 }
@@ -332,40 +405,24 @@ int xvf_journal_pf_remove(const char *dir, const char *pf)
     return remove_file(dir, name);
 }
 
+static bool pf_add(void *opaque, const char *dir, const char *name,
+                   void *slot)
+{
+    if (strlen(name + 3) >= XVF_BDF_LEN)
+        return false;
+    strcpy(slot, name + 3);
+    return true;
+}
+
 int xvf_journal_pf_list(const char *dir, char (**ret)[XVF_BDF_LEN],
                         unsigned int *n)
 {
-    char (*list)[XVF_BDF_LEN] = NULL, (*tmp)[XVF_BDF_LEN];
-    unsigned int count = 0;
-    struct dirent *de;
-    DIR *d;
-    int r = 0;
+    void *list;
+    int r;
 
-    *ret = NULL;
-    *n = 0;
-    d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : -errno;
-    while ((de = readdir(d))) {
-        if (strncmp(de->d_name, "pf-", 3) ||
-            strlen(de->d_name + 3) >= XVF_BDF_LEN)
-            continue;
-        tmp = realloc(list, (count + 1) * sizeof(*list));
-        if (!tmp) {
-            r = -ENOMEM;
-            break;
-        }
-        list = tmp;
-        strcpy(list[count++], de->d_name + 3);
-    }
-    closedir(d);
-    if (r) {
-        free(list);
-        return r;
-    }
+    r = list_dir(dir, "pf-", sizeof(**ret), pf_add, NULL, &list, n);
     *ret = list;
-    *n = count;
-    return 0;
+    return r;
 }
 
 static int lock_open(const char *dir, const char *pf, char *path, int *fd)

@@ -478,20 +478,16 @@ static void all_offline(struct xm_pf *pf)
  */
 int xm_ctrl_reset(struct xm_ctx *c, const char *rel)
 {
-    const char *base = strrchr(rel, '/');
     char name[64];
     struct xm_pf *pf;
     uint16_t cntlid;
     bool is_vf;
-    size_t n;
+    int r;
 
-    if (!base || strcmp(base, "/reset_controller"))
-        return 1;
-    for (n = base - rel; n && rel[n - 1] != '/'; n--)
-        ;
-    snprintf(name, sizeof(name), "%.*s", (int)(base - rel - n), rel + n);
-    if (xm_ctrl_target(c, name, &pf, &cntlid, &is_vf))
-        return -ENODEV;
+    r = xm_ctrl_attr(c, rel, "reset_controller", name, sizeof(name), &pf,
+                     &cntlid, &is_vf);
+    if (r)
+        return r;
     if (!is_vf)
         all_offline(pf);
     return 0;

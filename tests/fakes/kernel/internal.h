@@ -289,6 +289,22 @@ XM_HIDDEN int xm_ctrl_target(struct xm_ctx *c, const char *name,
                              struct xm_pf **pf, uint16_t *cntlid,
                              bool *is_vf);
 
+/**
+ * xm_ctrl_attr() - the controller a write to its attribute @attr is for
+ * @c:      the context
+ * @rel:    the path written, under the root: ".../nvmeN/@attr"
+ * @attr:   the attribute ("reset_controller")
+ * @name:   where nvmeN goes
+ * @len:    size of @name
+ * @pf:     as for xm_ctrl_target()
+ * @cntlid: as for xm_ctrl_target()
+ * @is_vf:  as for xm_ctrl_target()
+ * Return: 0, 1 when @rel is not an @attr, or -ENODEV.
+ */
+XM_HIDDEN int xm_ctrl_attr(struct xm_ctx *c, const char *rel,
+                           const char *attr, char *name, size_t len,
+                           struct xm_pf **pf, uint16_t *cntlid, bool *is_vf);
+
 /** xm_tree_dump() - sorted listing of sys/ and dev/ (for snapshots) */
 XM_HIDDEN int xm_tree_dump(struct xm_ctx *c, char **out);
 

@@ -535,20 +535,16 @@ void xm_ns_sync(struct xm_ctx *c, const struct xm_pf *only, bool event)
 /* rescan_controller: 0 when it was that attribute, 1 otherwise */
 int xm_ns_store(struct xm_ctx *c, const char *rel)
 {
-    const char *base = strrchr(rel, '/');
     char name[64];
     struct xm_pf *pf;
     uint16_t cntlid;
     bool is_vf;
-    size_t n;
+    int r;
 
-    if (!base || strcmp(base, "/rescan_controller"))
-        return 1;
-    for (n = base - rel; n && rel[n - 1] != '/'; n--)
-        ;
-    snprintf(name, sizeof(name), "%.*s", (int)(base - rel - n), rel + n);
-    if (xm_ctrl_target(c, name, &pf, &cntlid, &is_vf))
-        return -ENODEV;
+    r = xm_ctrl_attr(c, rel, "rescan_controller", name, sizeof(name), &pf,
+                     &cntlid, &is_vf);
+    if (r)
+        return r;
     if (pf->rescan) {
         sync_ctrl(c, name, pf, cntlid);
         sync_heads(c, pf - c->m->pf);

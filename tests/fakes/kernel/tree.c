@@ -1041,6 +1041,21 @@ int xm_ctrl_target(struct xm_ctx *c, const char *name, struct xm_pf **pf,
     return 0;
 }
 
+int xm_ctrl_attr(struct xm_ctx *c, const char *rel, const char *attr,
+                 char *name, size_t len, struct xm_pf **pf,
+                 uint16_t *cntlid, bool *is_vf)
+{
+    const char *base = strrchr(rel, '/');
+    size_t n;
+
+    if (!base || strcmp(base + 1, attr))
+        return 1;
+    for (n = base - rel; n && rel[n - 1] != '/'; n--)
+        ;
+    snprintf(name, len, "%.*s", (int)(base - rel - n), rel + n);
+    return xm_ctrl_target(c, name, pf, cntlid, is_vf);
+}
+
 int xm_build_tree(struct xm_ctx *c)
 {
     char drivers[256], *tok, *save = NULL;

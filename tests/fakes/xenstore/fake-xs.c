@@ -256,26 +256,45 @@ static bool bad_t(struct xs_handle *h, xs_transaction_t t)
     return false;
 }
 
+/* The node at @path, for a call in @t (counted): NULL with errno EINVAL
+ * for a bad transaction, ENOENT for a bad path or no node there. */
+static struct node *lookup(struct xs_handle *h, xs_transaction_t t,
+                           const char *path)
+{
+    struct node *nd;
+
+    if (bad_t(h, t))
+        return NULL;
+    nd = check_path(path) ? NULL : find(&h->tree, path);
+    if (!nd)
+        errno = ENOENT;
+    return nd;
+}
+
+/* @np's name when it is a child of @path, else NULL. */
+static const char *child_name(const char *np, const char *path)
+{
+    size_t n = strlen(path);
+
+    if (!in_subtree(np, path) || !strcmp(np, path))
+        return NULL;
+    np += n == 1 ? 1 : n + 1;
+    return strchr(np, '/') ? NULL : np;
+}
+
 char **xs_directory(struct xs_handle *h, xs_transaction_t t,
                     const char *path, unsigned int *num)
 {
     char **ret, *p;
-    size_t n = strlen(path), size = 0;
+    size_t size = 0;
     unsigned int i, count = 0;
     const char *rest;
 
-    if (bad_t(h, t))
+    if (!lookup(h, t, path))
         return NULL;
-    if (check_path(path) || !find(&h->tree, path)) {
-        errno = ENOENT;
-        return NULL;
-    }
     for (i = 0; i < h->tree.n; i++) {
-        rest = h->tree.nodes[i].path;
-        if (!in_subtree(rest, path) || !strcmp(rest, path))
-            continue;
-        rest += n == 1 ? 1 : n + 1;
-        if (strchr(rest, '/'))
+        rest = child_name(h->tree.nodes[i].path, path);
+        if (!rest)
             continue;
         count++;
         size += strlen(rest) + 1;
@@ -284,11 +303,8 @@ char **xs_directory(struct xs_handle *h, xs_transaction_t t,
     p = (char *)(ret + count);
     count = 0;
     for (i = 0; i < h->tree.n; i++) {
-        rest = h->tree.nodes[i].path;
-        if (!in_subtree(rest, path) || !strcmp(rest, path))
-            continue;
-        rest += n == 1 ? 1 : n + 1;
-        if (strchr(rest, '/'))
+        rest = child_name(h->tree.nodes[i].path, path);
+        if (!rest)
             continue;
         ret[count++] = p;
         strcpy(p, rest);
@@ -303,13 +319,9 @@ void *xs_read(struct xs_handle *h, xs_transaction_t t, const char *path,
 {
     struct node *nd;
 
-    if (bad_t(h, t))
+    nd = lookup(h, t, path);
+    if (!nd)
         return NULL;
-    nd = check_path(path) ? NULL : find(&h->tree, path);
-    if (!nd) {
-        errno = ENOENT;
-        return NULL;
-    }
     if (len)
         *len = strlen(nd->value);
     return strdup(nd->value);
@@ -348,12 +360,8 @@ bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
     unsigned int i, j;
 
-    if (bad_t(h, t))
+    if (!lookup(h, t, path))
         return false;
-    if (check_path(path) || !find(&h->tree, path)) {
-        errno = ENOENT;
-        return false;
-    }
     for (i = j = 0; i < h->tree.n; i++) {
         if (in_subtree(h->tree.nodes[i].path, path) &&
             strcmp(h->tree.nodes[i].path, "/")) {
@@ -375,13 +383,9 @@ struct xs_permissions *xs_get_permissions(struct xs_handle *h,
     struct xs_permissions *ret;
     struct node *nd;
 
-    if (bad_t(h, t))
+    nd = lookup(h, t, path);
+    if (!nd)
         return NULL;
-    nd = check_path(path) ? NULL : find(&h->tree, path);
-    if (!nd) {
-        errno = ENOENT;
-        return NULL;
-    }
     ret = malloc(nd->nperms * sizeof(*ret));
     memcpy(ret, nd->perms, nd->nperms * sizeof(*ret));
     *num = nd->nperms;
@@ -394,13 +398,9 @@ bool xs_set_permissions(struct xs_handle *h, xs_transaction_t t,
 {
     struct node *nd;
 
-    if (bad_t(h, t))
+    nd = lookup(h, t, path);
+    if (!nd)
         return false;
-    nd = check_path(path) ? NULL : find(&h->tree, path);
-    if (!nd) {
-        errno = ENOENT;
-        return false;
-    }
     if (!num_perms || num_perms > MAX_PERMS) {
         errno = EINVAL;
         return false;
