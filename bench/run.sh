@@ -24,6 +24,8 @@
 #      XEN_VF_BENCH_XEN_PAIR_ROUNDS (rounds of two guests, default 3),
 #      XEN_VF_BENCH_XEN_KERNEL_ROUNDS (rounds of the create and restart
 #      variants with a real guest kernel, default 2; ~150 s each),
+#      XEN_VF_BENCH_XEN_ONLY (comma-separated variants of the Xen
+#      board to run, e.g. floor,create-vf,create-bdf; default all),
 #      XEN_VF_BENCH_XEN_SMP (vCPUs of the Xen board, default 1: with 2,
 #      a neighbour's QEMU on the same 2 cores preempts one vCPU while the
 #      other spins on a lock it holds, and operations took 10 times as
@@ -171,7 +173,8 @@ part_xen() {
         -t "${XEN_VF_BENCH_XEN_TIMEOUT:-2400}" \
         -a "xvf.loglevel=1 xvf.run=/bench/dom0-bench.sh \
 xvf.bench_rounds=$xen_rounds xvf.bench_pair_rounds=$xen_pair_rounds \
-xvf.bench_kernel_rounds=$xen_kernel_rounds" ||
+xvf.bench_kernel_rounds=$xen_kernel_rounds \
+${XEN_VF_BENCH_XEN_ONLY:+xvf.bench_only=$XEN_VF_BENCH_XEN_ONLY}" ||
         rc=$?
     echo "XVF-BENCH-HOST before: $host0; after: $(host_load)" \
         >>"$work/serial.log"

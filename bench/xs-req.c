@@ -15,8 +15,11 @@
  *
  *   xvf-bench-xs trace
  *       prints "armed", then a line "US name STATE" each time a request's
- *       state node under the area above changes and "US pci" each time
- *       Dom0's pciback backend area (backend/pci) changes, US being
+ *       state node under the area above changes, "US pci" each time
+ *       Dom0's pciback backend area (backend/pci) changes, "US record"
+ *       each time libxl's /libxl/pci records change (libxl writes the
+ *       domid there just before it resets the device) and "US intro"
+ *       when a domain is introduced (after its build), US being
  *       microseconds of CLOCK_REALTIME (the clock of bash's
  *       EPOCHREALTIME), until it is killed or 120 s have passed. A
  *       timeline of xl create: when libxl asked, when the answer came,
@@ -253,7 +256,9 @@ static int do_trace(struct xs_handle *xsh)
 
     xvf_proto_root_path(root, sizeof(root), DOMD);
     len = strlen(root);
-    if (!xs_watch(xsh, root, TOKEN) || !xs_watch(xsh, pci, TOKEN)) {
+    if (!xs_watch(xsh, root, TOKEN) || !xs_watch(xsh, pci, TOKEN) ||
+        !xs_watch(xsh, "/libxl/pci", TOKEN) ||
+        !xs_watch(xsh, "@introduceDomain", TOKEN)) {
         perror("xs_watch");
         return 1;
     }
@@ -267,6 +272,10 @@ static int do_trace(struct xs_handle *xsh)
         /* the first event of each watch names its root: not a change */
         if (!strncmp(path, pci, plen) && path[plen] == '/') {
             printf("%lld pci\n", realtime_us());
+        } else if (!strncmp(path, "/libxl/pci/", 11)) {
+            printf("%lld record\n", realtime_us());
+        } else if (!strcmp(path, "@introduceDomain")) {
+            printf("%lld intro\n", realtime_us());
         } else if (!strncmp(path, root, len) && l > 6 &&
                    !strcmp(path + l - 6, "/state")) {
             v = xs_read(xsh, XBT_NULL, path, &n);

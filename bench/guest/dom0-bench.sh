@@ -45,7 +45,8 @@
 #   XVF-BENCH-NOTE text / XVF-BENCH-INFO / XVF-BENCH-END fails=N
 # Kernel command line: xvf.bench_rounds=N (default 5),
 # xvf.bench_pair_rounds=N (default 3), xvf.bench_kernel_rounds=N (default
-# 2), xvf.bench_idle=SECONDS (default 10)
+# 2), xvf.bench_idle=SECONDS (default 10), xvf.bench_only=V1,V2,... (only
+# these variants; default all)
 set -uo pipefail
 export PATH=/bench/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -59,12 +60,14 @@ ROUNDS=5
 PAIR_ROUNDS=3
 KERNEL_ROUNDS=2
 IDLE=10
+ONLY=
 for w in "${words[@]}"; do
     case $w in
         xvf.bench_rounds=*) ROUNDS=${w#*=} ;;
         xvf.bench_pair_rounds=*) PAIR_ROUNDS=${w#*=} ;;
         xvf.bench_kernel_rounds=*) KERNEL_ROUNDS=${w#*=} ;;
         xvf.bench_idle=*) IDLE=${w#*=} ;;
+        xvf.bench_only=*) ONLY=${w#*=} ;;
     esac
 done
 
@@ -275,12 +278,16 @@ CFG=bench_cfg
 TRACE=/tmp/bench.trace
 
 # traced_create ROUND VARIANT CFG - timed xl create -p CFG, with its
-# timeline from xvf-bench-xs trace as rows of VARIANT: ask (xl start ->
-# the request), answer (request -> ready), handover (ready -> Dom0's
-# pciback backend written: libxl hands the device over), pci (xl start
-# -> that hand-over), after (hand-over -> xl exits)
+# timeline from xvf-bench-xs trace as rows of VARIANT: intro (xl start
+# -> the domain introduced, after its build), ask (xl start -> the
+# request), answer (request -> ready), handover (ready -> Dom0's pciback
+# backend written: libxl hands the device over), record (ready, or for a
+# BDF the introduction, -> libxl's /libxl/pci record, written just
+# before it resets the device), reset (that record -> the backend
+# written: the reset and the assignment), pci (xl start -> the
+# hand-over), after (hand-over -> xl exits)
 traced_create() {
-    local tp t0 t3 rc=0 req ready pci
+    local tp t0 t3 rc=0 req ready pci intro rec
     : >"$TRACE"
     xvf-bench-xs trace >"$TRACE" 2>/dev/null &
     tp=$!
@@ -296,6 +303,9 @@ traced_create() {
     ready=$(awk -v t="$t0" '$1 > t && $2 == "name" && $3 == "ready" {
         print $1; exit }' "$TRACE")
     pci=$(awk -v t="$t0" '$1 > t && $2 == "pci" { print $1; exit }' "$TRACE")
+    intro=$(awk -v t="$t0" '$1 > t && $2 == "intro" { print $1; exit }' "$TRACE")
+    rec=$(awk -v t="$t0" '$1 > t && $2 == "record" { r = $1 }
+        $2 == "pci" { exit } END { print r }' "$TRACE")
     if [ -z "$pci" ]; then
         note "$2: no pciback backend seen during xl create"
         return 1
@@ -307,6 +317,11 @@ traced_create() {
     fi
     row "$1" "$2" pci $((pci - t0))
     row "$1" "$2" after $((t3 - pci))
+    [ -z "$intro" ] || row "$1" "$2" intro $((intro - t0))
+    if [ -n "$rec" ]; then
+        row "$1" "$2" record $((rec - ${ready:-${intro:-$t0}}))
+        row "$1" "$2" reset $((pci - rec))
+    fi
 }
 
 v_create_vf() {
@@ -517,10 +532,12 @@ ensure_clean() {
 
 # rounds N VARIANT... - N rounds after a warm-up, order rotating
 rounds() {
-    local n=$1 round i v k
+    local n=$1 round i v k vs=()
     shift
-    k=$#
-    local vs=("$@")
+    for v in "$@"; do
+        [ -z "$ONLY" ] || [[ ",$ONLY," == *",$v,"* ]] && vs+=("$v")
+    done
+    k=${#vs[@]}
     for ((round = 0; round <= n; round++)); do
         for ((i = 0; i < k; i++)); do
             v=${vs[$(((i + round) % k))]}
