@@ -12,7 +12,8 @@
  *       assign VQ and VI, sriov_numvfs, online, attach, for driver nvme
  *       a function level reset of the VF (the vendor's flow), driver_override
  *       + drivers_probe, for nvme the wait until the VF's controller is
- *       live, Identify on the PF; prints "VF SCID"
+ *       live, Identify on the PF; prints "VF SCID US", US the
+ *       microseconds from just before the PF is opened
  *   xvf-bench-floor release CTRL NSID SCID VF
  *       unbind and clear driver_override, detach, offline,
  *       sriov_numvfs = 0, autoprobe = 1
@@ -50,6 +51,7 @@
 static const char *prog = "xvf-bench-floor";
 static bool steps;
 static long long t_step;
+static long long t_main;    /* after exec and argument parsing */
 
 static long long now_us(void)
 {
@@ -372,7 +374,7 @@ static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
     if (health(pf))
         return 1;
     step("health");
-    printf("%s %u\n", pf->vf, pf->scid);
+    printf("%s %u %lld\n", pf->vf, pf->scid, now_us() - t_main);
     return 0;
 }
 
@@ -456,7 +458,7 @@ static int cmd_seed_prepare(struct pf *pf, uint32_t nsid)
     if (check_driver(pf->vf, "nvme"))
         return 1;
     step("bind");
-    printf("%s %u\n", pf->vf, pf->scid);
+    printf("%s %u %lld\n", pf->vf, pf->scid, now_us() - t_main);
     return 0;
 }
 
@@ -503,6 +505,7 @@ int main(int argc, char **argv)
     }
     cmd = argv[1];
     nsid = strtoul(argv[3], NULL, 0);
+    t_main = now_us();
     if (pf_open(&pf, argv[2]))
         return 1;
     if (!strcmp(cmd, "prepare") && argc <= 5) {

@@ -4,7 +4,9 @@
 # (tests/xen/dom0-lib.sh), then measures, in interleaved rounds whose
 # order rotates every round (round 0 is a warm-up):
 #
-#   floor       xvf-bench-floor prepare / release, driver pciback
+#   floor       xvf-bench-floor prepare / release, driver pciback;
+#               floor-inner: the prepare without the process's start (from
+#               its own clock, as xenstore-answer)
 #   engine      xen-vfctl prepare --local / release --local (pciback)
 #   xenstore    a request written to xenstore as libxl writes it
 #               -> xen-vfd answers ready; op=release -> xen-vfd
@@ -137,7 +139,8 @@ v_floor() {
     local vf scid
     timed "$1" floor prepare xvf-bench-floor prepare "$PF_NAME" "$NSID" \
         pciback || return 1
-    read -r vf scid <"$OUT"
+    read -r vf scid us <"$OUT"
+    row "$1" floor-inner prepare "$us"
     timed "$1" floor release xvf-bench-floor release "$PF_NAME" "$NSID" \
         "$scid" "$vf"
 }

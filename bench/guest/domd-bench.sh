@@ -76,7 +76,7 @@ v_floor() {
     XVF_BENCH_STEPS=1 timed "$round" "$name" prepare \
         xvf-bench-floor prepare "$PFNAME" "$NSID" "$drv" || return 1
     steps "$round" "$name" prepare
-    read -r vf scid <"$OUT"
+    read -r vf scid _ <"$OUT"
     XVF_BENCH_STEPS=1 timed "$round" "$name" release \
         xvf-bench-floor release "$PFNAME" "$NSID" "$scid" "$vf" || return 1
     steps "$round" "$name" release
@@ -87,7 +87,7 @@ v_seed() {
     XVF_BENCH_STEPS=1 timed "$round" seed prepare \
         xvf-bench-floor seed-prepare "$PFNAME" "$NSID" || return 1
     steps "$round" seed prepare
-    read -r vf scid <"$OUT"
+    read -r vf scid _ <"$OUT"
     XVF_BENCH_STEPS=1 timed "$round" seed release \
         xvf-bench-floor seed-release "$PFNAME" "$NSID" "$scid" "$vf" ||
         return 1
@@ -193,7 +193,7 @@ probe_trace() {
     dmesg | grep -E '01:00\.[12]|nvme[12]' | head -n 20 | while read -r l; do
         note "probe trace: $l"
     done
-    read -r vf scid <"$OUT"
+    read -r vf scid _ <"$OUT"
     xvf-bench-floor seed-release "$PFNAME" "$NSID" "$scid" "$vf"
 }
 probe_trace || note "probe trace failed"
