@@ -25,6 +25,10 @@
  *       timeline of xl create: when libxl asked, when the answer came,
  *       when libxl handed the device to pciback.
  *
+ *   xvf-bench-xs ops N
+ *       N reads of the area's root, one after the other; prints the
+ *       microseconds of one (a xenstored round trip from dom0)
+ *
  * US is microseconds from just before the transaction starts to the watch
  * event that shows the answer. The driver domain is Dom0 (xen-vfd runs
  * there on the benchmark board). Every wait is bounded by 60 s.
@@ -289,29 +293,52 @@ static int do_trace(struct xs_handle *xsh)
     return 0;
 }
 
+/* N reads of a node that exists: one xenstored round trip each. */
+static int do_ops(struct xs_handle *xsh, unsigned int n)
+{
+    char path[XVF_PROTO_PATH_MAX], *v;
+    unsigned int i, len;
+    long long t0;
+
+    xvf_proto_root_path(path, sizeof(path), DOMD);
+    t0 = now_us();
+    for (i = 0; i < n; i++) {
+        v = xs_read(xsh, XBT_NULL, path, &len);
+        if (!v) {
+            perror("xs_read");
+            return 1;
+        }
+        free(v);
+    }
+    printf("%lld\n", (now_us() - t0) / (n ? n : 1));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct xs_handle *xsh;
     unsigned int domid, devid;
-    bool prepare, release, trace;
+    bool prepare, release, trace, ops;
     int rc;
 
     prepare = argc == 5 && !strcmp(argv[1], "prepare");
     release = argc == 4 && !strcmp(argv[1], "release");
     trace = argc == 2 && !strcmp(argv[1], "trace");
-    if (!prepare && !release && !trace) {
+    ops = argc == 3 && !strcmp(argv[1], "ops");
+    if (!prepare && !release && !trace && !ops) {
         fprintf(stderr, "usage: xvf-bench-xs prepare DOMID DEVID SPEC\n"
                 "       xvf-bench-xs release DOMID DEVID\n"
-                "       xvf-bench-xs trace\n");
+                "       xvf-bench-xs trace\n"
+                "       xvf-bench-xs ops N\n");
         return 2;
     }
-    if (trace) {
+    if (trace || ops) {
         xsh = xs_open(0);
         if (!xsh) {
             perror("xs_open");
             return 1;
         }
-        rc = do_trace(xsh);
+        rc = trace ? do_trace(xsh) : do_ops(xsh, strtoul(argv[2], NULL, 10));
         xs_close(xsh);
         return rc;
     }

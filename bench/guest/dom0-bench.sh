@@ -13,6 +13,8 @@
 #               removed the request (xvf-bench-xs); for a paused domain
 #               (the shipped configuration: no site hook, so xen-vfd
 #               runs no hotplug script)
+#               xenstore-op: one xenstored round trip (200 reads, the
+#               microseconds of one, as "wall ms" in the table)
 #   xenstore-hook  the same with one site hook installed (the shipped
 #               50-log.hook.sample), so the hotplug script runs
 #   hotplug     the hotplug script xen-vfd runs then (xen-vf add /
@@ -177,7 +179,10 @@ xs_cycle() {
 }
 
 v_xenstore() {
-    xs_cycle "$1" xenstore
+    xs_cycle "$1" xenstore || return 1
+    xvf-bench-xs ops 200 >"$OUT" 2>"$ERR" ||
+        { note "xenstore ops failed: $(cat "$ERR")"; return 1; }
+    row "$1" xenstore-op read "$(cat "$OUT")"
 }
 
 # start_vfd [ARGS] - (re)start xen-vfd and wait until it says ready
