@@ -162,12 +162,22 @@ vfd_cpu_rows() {
     row "$1" "$5-cpu-script" "$2" $((c1 - c0))
 }
 
-# xs_cycle ROUND NAME - one request and its release through xen-vfd
+# On-CPU microseconds of xenstored so far (schedstat).
+xsd_cpu() {
+    local s
+    read -r s _ </proc/"$(cat /run/xen/xenstored.pid)"/schedstat
+    echo $((s / 1000))
+}
+
+# xs_cycle ROUND NAME - one request and its release through xen-vfd;
+# NAME-xsd-cpu: xenstored's CPU for the prepare
 xs_cycle() {
-    local a us
+    local a us x
     a=$(vfd_cpu)
+    x=$(xsd_cpu)
     timed "$1" "$2" prepare xvf-bench-xs prepare "$OWNER" 0 "$SPEC" ||
         return 1
+    row "$1" "$2-xsd-cpu" prepare $(($(xsd_cpu) - x))
     vfd_cpu_rows "$1" prepare "$a" "$(vfd_cpu)" "$2"
     read -r us _ <"$OUT"
     row "$1" "$2-answer" prepare "$us"
