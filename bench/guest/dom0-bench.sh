@@ -253,37 +253,27 @@ hotplug_pair() {
     xenstore-rm /local/domain/0/backend/vf-bench
 }
 
+# guest_cfg NAME PCI-ENTRIES KERNEL MEMORY-MB [RAMDISK] - a PV guest
+guest_cfg() {
+    {
+        printf 'name = "%s"\ntype = "pv"\nkernel = "%s"\n' "$1" "$3"
+        [ -z "${5:-}" ] || printf 'ramdisk = "%s"\n' "$5"
+        printf 'memory = %s\nvcpus = 1\n' "$4"
+        printf 'on_%s = "destroy"\n' poweroff reboot crash
+        printf 'pci = [ %s ]\n' "$2"
+    } >"$RUN/$1.cfg"
+}
+
 # bench_cfg NAME PCI-ENTRIES - a PV guest that is created paused, never
 # runs, and whose kernel the builder loads in no time
 bench_cfg() {
-    cat >"$RUN/$1.cfg" <<EOF
-name = "$1"
-type = "pv"
-kernel = "/bench/pv-stub"
-memory = 16
-vcpus = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-pci = [ $2 ]
-EOF
+    guest_cfg "$1" "$2" /bench/pv-stub 16
 }
 
 # kernel_cfg NAME PCI-ENTRIES - the same with the xen tier's domU kernel
 # and initramfs (96 MB: the least that kernel loads into)
 kernel_cfg() {
-    cat >"$RUN/$1.cfg" <<EOF
-name = "$1"
-type = "pv"
-kernel = "/xvf/domu/vmlinuz"
-ramdisk = "/xvf/domu/initrd.gz"
-memory = 96
-vcpus = 1
-on_poweroff = "destroy"
-on_reboot = "destroy"
-on_crash = "destroy"
-pci = [ $2 ]
-EOF
+    guest_cfg "$1" "$2" /xvf/domu/vmlinuz 96 /xvf/domu/initrd.gz
 }
 
 # The guests of the create and restart variants: the stub (bvf, bbdf,
