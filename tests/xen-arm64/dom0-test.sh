@@ -172,16 +172,8 @@ t_domu_runs() {
     step_detail "$(domu_line armu 'DOMU-UP' | cut -d' ' -f1-3), powered off"
 }
 
-STEPS_ECHO=1
-export STEPS_ECHO
-steps_init xen-arm64 /run/xvf-logs
 gw=$((GUEST_WAIT + 30))
-
-step host-boot -- t_host_boot
-step daemons-up -- t_daemons_up
-step pf-ready -- t_pf_ready
-base=host-boot,daemons-up,pf-ready
-step --needs pf-ready vfctl-status -- t_vfctl_status
+base_steps xen-arm64
 step --needs $base vfd-start -- t_vfd_start
 step --needs vfd-start --timeout 120 create-refused -- t_create_refused
 step --needs vfd-start --timeout 240 attach-failed -- t_attach_failed

@@ -179,15 +179,4 @@ step --needs deps kernel -- h_kernel
 step --needs xen-root domu-initramfs -- h_domu_initramfs
 step --needs build,xen-tools,xen-root,kernel,domu-initramfs \
     dom0-initramfs -- h_dom0_initramfs
-if [ "${XEN_VF_XEN_STOP_BEFORE_BOARD:-0}" = 1 ]; then
-    steps_finish
-    exit $?
-fi
-step --needs dom0-initramfs --timeout $((board_tmo + 60)) board -- h_board
-if [ "$(step_status board)" = BLOCKED ]; then
-    step board-job -- true
-else
-    tr -d '\r' <"$work/serial.log" >"$work/serial.txt"
-    steps_import_console "$work/serial.txt" "dom0:"
-fi
-steps_finish
+board_run dom0-initramfs

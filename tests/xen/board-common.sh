@@ -8,7 +8,11 @@
 #                  libgcc_s, taken from ROOT ("" for the build host)
 #   board_outcome RC SECONDS  the board step's verdict from QEMU's exit
 #                  status and $work/serial.log (kept in $logdir)
-# Needs: $XEN_BIN, $work, $logdir, $board_tmo; step_detail.
+#   board_run NEEDS  the tier's end: the board step (the caller's h_board,
+#                  after the steps NEEDS), dom0's steps imported from its
+#                  console, steps_finish (its status is the tier's); with
+#                  XEN_VF_XEN_STOP_BEFORE_BOARD=1 only steps_finish
+# Needs: $XEN_BIN, $work, $logdir, $board_tmo; tests/lib/steps.sh.
 # shellcheck disable=SC2154
 
 xen_dom0_tools() {
@@ -52,4 +56,20 @@ board_outcome() {
     # The last one is dom0's (guest logs, shown by collect, have theirs).
     step_detail "$(grep -a -o 'XVF-DONE.*' "$work/serial.log" | tail -n 1 |
         tr -d '\r'), $secs s wall"
+}
+
+board_run() {
+    if [ "${XEN_VF_XEN_STOP_BEFORE_BOARD:-0}" = 1 ]; then
+        steps_finish
+        return
+    fi
+    step --needs "$1" --timeout $((board_tmo + 60)) board -- h_board
+    if [ "$(step_status board)" = BLOCKED ]; then
+        step board-job -- true
+    else
+        # Xen's console ends dom0's lines with "\r\r\n".
+        tr -d '\r' <"$work/serial.log" >"$work/serial.txt"
+        steps_import_console "$work/serial.txt" "dom0:"
+    fi
+    steps_finish
 }

@@ -351,3 +351,18 @@ t_vfctl_status() {
         { fail "xen-vfctl status does not list the PF"; return 1; }
     step_detail "$(head -n 1 "$RUN/status")"
 }
+
+# base_steps TIER - start TIER's steps in dom0 (echoed to the console for
+# the host) and run the base ones every section needs: host-boot,
+# daemons-up (the caller's t_daemons_up), pf-ready, vfctl-status; $base
+# names the first three for --needs.
+base=host-boot,daemons-up,pf-ready
+base_steps() {
+    STEPS_ECHO=1
+    export STEPS_ECHO
+    steps_init "$1" /run/xvf-logs
+    step host-boot -- t_host_boot
+    step daemons-up -- t_daemons_up
+    step pf-ready -- t_pf_ready
+    step --needs pf-ready vfctl-status -- t_vfctl_status
+}

@@ -283,16 +283,8 @@ has_job() {
     return 1
 }
 
-STEPS_ECHO=1
-export STEPS_ECHO
-steps_init xen /run/xvf-logs
 gw=$((GUEST_WAIT + 30))
-
-step host-boot -- t_host_boot
-step daemons-up -- t_daemons_up
-step pf-ready -- t_pf_ready
-base=host-boot,daemons-up,pf-ready
-step --needs pf-ready vfctl-status -- t_vfctl_status
+base_steps xen
 
 if has_job local; then
     step --needs $base local-prepare -- t_local_prepare

@@ -84,17 +84,4 @@ step --needs kernel domu-initramfs -- h_domu_initramfs
 step --needs build drvdom-initramfs -- h_drvdom_initramfs
 step --needs build,xen-tools,kernel,domu-initramfs,drvdom-initramfs \
     dom0-initramfs -- h_dom0_initramfs
-if [ "${XEN_VF_XEN_STOP_BEFORE_BOARD:-0}" = 1 ]; then
-    steps_finish
-    exit $?
-fi
-step --needs xen-image,dom0-initramfs --timeout $((board_tmo + 60)) \
-    board -- h_board
-if [ "$(step_status board)" = BLOCKED ]; then
-    step board-job -- true
-else
-    # Xen's console ends dom0's lines with "\r\r\n".
-    tr -d '\r' <"$work/serial.log" >"$work/serial.txt"
-    steps_import_console "$work/serial.txt" "dom0:"
-fi
-steps_finish
+board_run xen-image,dom0-initramfs
