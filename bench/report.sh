@@ -45,6 +45,7 @@ xen|xenstore request -> ready / floor prepare|ratio|xenstore:prepare|floor:prepa
 xen|xenstore request -> ready - floor prepare|minus|xenstore:prepare|floor:prepare||
 xen|the same, both without the start of their process|ratio|xenstore-answer:prepare|floor-inner:prepare||<= 1.15
 xen|that difference, in xenstored round trips|diff|xenstore-answer:prepare|floor-inner:prepare|xenstore-op:read|
+xen|xenstored round trip, connection with a watch / without|ratio|xenstore-op:watched|xenstore-op:read||
 xen|xenstore release -> removed / floor release|ratio|xenstore:release|floor:release||
 xen|the same with one site hook (script runs) / floor prepare|ratio|xenstore-hook:prepare|floor:prepare||
 xen|hotplug script (add) / floor prepare|ratio|hotplug:add|floor:prepare||

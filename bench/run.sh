@@ -174,7 +174,8 @@ part_xen() {
         -a "xvf.loglevel=1 xvf.run=/bench/dom0-bench.sh \
 xvf.bench_rounds=$xen_rounds xvf.bench_pair_rounds=$xen_pair_rounds \
 xvf.bench_kernel_rounds=$xen_kernel_rounds \
-${XEN_VF_BENCH_XEN_ONLY:+xvf.bench_only=$XEN_VF_BENCH_XEN_ONLY}" ||
+${XEN_VF_BENCH_XEN_ONLY:+xvf.bench_only=$XEN_VF_BENCH_XEN_ONLY} \
+${XEN_VF_BENCH_VFD_NICE:+xvf.bench_vfd_nice=$XEN_VF_BENCH_VFD_NICE}" ||
         rc=$?
     echo "XVF-BENCH-HOST before: $host0; after: $(host_load)" \
         >>"$work/serial.log"

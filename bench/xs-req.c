@@ -25,9 +25,12 @@
  *       timeline of xl create: when libxl asked, when the answer came,
  *       when libxl handed the device to pciback.
  *
- *   xvf-bench-xs ops N
+ *   xvf-bench-xs ops N [watched]
  *       N reads of the area's root, one after the other; prints the
- *       microseconds of one (a xenstored round trip from dom0)
+ *       microseconds of one (a xenstored round trip from dom0); with
+ *       "watched", on a connection that holds a watch, as libxl's and a
+ *       daemon's do (libxenstore's reader thread then hands over every
+ *       reply)
  *
  * US is microseconds from just before the transaction starts to the watch
  * event that shows the answer. The driver domain is Dom0 (xen-vfd runs
@@ -294,13 +297,17 @@ static int do_trace(struct xs_handle *xsh)
 }
 
 /* N reads of a node that exists: one xenstored round trip each. */
-static int do_ops(struct xs_handle *xsh, unsigned int n)
+static int do_ops(struct xs_handle *xsh, unsigned int n, bool watched)
 {
     char path[XVF_PROTO_PATH_MAX], *v;
     unsigned int i, len;
     long long t0;
 
     xvf_proto_root_path(path, sizeof(path), DOMD);
+    if (watched && !xs_watch(xsh, "@releaseDomain", TOKEN)) {
+        perror("xs_watch");
+        return 1;
+    }
     t0 = now_us();
     for (i = 0; i < n; i++) {
         v = xs_read(xsh, XBT_NULL, path, &len);
@@ -324,12 +331,13 @@ int main(int argc, char **argv)
     prepare = argc == 5 && !strcmp(argv[1], "prepare");
     release = argc == 4 && !strcmp(argv[1], "release");
     trace = argc == 2 && !strcmp(argv[1], "trace");
-    ops = argc == 3 && !strcmp(argv[1], "ops");
+    ops = (argc == 3 || (argc == 4 && !strcmp(argv[3], "watched"))) &&
+          !strcmp(argv[1], "ops");
     if (!prepare && !release && !trace && !ops) {
         fprintf(stderr, "usage: xvf-bench-xs prepare DOMID DEVID SPEC\n"
                 "       xvf-bench-xs release DOMID DEVID\n"
                 "       xvf-bench-xs trace\n"
-                "       xvf-bench-xs ops N\n");
+                "       xvf-bench-xs ops N [watched]\n");
         return 2;
     }
     if (trace || ops) {
@@ -338,7 +346,8 @@ int main(int argc, char **argv)
             perror("xs_open");
             return 1;
         }
-        rc = trace ? do_trace(xsh) : do_ops(xsh, strtoul(argv[2], NULL, 10));
+        rc = trace ? do_trace(xsh) :
+             do_ops(xsh, strtoul(argv[2], NULL, 10), argc == 4);
         xs_close(xsh);
         return rc;
     }

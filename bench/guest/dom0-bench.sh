@@ -65,6 +65,7 @@ PAIR_ROUNDS=3
 KERNEL_ROUNDS=2
 IDLE=10
 ONLY=
+VFD_NICE=0
 for w in "${words[@]}"; do
     case $w in
         xvf.bench_rounds=*) ROUNDS=${w#*=} ;;
@@ -72,6 +73,7 @@ for w in "${words[@]}"; do
         xvf.bench_kernel_rounds=*) KERNEL_ROUNDS=${w#*=} ;;
         xvf.bench_idle=*) IDLE=${w#*=} ;;
         xvf.bench_only=*) ONLY=${w#*=} ;;
+        xvf.bench_vfd_nice=*) VFD_NICE=${w#*=} ;;
     esac
 done
 
@@ -193,6 +195,9 @@ v_xenstore() {
     xvf-bench-xs ops 200 >"$OUT" 2>"$ERR" ||
         { note "xenstore ops failed: $(cat "$ERR")"; return 1; }
     row "$1" xenstore-op read "$(cat "$OUT")"
+    xvf-bench-xs ops 200 watched >"$OUT" 2>"$ERR" ||
+        { note "xenstore ops failed: $(cat "$ERR")"; return 1; }
+    row "$1" xenstore-op watched "$(cat "$OUT")"
 }
 
 # start_vfd [ARGS] - (re)start xen-vfd and wait until it says ready
@@ -204,7 +209,7 @@ start_vfd() {
         wait_for 10 "xen-vfd $old to stop" sh -c "! kill -0 $old" ||
             return 1
     fi
-    xen-vfd -p "$VFD_PID" "$@" || return 1
+    nice -n "$VFD_NICE" xen-vfd -p "$VFD_PID" "$@" || return 1
     wait_for 10 "xen-vfd ready" vfd_ready
 }
 

@@ -25,7 +25,7 @@ static void watch_unborn(struct vfd *d, unsigned int domid)
         xs_is_domain_introduced(d->xsh, domid) ||
         !vfd_domain_alive(d, domid))
         return;
-    rc = xvf_homes_watch(d->xsh, &d->homes, domid, VFD_TOKEN_RELEASE);
+    rc = xvf_homes_watch(d->xsw, &d->homes, domid, VFD_TOKEN_RELEASE);
     if (rc)
         vfd_log(LOG_WARNING, "cannot watch the home of domain %u (not "
                 "introduced yet): %s", domid, strerror(-rc));
@@ -53,9 +53,11 @@ static void scan(struct vfd *d, bool startup)
     free(doms);
 }
 
-int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd)
+int vfd_init(struct vfd *d, struct xs_handle *xsh, struct xs_handle *xsw,
+             unsigned int domd)
 {
     d->xsh = xsh;
+    d->xsw = xsw ? xsw : xsh;
     d->domd = domd;
     return xvf_proto_root_path(d->root, sizeof(d->root), domd);
 }
@@ -87,8 +89,8 @@ int vfd_start(struct vfd *d)
                 "run(s)", rc);
 
     /* Watches first, then the scan: nothing falls between the two. */
-    if (!xs_watch(d->xsh, d->root, VFD_TOKEN_REQUEST) ||
-        !xs_watch(d->xsh, "@releaseDomain", VFD_TOKEN_RELEASE)) {
+    if (!xs_watch(d->xsw, d->root, VFD_TOKEN_REQUEST) ||
+        !xs_watch(d->xsw, "@releaseDomain", VFD_TOKEN_RELEASE)) {
         rc = -errno;
         vfd_log(LOG_ERR, "cannot watch %s: %s", d->root, strerror(errno));
         return rc;

@@ -24,7 +24,10 @@
 
 /**
  * struct vfd - the daemon's state
- * @xsh:   xenstore connection
+ * @xsh:   xenstore connection for everything but watches: it holds none,
+ *         so libxenstore answers its requests in the calling thread
+ *         instead of handing each reply over from its reader thread
+ * @xsw:   xenstore connection that holds the watches (may be @xsh)
  * @domd:  this domain's id
  * @root:  /local/domain/DOMD/backend/pci-name, the request area watched
  * @cfg:   engine settings
@@ -48,7 +51,7 @@
 #define VFD_PENDING_MAX 16
 
 struct vfd {
-    struct xs_handle *xsh;
+    struct xs_handle *xsh, *xsw;
     unsigned int domd;
     char root[XVF_PROTO_PATH_MAX];
     struct xvf_engine_config cfg;
@@ -75,15 +78,18 @@ void vfd_log(int prio, const char *fmt, ...)
 /**
  * vfd_init() - connect the request handling to xenstore
  * @d:    filled; @d->cfg must be set by the caller
- * @xsh:  an open xenstore connection
+ * @xsh:  an open xenstore connection, for requests
+ * @xsw:  an open xenstore connection for the watches, or NULL to use @xsh;
+ *        a second connection keeps @xsh's round trips in one thread
  * @domd: this domain's id
  *
  * Return: 0 or -errno.
  */
-int vfd_init(struct vfd *d, struct xs_handle *xsh, unsigned int domd);
+int vfd_init(struct vfd *d, struct xs_handle *xsh, struct xs_handle *xsw,
+             unsigned int domd);
 
 /**
- * vfd_fini() - free what vfd_init() and the events set up (not @d->xsh)
+ * vfd_fini() - free what vfd_init() and the events set up (not the connections)
  * @d: the daemon
  */
 void vfd_fini(struct vfd *d);

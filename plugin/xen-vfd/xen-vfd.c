@@ -196,7 +196,7 @@ static int loop(struct vfd *d, int sfd)
     char **ev;
     int rc;
 
-    fds[0].fd = xs_fileno(d->xsh);
+    fds[0].fd = xs_fileno(d->xsw);
     fds[0].events = POLLIN;
     fds[1].fd = sfd;
     fds[1].events = POLLIN;
@@ -230,7 +230,7 @@ static int loop(struct vfd *d, int sfd)
         }
         if (!(fds[0].revents & POLLIN))
             continue;
-        while ((ev = xs_check_watch(d->xsh))) {
+        while ((ev = xs_check_watch(d->xsw))) {
             vfd_event(d, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
             free(ev);
         }
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct xs_handle *xsh = NULL;
+    struct xs_handle *xsh = NULL, *xsw = NULL;
     struct xvf_err env_err = { 0 };
     struct vfd d;
     struct args a = { .d = &d };
@@ -360,7 +360,8 @@ int main(int argc, char **argv)
     }
 
     xsh = xs_open(0);
-    if (!xsh) {
+    xsw = xsh ? xs_open(0) : NULL;
+    if (!xsw) {
         vfd_log(LOG_ERR, "cannot connect to xenstore: %s", strerror(errno));
         goto out;
     }
@@ -372,7 +373,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (vfd_init(&d, xsh, domid))
+    if (vfd_init(&d, xsh, xsw, domid))
         goto out;
     /* Whatever an earlier xen-vfd (killed, crashed) left: not yet ready. */
     r = vfd_stop(&d);
@@ -411,6 +412,8 @@ int main(int argc, char **argv)
 
 out:
     vfd_fini(&d);
+    if (xsw)
+        xs_close(xsw);
     if (xsh)
         xs_close(xsh);
     if (sfd >= 0)

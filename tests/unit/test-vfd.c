@@ -146,7 +146,7 @@ static void down(void)
 static bool up(void)
 {
     fresh();
-    if (vfd_init(&d, h, 0))
+    if (vfd_init(&d, h, NULL, 0))
         FAIL("vfd_init");
     else if (vfd_start(&d))
         FAIL("vfd_start");
@@ -159,7 +159,7 @@ static bool up(void)
 static void test_start_and_status(void)
 {
     fresh();
-    CHECK(!vfd_init(&d, h, 0), "vfd_init");
+    CHECK(!vfd_init(&d, h, NULL, 0), "vfd_init");
     CHECK(!strcmp(d.root, AREA), "request area of domain 0");
     CHECK(!vfd_start(&d), "vfd_start on an empty area");
     CHECK(!vfd_set_status(&d, XVF_PROTO_STATUS_READY), "status");
@@ -764,7 +764,7 @@ static void test_stop_status(void)
     fake_xs_close(h);
     /* A fresh xenstore (as after a crash, nothing written yet). */
     fresh();
-    CHECK_INT(vfd_init(&d, h, 0), 0, "init");
+    CHECK_INT(vfd_init(&d, h, NULL, 0), 0, "init");
     CHECK_INT(vfd_stop(&d), 0, "mark dead");
     CHECK_STR(get(h, "/local/domain/0/drivers/xen-vf/status"), "dead",
               "status written by --mark-dead");
