@@ -26,6 +26,8 @@
 #      variants with a real guest kernel, default 2; ~150 s each),
 #      XEN_VF_BENCH_XEN_ONLY (comma-separated variants of the Xen
 #      board to run, e.g. floor,create-vf,create-bdf; default all),
+#      XEN_VF_BENCH_VFD_NICE (xen-vfd's nice level on the Xen board,
+#      default -10 as xen-vfd.service),
 #      XEN_VF_BENCH_XEN_SMP (vCPUs of the Xen board, default 1: with 2,
 #      a neighbour's QEMU on the same 2 cores preempts one vCPU while the
 #      other spins on a lock it holds, and operations took 10 times as

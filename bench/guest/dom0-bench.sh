@@ -23,6 +23,8 @@
 #               "released" is the wait for xen-vfd to finish releasing
 #   create-bdf  the same VF prepared beforehand (xen-vfctl, untimed), xl
 #               create -p with pci = [ "BDF" ]; xl destroy; release untimed
+#   create-vf-nice0  create-vf with xen-vfd at nice 0 (it runs at the
+#               nice level of xen-vfd.service otherwise)
 #   create-vf-warm  create-vf with xen-vfd --keep-vfs and the PF's VFs
 #               still enabled from a release before (untimed)
 #   restart-vf  a guest restart with xen-vfd --keep-vfs: xl destroy, then
@@ -50,7 +52,8 @@
 # Kernel command line: xvf.bench_rounds=N (default 5),
 # xvf.bench_pair_rounds=N (default 3), xvf.bench_kernel_rounds=N (default
 # 2), xvf.bench_idle=SECONDS (default 10), xvf.bench_only=V1,V2,... (only
-# these variants; default all)
+# these variants; default all), xvf.bench_vfd_nice=N (xen-vfd's nice
+# level, default xen-vfd.service's -10)
 set -uo pipefail
 export PATH=/bench/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -65,7 +68,8 @@ PAIR_ROUNDS=3
 KERNEL_ROUNDS=2
 IDLE=10
 ONLY=
-VFD_NICE=0
+# as xen-vfd.service (Nice=)
+VFD_NICE=-10
 for w in "${words[@]}"; do
     case $w in
         xvf.bench_rounds=*) ROUNDS=${w#*=} ;;
@@ -209,8 +213,9 @@ start_vfd() {
         wait_for 10 "xen-vfd $old to stop" sh -c "! kill -0 $old" ||
             return 1
     fi
-    nice -n "$VFD_NICE" xen-vfd -p "$VFD_PID" "$@" || return 1
-    wait_for 10 "xen-vfd ready" vfd_ready
+    xen-vfd -p "$VFD_PID" "$@" || return 1
+    wait_for 10 "xen-vfd ready" vfd_ready || return 1
+    [ "$VFD_NICE" = 0 ] || renice -n "$VFD_NICE" -p "$(vfd_pid)" >/dev/null
 }
 
 HOOK_SAMPLE=/etc/xen/scripts/xen-vf-nvme-add.d/50-log.hook.sample
@@ -341,6 +346,18 @@ v_create_vf() {
     traced_create "$1" "${VP}create-vf" "$RUN/$GV.cfg" || return 1
     timed "$1" "${VP}create-vf" destroy xl destroy "$GV" || return 1
     wait_released "$1" "${VP}create-vf"
+}
+
+# create-vf with xen-vfd at nice 0 instead of the unit's level
+v_create_vf_nice0() {
+    local rc=0 v=${VP}create-vf-nice0
+    renice -n $((-VFD_NICE)) -p "$(vfd_pid)" >/dev/null ||
+        { note "$v: renice failed"; return 1; }
+    traced_create "$1" "$v" "$RUN/$GV.cfg" || rc=1
+    [ $rc -ne 0 ] || timed "$1" "$v" destroy xl destroy "$GV" || rc=1
+    renice -n "$VFD_NICE" -p "$(vfd_pid)" >/dev/null || rc=1
+    [ $rc -ne 0 ] || wait_released "$1" "$v" || rc=1
+    return $rc
 }
 
 # with_keep VARIANT FN ARGS... - FN with xen-vfd --keep-vfs, then back to
@@ -626,7 +643,7 @@ echo "XVF-BENCH-INFO board=xen $(xl info | sed -n 's/^xen_version *: /xen=/p')" 
     "rounds=$ROUNDS pair_rounds=$PAIR_ROUNDS kernel_rounds=$KERNEL_ROUNDS"
 
 rounds "$ROUNDS" floor engine xenstore xenstore-hook hotplug create-vf \
-    create-bdf create-vf-warm restart-vf restart-bdf
+    create-vf-nice0 create-bdf create-vf-warm restart-vf restart-bdf
 rounds "$KERNEL_ROUNDS" kcreate-vf kcreate-bdf kcreate-vf-warm krestart-vf \
     krestart-bdf
 rounds "$PAIR_ROUNDS" sequential concurrent
