@@ -368,6 +368,32 @@ static void test_pciback_reset_methods_back(void)
     fx_teardown(&fx);
 }
 
+/* In a driver domain, which is not where libxl resets: pciback resets */
+static void test_pciback_reset_in_domd(void)
+{
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    char *cfg, *log;
+
+    cfg = fx_config("qemu", "xen domd\n");
+    if (!cfg || !setup(&fx, cfg)) {
+        free(cfg);
+        return;
+    }
+    free(cfg);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    log = xvf_mock_log(fx.root);
+    CHECK(log && strstr(log, "pciback reset of 0000:01:00.1") &&
+          !strstr(log, "reset_method"), "pciback resets: %s",
+          log ? log : "");
+    free(log);
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "released");
+    fx_teardown(&fx);
+}
+
 /*
  * A reset of the PF's controller while a VF is held: the secondary is
  * offline, the check says so; a lowered sriov_numvfs: the VF vanished.
@@ -420,6 +446,7 @@ int main(void)
     RUN(test_numvfs_kept_for_bound_vf);
     RUN(test_vf_reset_before_nvme);
     RUN(test_pciback_reset_methods_back);
+    RUN(test_pciback_reset_in_domd);
     RUN(test_pf_reset_detected);
     return harness_done();
 }

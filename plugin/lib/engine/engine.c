@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "engine/internal.h"
 #include "util/clock.h"
 #include "util/str.h"
+#include "util/sysfs.h"
 
 static const struct xvf_class_ops *class_of(enum xvf_class cls)
 {
@@ -235,13 +237,23 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
 /*
  * pciback resets every device it takes (an FLR: 100 ms and more), and
  * libxl resets the device again when it assigns it to the guest, before
- * the guest can see it. Ours is fresh from the PF or was reset when its
- * last guest let it go, and no driver here had it: the first of the two
+ * the guest can see it (libxl__device_pci_reset(), in the domain whose
+ * pciback holds it). Ours is fresh from the PF or was reset when its last
+ * guest let it go, and no driver here had it: the first of the two
  * resets is the one that goes.
  */
 static bool bind_without_reset(const struct xvf_entry *e)
 {
-    return !strcmp(e->driver, "pciback");
+    char path[PATH_MAX], caps[64];
+
+    /*
+     * Only where libxl adds the device: the control domain. A separate
+     * driver domain keeps pciback's reset, whatever its toolstack does.
+     */
+    return !strcmp(e->driver, "pciback") &&
+           !xvf_path(path, sizeof(path), "/proc/xen/capabilities") &&
+           !xvf_sysfs_read(path, caps, sizeof(caps)) &&
+           strstr(caps, "control_d");
 }
 
 int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,

@@ -145,6 +145,9 @@
  *       att=CNTLID,CNTLID]                 namespace of the last pf, att:
  *                                          attached to
  *   drivers nvme,pciback,pci-stub          driver directories to create
+ *   xen dom0|domd                          proc/xen/capabilities says
+ *                                          control_d (dom0, the default)
+ *                                          or nothing (a driver domain)
  *   up pf=BDF vfn=N [driver=nvme nvq=2 nvi=1]   after building: assign,
  *                                          enable the VF, online, bind
  *   nic bdf=0000:02:00.0 [key=value ...]   a NIC PF (QEMU's igb), netdev

@@ -1094,6 +1094,12 @@ int xm_build_tree(struct xm_ctx *c)
         r = tput(c, 0644, "1\n", "sys/bus/pci/drivers_autoprobe");
     if (!r)
         r = tput(c, 0200, "", "sys/bus/pci/rescan");
+    /* xenfs: Dom0 is the control domain, a driver domain is not */
+    if (!r)
+        r = tmkdir(c, "proc/xen");
+    if (!r)
+        r = tput(c, 0444, c->m->domd ? "" : "control_d\n",
+                 "proc/xen/capabilities");
     snprintf(drivers, sizeof(drivers), "%s", c->m->drivers);
     for (tok = strtok_r(drivers, ",", &save); tok && !r;
          tok = strtok_r(NULL, ",", &save)) {
