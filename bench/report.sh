@@ -55,7 +55,7 @@ xen|xl create vf: - xl create BDF|minus|create-vf:create|create-bdf:create||
 xen|(xl create vf: - xl create BDF) / floor prepare|diff|create-vf:create|create-bdf:create|floor:prepare|<= 1.10
 xen|xl create vf: / xl create BDF|ratio|create-vf:create|create-bdf:create||
 xen|(xl create vf:, xen-vfd at nice 0 - BDF) / floor prepare|diff|create-vf-nice0:create|create-bdf:create|floor:prepare|
-xen|xl create vf:, xen-vfd at nice 0 / at the unit's -10|ratio|create-vf-nice0:create|create-vf:create||
+xen|xl create vf:, xen-vfd at nice 0 / at -10 (the unit)|ratio|create-vf-nice0:create|create-vf:create||
 xen|xl create vf:, answer while xl waits / floor prepare|ratio|create-vf:answer|floor:prepare||
 xen|xl create vf:, answer while xl waits - xenstore request alone|minus|create-vf:answer|xenstore-answer:prepare||
 xen|xl create vf:, device to pciback: vf: - BDF|minus|create-vf:pci|create-bdf:pci||
