@@ -11,8 +11,10 @@
  *       secondary list, namespace, its controller list), autoprobe = 0,
  *       assign VQ and VI, sriov_numvfs, online, attach, for driver nvme
  *       a function level reset of the VF (the vendor's flow), driver_override
- *       + drivers_probe, for nvme the wait until the VF's controller is
- *       live, Identify on the PF; prints "VF SCID US", US the
+ *       + drivers_probe (for pciback with the VF's reset_method emptied,
+ *       as the engine, unless XVF_BENCH_PCIBACK_RESET is set), for nvme
+ *       the wait until the VF's controller is live, Identify on the PF;
+ *       prints "VF SCID US", US the
  *       microseconds from just before the PF is opened
  *   xvf-bench-floor release CTRL NSID SCID VF
  *       unbind and clear driver_override, detach, offline,
@@ -336,6 +338,8 @@ static int assign(struct pf *pf)
 
 static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
 {
+    bool noreset;
+
     step(NULL);
     if (identify(pf, nsid))
         return 1;
@@ -360,9 +364,15 @@ static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
             return die("VF reset", -1);
         step("vf-reset");
     }
+    /* as the engine: pciback's reset is left to libxl's at assignment */
+    noreset = !strcmp(driver, "pciback") &&
+              !getenv("XVF_BENCH_PCIBACK_RESET") &&
+              !pci_write(pf->vf, "reset_method", "\n");
     if (pci_write(pf->vf, "driver_override", driver) ||
         sysfs_write("/sys/bus/pci/drivers_probe", pf->vf))
         return die("driver_override + drivers_probe", -1);
+    if (noreset && pci_write(pf->vf, "reset_method", "default"))
+        return die("reset_method", -1);
     if (check_driver(pf->vf, driver))
         return 1;
     step("bind");

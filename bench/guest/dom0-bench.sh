@@ -7,6 +7,8 @@
 #   floor       xvf-bench-floor prepare / release, driver pciback;
 #               floor-inner: the prepare without the process's start (from
 #               its own clock, as xenstore-answer)
+#   floor-reset the floor with pciback's own reset at the bind (the engine
+#               leaves the VF's reset to libxl's, at assignment)
 #   engine      xen-vfctl prepare --local / release --local (pciback)
 #   xenstore    a request written to xenstore as libxl writes it
 #               -> xen-vfd answers ready; op=release -> xen-vfd
@@ -151,6 +153,17 @@ v_floor() {
     row "$1" floor-inner prepare "$us"
     timed "$1" floor release xvf-bench-floor release "$PF_NAME" "$NSID" \
         "$scid" "$vf"
+}
+
+# the floor with pciback's own reset at the bind, as before the engine
+# left it to libxl's reset at assignment
+v_floor_reset() {
+    local vf scid
+    XVF_BENCH_PCIBACK_RESET=1 timed "$1" floor-reset prepare \
+        xvf-bench-floor prepare "$PF_NAME" "$NSID" pciback || return 1
+    read -r vf scid _ <"$OUT"
+    timed "$1" floor-reset release xvf-bench-floor release "$PF_NAME" \
+        "$NSID" "$scid" "$vf"
 }
 
 v_engine() {
@@ -642,8 +655,8 @@ echo "XVF-BENCH-INFO board=xen $(xl info | sed -n 's/^xen_version *: /xen=/p')" 
     "dom0=$(uname -r) vcpus=$(grep -c ^processor /proc/cpuinfo)" \
     "rounds=$ROUNDS pair_rounds=$PAIR_ROUNDS kernel_rounds=$KERNEL_ROUNDS"
 
-rounds "$ROUNDS" floor engine xenstore xenstore-hook hotplug create-vf \
-    create-vf-nice0 create-bdf create-vf-warm restart-vf restart-bdf
+rounds "$ROUNDS" floor floor-reset engine xenstore xenstore-hook hotplug \
+    create-vf create-vf-nice0 create-bdf create-vf-warm restart-vf restart-bdf
 rounds "$KERNEL_ROUNDS" kcreate-vf kcreate-bdf kcreate-vf-warm krestart-vf \
     krestart-bdf
 rounds "$PAIR_ROUNDS" sequential concurrent

@@ -9,6 +9,7 @@
  * before a DomD driver gets it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,18 @@ static void test_numvfs_kept_for_bound_vf(void)
     fx_teardown(&fx);
 }
 
+/* reset_method of VF 1 ("?" when it cannot be read) */
+static const char *vf1_reset_methods(void)
+{
+    static char buf[64];
+    char path[PATH_MAX];
+
+    if (xvf_pci_attr(path, sizeof(path), "0000:01:00.1", "reset_method") ||
+        xvf_sysfs_read(path, buf, sizeof(buf)))
+        return "?";
+    return buf;
+}
+
 /* driver=nvme: the VF is reset (FLR) after online, before nvme binds */
 static void test_vf_reset_before_nvme(void)
 {
@@ -296,12 +309,85 @@ static void test_vf_reset_before_nvme(void)
     free(log);
     CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
 
-    /* pciback resets the device itself: no FLR from xen-vf */
+    /* pciback: no FLR from xen-vf, and none from pciback's bind either */
     xvf_mock_reset_counts(fx.root);
     CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
               err.msg);
     log = xvf_mock_log(fx.root);
     CHECK(log && !strstr(log, "/reset '"), "pciback: %s", log ? log : "");
+    CHECK(log && strstr(log, "drivers_probe") &&
+          !strstr(log, "pciback reset of"), "pciback's bind resets: %s",
+          log ? log : "");
+    free(log);
+    CHECK_STR(vf1_reset_methods(), "flr", "reset methods given back");
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "released");
+    fx_teardown(&fx);
+}
+
+/*
+ * The reset methods come back whatever happens to the bind: when it
+ * fails, and on release after a run that died with them taken away.
+ */
+static void test_pciback_reset_methods_back(void)
+{
+    const char *probe, *back;
+    struct xvf_mock_fault f;
+    char *log;
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+
+    if (!setup(&fx, "qemu"))
+        return;
+    xvf_mock_fault_init(&f);
+    f.kind = XVF_MOCK_WRITE;
+    f.nth = 1;
+    snprintf(f.attr, sizeof(f.attr), "drivers_probe");
+    CHECK_INT(xvf_mock_set_fault(fx.root, &f), 0, "fault");
+    xvf_mock_reset_counts(fx.root);
+    CHECK(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err) < 0,
+          "the bind fails");
+    xvf_mock_clear_fault(fx.root);
+    /* the roll-back then disables the VF: the log tells */
+    log = xvf_mock_log(fx.root);
+    probe = log ? strstr(log, "drivers_probe") : NULL;
+    back = probe ? strstr(probe, "0000:01:00.1/reset_method 'default' -> 0")
+                 : NULL;
+    CHECK(back, "given back after the failed bind:\n%s", log ? log : "");
+    free(log);
+    fx_unchanged(&fx, "rolled back");
+
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    CHECK_INT(xvf_pci_attr_write("0000:01:00.1", "reset_method", "\n"), 0,
+              "a run died with them taken away");
+    CHECK_STR(vf1_reset_methods(), "", "taken away");
+    CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    fx_unchanged(&fx, "given back by the release");
+    fx_teardown(&fx);
+}
+
+/* In a driver domain, which is not where libxl resets: pciback resets */
+static void test_pciback_reset_in_domd(void)
+{
+    struct fixture fx;
+    struct xvf_err err;
+    struct xvf_vf vf;
+    char *cfg, *log;
+
+    cfg = fx_config("qemu", "xen domd\n");
+    if (!cfg || !setup(&fx, cfg)) {
+        free(cfg);
+        return;
+    }
+    free(cfg);
+    CHECK_INT(fx_prepare(&fx, "vf:nvme0/ns2", "domain:1", &vf, &err), 0,
+              err.msg);
+    log = xvf_mock_log(fx.root);
+    CHECK(log && strstr(log, "pciback reset of 0000:01:00.1") &&
+          !strstr(log, "reset_method"), "pciback resets: %s",
+          log ? log : "");
     free(log);
     CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
     fx_unchanged(&fx, "released");
@@ -359,6 +445,8 @@ int main(void)
     RUN(test_release_primary);
     RUN(test_numvfs_kept_for_bound_vf);
     RUN(test_vf_reset_before_nvme);
+    RUN(test_pciback_reset_methods_back);
+    RUN(test_pciback_reset_in_domd);
     RUN(test_pf_reset_detected);
     return harness_done();
 }

@@ -122,9 +122,10 @@ guest_data() {
 # --- local: no daemon, stock flow with a BDF
 
 t_local_prepare() {
-    local vf drv
-    vf=$(xen-vfctl -v prepare --local vf:nvme0/ns2) ||
-        { fail "xen-vfctl prepare vf:nvme0/ns2 failed"; return 1; }
+    local vf drv rm
+    vf=$(xen-vfctl -v prepare --local vf:nvme0/ns2 2>"$RUN/local-prepare.err") ||
+        { fail "xen-vfctl prepare vf:nvme0/ns2 failed: $(cat "$RUN/local-prepare.err")"; return 1; }
+    cat "$RUN/local-prepare.err"
     log "prepared vf:nvme0/ns2 -> $vf"
     echo "$vf" >"$RUN/local-vf"
     drv=$(readlink "/sys/bus/pci/devices/$vf/driver") ||
@@ -133,7 +134,13 @@ t_local_prepare() {
         { fail "VF $vf bound to ${drv##*/}, not pciback"; return 1; }
     grep -q "${vf#0000:}" <<<"$(xl pci-assignable-list)" ||
         { fail "$vf not in xl pci-assignable-list"; return 1; }
-    step_detail "vf:nvme0/ns2 -> $vf (pciback)"
+    # pciback took it without its reset (libxl resets it at assignment),
+    # and the VF has its reset methods back for that
+    grep -q "without pciback's reset" "$RUN/local-prepare.err" ||
+        { fail "pciback's bind was not told to skip its reset"; return 1; }
+    rm=$(cat "/sys/bus/pci/devices/$vf/reset_method")
+    [ -n "$rm" ] || { fail "VF $vf left without reset methods"; return 1; }
+    step_detail "vf:nvme0/ns2 -> $vf (pciback, bound without its reset; reset_method $rm)"
 }
 
 t_local_create() {

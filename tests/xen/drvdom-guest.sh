@@ -34,8 +34,8 @@ export PATH
 me=$(xenstore-read domid) || { echo "DD-FAIL no xenstore"; exit 1; }
 D=/local/domain/$me/data
 
-xvf-mock preset qemu | sed 's/bdf=0000:01:00\.0/bdf=0000:0a:00.0/' \
-    >/run/fake.cfg
+{ xvf-mock preset qemu | sed 's/bdf=0000:01:00\.0/bdf=0000:0a:00.0/'
+  echo "xen domd"; } >/run/fake.cfg
 xvf-mock build "$ROOT" /run/fake.cfg || { echo "DD-FAIL fake"; exit 1; }
 xvf-mock snapshot "$ROOT" >/run/snap.base
 mkdir -p "$STATE"

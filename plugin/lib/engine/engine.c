@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "engine/internal.h"
 #include "util/clock.h"
 #include "util/str.h"
+#include "util/sysfs.h"
 
 static const struct xvf_class_ops *class_of(enum xvf_class cls)
 {
@@ -232,18 +234,56 @@ int xvf_run_vfs_busy(struct xvf_run *run, unsigned int upto,
     return 0;
 }
 
+/*
+ * pciback resets every device it takes (an FLR: 100 ms and more), and
+ * libxl resets the device again when it assigns it to the guest, before
+ * the guest can see it (libxl__device_pci_reset(), in the domain whose
+ * pciback holds it). Ours is fresh from the PF or was reset when its last
+ * guest let it go, and no driver here had it: the first of the two
+ * resets is the one that goes.
+ */
+static bool bind_without_reset(const struct xvf_entry *e)
+{
+    char path[PATH_MAX], caps[64];
+
+    /*
+     * Only where libxl adds the device: the control domain. A separate
+     * driver domain keeps pciback's reset, whatever its toolstack does.
+     */
+    return !strcmp(e->driver, "pciback") &&
+           !xvf_path(path, sizeof(path), "/proc/xen/capabilities") &&
+           !xvf_sysfs_read(path, caps, sizeof(caps)) &&
+           strstr(caps, "control_d");
+}
+
 int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
                  struct xvf_err *err)
 {
-    int r;
+    int r, off = 0, on;
 
     e->steps |= XVF_STEP_BIND;
+    if (bind_without_reset(e))
+        e->steps |= XVF_STEP_NORESET;
     r = xvf_run_save(run, e, err);
     if (r)
         return r;
+    if (e->steps & XVF_STEP_NORESET) {
+        off = xvf_pci_reset_off(e->vf);
+        if (off < 0)
+            return xvf_err_set(err, off, "cannot take the reset methods "
+                               "of %s away for pciback's bind: %s", e->vf,
+                               strerror(-off));
+    }
     xvf_run_step(run, "bind", "bind %s to %s (driver_override + "
-                 "drivers_probe)", e->vf, e->driver);
+                 "drivers_probe)%s", e->vf, e->driver,
+                 off > 0 ? " without pciback's reset: libxl resets it "
+                 "when it assigns it" : "");
     r = xvf_pci_bind(e->vf, e->driver);
+    on = off > 0 ? xvf_pci_reset_on(e->vf) : 0;
+    if (on && !r)
+        return xvf_err_set(err, on, "cannot give %s its reset methods "
+                           "back (reset_method): %s", e->vf,
+                           strerror(-on));
     if (r == -ENODEV)
         return xvf_err_set(err, r, "driver '%s' did not take %s (is it "
                            "loaded? for pciback: modprobe xen-pciback)",
@@ -268,6 +308,11 @@ int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,
     if (r && r != -ENODEV)
         return xvf_err_set(err, r, "cannot unbind %s: %s", e->vf,
                            strerror(-r));
+    /* a run that died between taking the methods and giving them back */
+    r = e->steps & XVF_STEP_NORESET ? xvf_pci_reset_on(e->vf) : 0;
+    if (r)
+        return xvf_err_set(err, r, "cannot give %s its reset methods "
+                           "back (reset_method): %s", e->vf, strerror(-r));
     return 0;
 }
 

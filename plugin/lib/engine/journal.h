@@ -32,6 +32,8 @@ enum xvf_step {
     XVF_STEP_VFCONFIG = 1u << 4, /* NIC: VF settings through rtnetlink */
     XVF_STEP_NUMVFS = 1u << 5,  /* sriov_numvfs changing (for status;
                                    the PF entry restores it) */
+    XVF_STEP_NORESET = 1u << 6, /* the VF's reset methods taken away for
+                                   pciback's bind (xvf_pci_reset_off()) */
 };
 
 /**

@@ -74,6 +74,45 @@ int xvf_pci_bind(const char *bdf, const char *driver)
     return strcmp(cur, driver) ? -ENODEV : 0;
 }
 
+/* reset_method of @bdf in @buf; "" when it has none */
+static int reset_methods(const char *bdf, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    int r;
+
+    r = xvf_pci_attr(path, sizeof(path), bdf, "reset_method");
+    return r ? r : xvf_sysfs_read(path, buf, len);
+}
+
+int xvf_pci_reset_off(const char *bdf)
+{
+    char cur[128];
+    int r;
+
+    r = reset_methods(bdf, cur, sizeof(cur));
+    if (r == -ENOENT)
+        return 0;
+    if (r)
+        return r;
+    if (!cur[0])
+        return 0;
+    r = xvf_pci_attr_write(bdf, "reset_method", "\n");
+    return r ? r : 1;
+}
+
+int xvf_pci_reset_on(const char *bdf)
+{
+    char cur[128];
+    int r;
+
+    r = reset_methods(bdf, cur, sizeof(cur));
+    if (r == -ENOENT || r == -ENODEV)
+        return 0;
+    if (r || cur[0])
+        return r;
+    return xvf_pci_attr_write(bdf, "reset_method", "default");
+}
+
 int xvf_pci_unbind(const char *bdf)
 {
     char path[PATH_MAX], drv[64], override[64];

@@ -70,6 +70,31 @@ bool xvf_pci_driver_exists(const char *driver);
 int xvf_pci_bind(const char *bdf, const char *driver);
 
 /**
+ * xvf_pci_reset_off() - take the reset methods of @bdf away
+ * @bdf: PCI address
+ *
+ * Writes "" to its reset_method attribute (Linux 5.15 and later), so that
+ * a driver taking the device (pciback resets every device it takes) does
+ * not reset it. xvf_pci_reset_on() gives them back.
+ *
+ * Return: 1 when taken away, 0 when there was nothing to take (no
+ * reset_method attribute, or no method), or -errno.
+ */
+int xvf_pci_reset_off(const char *bdf);
+
+/**
+ * xvf_pci_reset_on() - give @bdf the kernel's reset methods back
+ * @bdf: PCI address
+ *
+ * Writes "default" to its reset_method attribute when it has no method,
+ * which is what xvf_pci_reset_off() leaves; a device with methods is left
+ * alone. Idempotent.
+ *
+ * Return: 0 (also when @bdf or the attribute does not exist), or -errno.
+ */
+int xvf_pci_reset_on(const char *bdf);
+
+/**
  * xvf_pci_unbind() - unbind @bdf from its driver and clear driver_override
  * @bdf: PCI address
  *

@@ -120,6 +120,7 @@ struct xm_model {
     struct xm_fault_state fault;
     /* build-time only */
     char drivers[256];
+    bool domd;          /* "xen domd": not the control domain */
     unsigned int nup;
     struct xm_up up[XM_MAX_UP];
 };

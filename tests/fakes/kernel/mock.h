@@ -83,7 +83,10 @@
  * reset) does the same and makes a Primary Controller Flexible
  * Allocation (action 1, recorded in vqrfap_next/virfap_next) take effect,
  * as QEMU does at a function reset only; "resets" counts both. A VF's
- * "reset" changes nothing in the model.
+ * "reset" changes nothing in the model. Every device has reset_method
+ * ("flr"; "" takes it away, "default" gives it back); pciback's probe
+ * logs "pciback reset of BDF" unless it is empty, as pcistub_init_device()
+ * resets what it takes.
  *
  * Device quirks, pf keys: online_novf_sc=0x120 (the command specific
  * status of an online before the VF is enabled; a PM173x answers 0x11f),
@@ -142,6 +145,9 @@
  *       att=CNTLID,CNTLID]                 namespace of the last pf, att:
  *                                          attached to
  *   drivers nvme,pciback,pci-stub          driver directories to create
+ *   xen dom0|domd                          proc/xen/capabilities says
+ *                                          control_d (dom0, the default)
+ *                                          or nothing (a driver domain)
  *   up pf=BDF vfn=N [driver=nvme nvq=2 nvi=1]   after building: assign,
  *                                          enable the VF, online, bind
  *   nic bdf=0000:02:00.0 [key=value ...]   a NIC PF (QEMU's igb), netdev

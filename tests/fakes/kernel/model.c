@@ -749,6 +749,12 @@ int xm_parse(struct xm_model *m, const char *text, bool build)
                 r = -EINVAL;
             else
                 strcpy(m->drivers, k);
+        } else if (!strcmp(word, "xen") && build) {
+            if (!next_token(&rest, &k, &v) || v ||
+                (strcmp(k, "dom0") && strcmp(k, "domd")))
+                r = -EINVAL;
+            else
+                m->domd = !strcmp(k, "domd");
         } else if (!strcmp(word, "up") && build) {
             r = parse_up(m, rest);
         } else {

@@ -378,9 +378,11 @@ static int create_dev(struct xm_ctx *c, struct xm_pf *pf, unsigned int vfn)
              bdf);
     if (!r)
         r = tlink(c, target, "sys/bus/pci/devices/%s", bdf);
-    /* function level reset (pci_reset_function()) */
+    /* function level reset (pci_reset_function()) and its methods */
     if (!r)
         r = tput(c, 0200, "", "%s/reset", dir);
+    if (!r)
+        r = tput(c, 0644, "flr\n", "%s/reset_method", dir);
     if (r || (!vfn && !pf->sriov))
         return r;
     if (!vfn) {
@@ -682,6 +684,14 @@ static int drv_probe(struct xm_ctx *c, struct devinfo *d, const char *drv)
             cntlid = d->pf->cntlid;
         }
     }
+    /* pcistub_init_device() resets what it takes, by any method left */
+    if (!strcmp(drv, "pciback")) {
+        char m[64] = "";
+
+        tget(c, m, sizeof(m), "%s/reset_method", d->dir);
+        if (m[0] && m[0] != '\n')
+            xm_log(c, "pciback reset of %s", d->bdf);
+    }
     snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", drv);
     r = tlink(c, target, "%s/driver", d->dir);
     snprintf(target, sizeof(target), "../../../../devices/pci%.4s:00/%s",
@@ -967,6 +977,14 @@ static int store_dev_attr(struct xm_ctx *c, const char *bdf,
             return -EINVAL;
         return pf && !pf->nic ? xm_pf_flr(c, pf) : 0;
     }
+    /* reset_method_store(): "" takes every method away */
+    if (!strcmp(attr, "reset_method")) {
+        strip_nl(val);
+        if (strcmp(val, "") && strcmp(val, "default") && strcmp(val, "flr"))
+            return -EINVAL;
+        dev_dir(bdf, dir, sizeof(dir));
+        return tput(c, 0644, val[0] ? "flr\n" : "", "%s/reset_method", dir);
+    }
     if (!strcmp(attr, "sriov_numvfs") && pf) {
         if (kstrtou16(val, &v))
             return -EINVAL;
@@ -1076,6 +1094,12 @@ int xm_build_tree(struct xm_ctx *c)
         r = tput(c, 0644, "1\n", "sys/bus/pci/drivers_autoprobe");
     if (!r)
         r = tput(c, 0200, "", "sys/bus/pci/rescan");
+    /* xenfs: Dom0 is the control domain, a driver domain is not */
+    if (!r)
+        r = tmkdir(c, "proc/xen");
+    if (!r)
+        r = tput(c, 0444, c->m->domd ? "" : "control_d\n",
+                 "proc/xen/capabilities");
     snprintf(drivers, sizeof(drivers), "%s", c->m->drivers);
     for (tok = strtok_r(drivers, ",", &save); tok && !r;
          tok = strtok_r(NULL, ",", &save)) {
