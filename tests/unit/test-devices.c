@@ -320,7 +320,13 @@ static void test_vf_reset_before_nvme(void)
           log ? log : "");
     free(log);
     CHECK_STR(vf1_reset_methods(), "flr", "reset methods given back");
+    xvf_mock_reset_counts(fx.root);
     CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    log = xvf_mock_log(fx.root);
+    CHECK(log && strstr(log, "pciback/unbind") &&
+          !strstr(log, "pciback reset of"), "pciback's unbind resets: %s",
+          log ? log : "");
+    free(log);
     fx_unchanged(&fx, "released");
     fx_teardown(&fx);
 }
@@ -389,7 +395,13 @@ static void test_pciback_reset_in_domd(void)
           !strstr(log, "reset_method"), "pciback resets: %s",
           log ? log : "");
     free(log);
+    xvf_mock_reset_counts(fx.root);
     CHECK_INT(xvf_release(&fx.cfg, vf.vf, &err), 0, err.msg);
+    log = xvf_mock_log(fx.root);
+    CHECK(log && strstr(log, "pciback reset of 0000:01:00.1") &&
+          !strstr(log, "reset_method"), "pciback resets at the unbind: %s",
+          log ? log : "");
+    free(log);
     fx_unchanged(&fx, "released");
     fx_teardown(&fx);
 }

@@ -163,8 +163,15 @@ t_local_destroy() {
 t_local_release() {
     local vf
     vf=$(cat "$RUN/local-vf")
-    xen-vfctl -v release --local "$vf" ||
-        { fail "xen-vfctl release $vf failed"; return 1; }
+    xen-vfctl -v release --local "$vf" 2>"$RUN/local-release.err" ||
+        { fail "xen-vfctl release $vf failed: $(cat "$RUN/local-release.err")"; return 1; }
+    cat "$RUN/local-release.err"
+    # pciback let it go without its reset, and the methods are back
+    if [ -e "/sys/bus/pci/devices/$vf/reset_method" ] &&
+        [ -z "$(cat "/sys/bus/pci/devices/$vf/reset_method")" ]; then
+        fail "VF $vf left without reset methods"
+        return 1
+    fi
     step_detail "released $vf"
 }
 

@@ -297,22 +297,30 @@ int xvf_run_bind(struct xvf_run *run, struct xvf_entry *e,
 int xvf_run_unbind(struct xvf_run *run, const struct xvf_entry *e,
                    struct xvf_err *err)
 {
-    int r;
+    int r, on = 0;
 
     if (!(e->steps & XVF_STEP_BIND) || !e->vf[0])
         return 0;
+    /*
+     * pciback resets what it lets go, too: libxl reset the VF when the
+     * guest let it go and resets it again before the next guest has it.
+     * Failing to skip that reset only costs its time.
+     */
+    if (e->steps & XVF_STEP_NORESET)
+        xvf_pci_reset_off(e->vf);
     xvf_run_step(run, "unbind", "unbind %s and clear driver_override",
                  e->vf);
     r = xvf_pci_unbind(e->vf);
+    /* also what a run that died in its bind left */
+    if (e->steps & XVF_STEP_NORESET)
+        on = xvf_pci_reset_on(e->vf);
     /* a VF that is gone is not bound either */
     if (r && r != -ENODEV)
         return xvf_err_set(err, r, "cannot unbind %s: %s", e->vf,
                            strerror(-r));
-    /* a run that died between taking the methods and giving them back */
-    r = e->steps & XVF_STEP_NORESET ? xvf_pci_reset_on(e->vf) : 0;
-    if (r)
-        return xvf_err_set(err, r, "cannot give %s its reset methods "
-                           "back (reset_method): %s", e->vf, strerror(-r));
+    if (on)
+        return xvf_err_set(err, on, "cannot give %s its reset methods "
+                           "back (reset_method): %s", e->vf, strerror(-on));
     return 0;
 }
 

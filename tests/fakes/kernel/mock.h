@@ -85,8 +85,8 @@
  * as QEMU does at a function reset only; "resets" counts both. A VF's
  * "reset" changes nothing in the model. Every device has reset_method
  * ("flr"; "" takes it away, "default" gives it back); pciback's probe
- * logs "pciback reset of BDF" unless it is empty, as pcistub_init_device()
- * resets what it takes.
+ * and its unbind log "pciback reset of BDF" unless it is empty, as
+ * pciback resets what it takes and what it lets go.
  *
  * Device quirks, pf keys: online_novf_sc=0x120 (the command specific
  * status of an online before the VF is enabled; a PM173x answers 0x11f),

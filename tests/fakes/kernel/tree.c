@@ -657,6 +657,16 @@ static bool can_probe(struct xm_ctx *c, const struct devinfo *d)
  * secondary is offline starts, finds CSTS.RDY never set and lets go
  * ("Device not ready; aborting initialisation").
  */
+/* pciback resets a device it takes or lets go, by any method left */
+static void pciback_reset(struct xm_ctx *c, const struct devinfo *d)
+{
+    char m[64] = "";
+
+    tget(c, m, sizeof(m), "%s/reset_method", d->dir);
+    if (m[0] && m[0] != '\n')
+        xm_log(c, "pciback reset of %s", d->bdf);
+}
+
 static int drv_probe(struct xm_ctx *c, struct devinfo *d, const char *drv)
 {
     char target[XM_PATH];
@@ -684,14 +694,9 @@ static int drv_probe(struct xm_ctx *c, struct devinfo *d, const char *drv)
             cntlid = d->pf->cntlid;
         }
     }
-    /* pcistub_init_device() resets what it takes, by any method left */
-    if (!strcmp(drv, "pciback")) {
-        char m[64] = "";
-
-        tget(c, m, sizeof(m), "%s/reset_method", d->dir);
-        if (m[0] && m[0] != '\n')
-            xm_log(c, "pciback reset of %s", d->bdf);
-    }
+    /* pcistub_init_device() resets what it takes */
+    if (!strcmp(drv, "pciback"))
+        pciback_reset(c, d);
     snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", drv);
     r = tlink(c, target, "%s/driver", d->dir);
     snprintf(target, sizeof(target), "../../../../devices/pci%.4s:00/%s",
@@ -820,6 +825,9 @@ static int store_unbind(struct xm_ctx *c, const char *drv, char *val)
     strip_nl(val);
     if (dev_info(c, val, &d) || strcmp(d.driver, drv))
         return -ENODEV;
+    /* pcistub_device_release() */
+    if (!strcmp(drv, "pciback"))
+        pciback_reset(c, &d);
     detach(c, &d);
     return 0;
 }
