@@ -39,8 +39,8 @@ domd|guide order / floor, prepare|ratio|seed:prepare|floor:prepare||
 domd|guide order / engine, prepare|ratio|seed:prepare|engine:prepare||
 domd|guide order / floor, prepare+release|ratio|seed:cycle|floor:cycle||
 xen|engine / floor, prepare (pciback)|ratio|engine:prepare|floor:prepare||<= 1.15
-xen|floor with pciback's reset at the bind / floor without (the engine's way)|ratio|floor-reset:prepare|floor:prepare||
-xen|floor with pciback's reset at the bind - floor without|minus|floor-reset:prepare|floor:prepare||
+xen|floor with pciback reset at the bind / floor without (as the engine)|ratio|floor-reset:prepare|floor:prepare||
+xen|floor with pciback reset at the bind - floor without|minus|floor-reset:prepare|floor:prepare||
 xen|engine / floor, prepare+release|ratio|engine:cycle|floor:cycle||<= 1.15
 xen|engine - floor, prepare|minus|engine:prepare|floor:prepare||
 xen|xenstore request -> ready / floor prepare|ratio|xenstore:prepare|floor:prepare||<= 1.15
