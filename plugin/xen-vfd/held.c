@@ -117,6 +117,20 @@ void vfd_check_held(struct vfd *d)
     nreported = n;
 }
 
+void vfd_note_held(struct vfd *d)
+{
+    struct xvf_entry *list = NULL;
+    unsigned int n = 0;
+
+    last_check_ms = xvf_now_ms();
+    if (xvf_journal_list(d->cfg.state_dir, NULL, &list, &n)) {
+        d->held = true;
+        return;
+    }
+    d->held = n > 0;
+    free(list);
+}
+
 void vfd_check_held_due(struct vfd *d, unsigned int interval_ms)
 {
     if (xvf_now_ms() - last_check_ms >= (long long)interval_ms)

@@ -42,10 +42,20 @@ void vfd_handle_request(struct vfd *d, unsigned int domid,
  * xvf_check_held(): a VF that vanished or whose secondary went offline (a
  * reset of its PF) is logged once, and its request, when it is a request's
  * and still "ready" with that VF, gets state "error" with "VF lost: ..."
- * (docs/protocol.md). Run after every batch of requests (vfd_flush()) and
- * by vfd_check_held_due() (vfd.h).
+ * (docs/protocol.md). Run at the start, on a rescan and by
+ * vfd_check_held_due() (vfd.h).
  */
 void vfd_check_held(struct vfd *d);
+
+/**
+ * vfd_note_held() - after a batch of requests: whether the journal holds
+ * a VF (@d->held), with the device check a period away
+ * @d: the daemon
+ *
+ * The check's Identify and sysfs reads would compete with the toolstack,
+ * which goes on with the answers on the same CPUs.
+ */
+void vfd_note_held(struct vfd *d);
 
 
 /**

@@ -168,8 +168,7 @@ void vfd_flush(struct vfd *d)
                            false);
         watch_unborn(d, d->pending[i].domid);
     }
-    /* Once for the batch, after the answers: it costs them nothing. */
-    vfd_check_held(d);
+    vfd_note_held(d);
 }
 
 void vfd_rescan(struct vfd *d)

@@ -36,7 +36,8 @@
  * @script_timeout: seconds the script may take before it is killed
  * @script_required: @script was configured (-S), so its absence fails
  *                  the request instead of meaning "no script installed"
- * @held:           the journal held a VF at the last vfd_check_held():
+ * @held:           the journal held a VF at the last vfd_check_held() or
+ *                  vfd_note_held():
  *                  only then does the main loop wake up to check them
  * @cool_at:        when vfd_cool() has work next (xvf_now_ms() time),
  *                  0 for never
