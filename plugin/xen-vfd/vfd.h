@@ -90,7 +90,8 @@ int vfd_init(struct vfd *d, struct xs_handle *xsh, struct xs_handle *xsw,
              unsigned int domd);
 
 /**
- * vfd_fini() - free what vfd_init() and the events set up (not the connections)
+ * vfd_fini() - free what vfd_init() and the events set up (not the
+ * connections)
  * @d: the daemon
  */
 void vfd_fini(struct vfd *d);
