@@ -339,6 +339,7 @@ static int assign(struct pf *pf)
 static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
 {
     bool noreset;
+    int bad;
 
     step(NULL);
     if (identify(pf, nsid))
@@ -368,11 +369,13 @@ static int cmd_prepare(struct pf *pf, uint32_t nsid, const char *driver)
     noreset = !strcmp(driver, "pciback") &&
               !getenv("XVF_BENCH_PCIBACK_RESET") &&
               !pci_write(pf->vf, "reset_method", "\n");
-    if (pci_write(pf->vf, "driver_override", driver) ||
-        sysfs_write("/sys/bus/pci/drivers_probe", pf->vf))
-        return die("driver_override + drivers_probe", -1);
+    bad = pci_write(pf->vf, "driver_override", driver) ||
+          sysfs_write("/sys/bus/pci/drivers_probe", pf->vf) ? errno : 0;
     if (noreset && pci_write(pf->vf, "reset_method", "default"))
         return die("reset_method", -1);
+    errno = bad;
+    if (bad)
+        return die("driver_override + drivers_probe", -1);
     if (check_driver(pf->vf, driver))
         return 1;
     step("bind");

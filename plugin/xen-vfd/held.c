@@ -69,27 +69,33 @@ static bool was_reported(const char *key)
     return false;
 }
 
+void vfd_note_held(struct vfd *d)
+{
+    struct xvf_entry *list = NULL;
+    unsigned int n = 0;
+
+    last_check_ms = xvf_now_ms();
+    if (xvf_journal_list(d->cfg.state_dir, NULL, &list, &n)) {
+        d->held = true;
+        return;
+    }
+    d->held = n > 0;
+    free(list);
+}
+
 void vfd_check_held(struct vfd *d)
 {
     static struct xvf_lost lost[XVF_LOST_MAX];
     char now[XVF_LOST_MAX][sizeof(reported[0])];
     struct lost_ctx c = { .d = d };
     struct xvf_err err = { 0 };
-    struct xvf_entry *list = NULL;
     unsigned int i, n = 0;
     int r;
 
-    last_check_ms = xvf_now_ms();
     /* Nothing held: the loop need not wake up until a request comes. */
-    if (!xvf_journal_list(d->cfg.state_dir, NULL, &list, &n)) {
-        d->held = n > 0;
-        free(list);
-        if (!n)
-            return;
-    } else {
-        d->held = true;
-    }
-    n = 0;
+    vfd_note_held(d);
+    if (!d->held)
+        return;
     if (xvf_check_held(&d->cfg, lost, &n, &err)) {
         vfd_log(LOG_WARNING, "checking the held VFs: %s", err.msg);
         return;
@@ -115,20 +121,6 @@ void vfd_check_held(struct vfd *d)
     }
     memcpy(reported, now, sizeof(now[0]) * n);
     nreported = n;
-}
-
-void vfd_note_held(struct vfd *d)
-{
-    struct xvf_entry *list = NULL;
-    unsigned int n = 0;
-
-    last_check_ms = xvf_now_ms();
-    if (xvf_journal_list(d->cfg.state_dir, NULL, &list, &n)) {
-        d->held = true;
-        return;
-    }
-    d->held = n > 0;
-    free(list);
 }
 
 void vfd_check_held_due(struct vfd *d, unsigned int interval_ms)
