@@ -8,7 +8,10 @@
  *       /local/domain/0/backend/pci-name/DOMID/DEVID in one transaction
  *       (name, op = prepare, state = requested, empty bdf and error, the
  *       protocol's permissions), waits on a watch
- *       until state is ready or error; prints "US BDF" (ready) or fails
+ *       until state is ready or error; prints "US BDF WRITE_US PICK_US"
+ *       (ready) or fails: WRITE_US until the request's transaction is
+ *       committed, PICK_US from then until the first state other than
+ *       "requested" was read (xen-vfd took the request up)
  *   xvf-bench-xs release DOMID DEVID
  *       writes op = release and waits until DomD has removed the request
  *       directory; prints "US"
@@ -162,7 +165,7 @@ static int do_prepare(struct xs_handle *xsh, unsigned int domid,
                       unsigned int devid, const char *spec)
 {
     char path[XVF_PROTO_PATH_MAX], *state = NULL, *bdf, *error;
-    long long t0, deadline;
+    long long t0, deadline, written, picked = 0;
     int r;
 
     xvf_proto_request_path(path, sizeof(path), DOMD, domid, devid,
@@ -179,9 +182,12 @@ static int do_prepare(struct xs_handle *xsh, unsigned int domid,
                 strerror(-r));
         return 1;
     }
+    written = now_us();
     for (;;) {
         free(state);
         state = get(xsh, domid, devid, XVF_PROTO_STATE);
+        if (state && !picked && strcmp(state, "requested"))
+            picked = now_us();
         if (state && (!strcmp(state, "ready") || !strcmp(state, "error")))
             break;
         r = next_event(xsh, deadline);
@@ -192,6 +198,8 @@ static int do_prepare(struct xs_handle *xsh, unsigned int domid,
             return 1;
         }
     }
+    picked = picked - written;
+    written -= t0;
     t0 = now_us() - t0;
     bdf = get(xsh, domid, devid, XVF_PROTO_BDF);
     error = get(xsh, domid, devid, XVF_PROTO_ERROR);
@@ -199,7 +207,8 @@ static int do_prepare(struct xs_handle *xsh, unsigned int domid,
     if (r)
         fprintf(stderr, "xvf-bench-xs: error: %s\n", error ? error : "?");
     else
-        printf("%lld %s\n", t0, bdf ? bdf : "");
+        printf("%lld %s %lld %lld\n", t0, bdf ? bdf : "", written,
+               picked);
     free(state);
     free(bdf);
     free(error);

@@ -147,8 +147,9 @@ wait_released() {
 
 v_floor() {
     local vf scid
-    timed "$1" floor prepare xvf-bench-floor prepare "$PF_NAME" "$NSID" \
-        pciback || return 1
+    XVF_BENCH_STEPS=1 timed "$1" floor prepare xvf-bench-floor prepare \
+        "$PF_NAME" "$NSID" pciback || return 1
+    sed -n "s/^step,/XVF-BENCH step,$1,floor,prepare,/p" "$ERR"
     read -r vf scid us <"$OUT"
     row "$1" floor-inner prepare "$us"
     timed "$1" floor release xvf-bench-floor release "$PF_NAME" "$NSID" \
@@ -167,7 +168,9 @@ v_floor_reset() {
 }
 
 v_engine() {
-    timed "$1" engine prepare xen-vfctl prepare --local "$SPEC" || return 1
+    timed "$1" engine prepare xen-vfctl -v prepare --local "$SPEC" ||
+        return 1
+    sed -n -E "s/^xen-vfctl: step ([a-z-]+) took ([0-9]+) us$/XVF-BENCH step,$1,engine,prepare,\1,\2/p" "$ERR"
     timed "$1" engine release xen-vfctl release --local "$SPEC"
 }
 
@@ -191,15 +194,17 @@ xsd_cpu() {
 # xs_cycle ROUND NAME - one request and its release through xen-vfd;
 # NAME-xsd-cpu: xenstored's CPU for the prepare
 xs_cycle() {
-    local a us x
+    local a us x w p
     a=$(vfd_cpu)
     x=$(xsd_cpu)
     timed "$1" "$2" prepare xvf-bench-xs prepare "$OWNER" 0 "$SPEC" ||
         return 1
     row "$1" "$2-xsd-cpu" prepare $(($(xsd_cpu) - x))
     vfd_cpu_rows "$1" prepare "$a" "$(vfd_cpu)" "$2"
-    read -r us _ <"$OUT"
+    read -r us _ w p <"$OUT"
     row "$1" "$2-answer" prepare "$us"
+    row "$1" "$2-write" prepare "$w"
+    row "$1" "$2-pickup" prepare "$p"
     a=$(vfd_cpu)
     timed "$1" "$2" release xvf-bench-xs release "$OWNER" 0 || return 1
     vfd_cpu_rows "$1" release "$a" "$(vfd_cpu)" "$2"
