@@ -123,6 +123,26 @@ static void reap(struct reaper *r)
             r->homes.n);
 }
 
+/*
+ * Every event may tell of a new request or a domain that went, but for
+ * three kinds: nodes inside a request (the reaper's own op = release
+ * among them) and nodes written into the home of a domain being built,
+ * which come by the dozen, and @introduceDomain, after which
+ * @releaseDomain covers the domain (its home needs no watch). A scan is
+ * many round trips.
+ */
+static bool worth_a_scan(const struct reaper *r, const char *path)
+{
+    unsigned int domd, domid, devid;
+    const char *node;
+
+    if (!strcmp(path, "@introduceDomain"))
+        return false;
+    if (!xvf_proto_parse_path(path, &domd, &domid, &devid, &node))
+        return !node[0];
+    return xvf_homes_path(&r->homes, path) != XVF_HOME_INSIDE;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -158,6 +178,7 @@ int main(int argc, char **argv)
     struct reaper r = { 0 };
     struct xs_handle *xsh;
     struct pollfd pfd;
+    bool prune;
     char **ev;
     int c;
 
@@ -173,8 +194,10 @@ int main(int argc, char **argv)
     }
     r.xsh = xsh;
     /* Fires once at once: that is the scan at start. */
-    if (!xs_watch(xsh, "@releaseDomain", TOKEN)) {
-        say("cannot watch @releaseDomain: %s", strerror(errno));
+    if (!xs_watch(xsh, "@releaseDomain", TOKEN) ||
+        !xs_watch(xsh, "@introduceDomain", TOKEN)) {
+        say("cannot watch @releaseDomain and @introduceDomain: %s",
+            strerror(errno));
         xs_close(xsh);
         return 1;
     }
@@ -194,8 +217,12 @@ int main(int argc, char **argv)
         }
         /* Several events may be queued: one scan covers them all. */
         c = 0;
+        prune = false;
         while ((ev = xs_check_watch(xsh))) {
-            c = 1;
+            if (worth_a_scan(&r, ev[XS_WATCH_PATH]))
+                c = 1;
+            else if (!strcmp(ev[XS_WATCH_PATH], "@introduceDomain"))
+                prune = true;
             free(ev);
         }
         if (errno != EAGAIN) {
@@ -204,6 +231,8 @@ int main(int argc, char **argv)
         }
         if (c)
             reap(&r);
+        else if (prune)
+            xvf_homes_prune(xsh, &r.homes, TOKEN);
     }
     xvf_homes_free(&r.homes);
     xs_close(xsh);

@@ -72,5 +72,5 @@ void vfd_release_gone(struct vfd *d)
     }
     free(ids);
     if (d->domd == 0)
-        xvf_homes_prune(d->xsw, &d->homes, VFD_TOKEN_RELEASE);
+        xvf_homes_prune(d->xsw, &d->homes, VFD_TOKEN_HOME);
 }

@@ -124,7 +124,8 @@ bool vfd_domain_alive(struct vfd *d, unsigned int domid);
 
 /**
  * vfd_release_gone() - release the VFs and remove the requests of every
- * domain that is gone (at start, on @releaseDomain and on SIGHUP)
+ * domain that is gone (at start, on @releaseDomain, when the home of a
+ * domain not introduced yet goes, and on SIGHUP)
  * @d: the daemon
  */
 void vfd_release_gone(struct vfd *d);

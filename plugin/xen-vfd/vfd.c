@@ -25,7 +25,7 @@ static void watch_unborn(struct vfd *d, unsigned int domid)
         xs_is_domain_introduced(d->xsh, domid) ||
         !vfd_domain_alive(d, domid))
         return;
-    rc = xvf_homes_watch(d->xsw, &d->homes, domid, VFD_TOKEN_RELEASE);
+    rc = xvf_homes_watch(d->xsw, &d->homes, domid, VFD_TOKEN_HOME);
     if (rc)
         vfd_log(LOG_WARNING, "cannot watch the home of domain %u (not "
                 "introduced yet): %s", domid, strerror(-rc));
@@ -90,7 +90,9 @@ int vfd_start(struct vfd *d)
 
     /* Watches first, then the scan: nothing falls between the two. */
     if (!xs_watch(d->xsw, d->root, VFD_TOKEN_REQUEST) ||
-        !xs_watch(d->xsw, "@releaseDomain", VFD_TOKEN_RELEASE)) {
+        !xs_watch(d->xsw, "@releaseDomain", VFD_TOKEN_RELEASE) ||
+        (d->domd == 0 &&
+         !xs_watch(d->xsw, "@introduceDomain", VFD_TOKEN_HOME))) {
         rc = -errno;
         vfd_log(LOG_ERR, "cannot watch %s: %s", d->root, strerror(errno));
         return rc;
@@ -134,6 +136,13 @@ void vfd_event(struct vfd *d, const char *path, const char *token)
 
     if (!strcmp(token, VFD_TOKEN_RELEASE)) {
         vfd_release_gone(d);
+        return;
+    }
+    if (!strcmp(token, VFD_TOKEN_HOME)) {
+        if (!strcmp(path, "@introduceDomain"))
+            xvf_homes_prune(d->xsw, &d->homes, VFD_TOKEN_HOME);
+        else if (xvf_homes_path(&d->homes, path) == XVF_HOME_ITSELF)
+            vfd_release_gone(d);
         return;
     }
     if (strcmp(token, VFD_TOKEN_REQUEST))

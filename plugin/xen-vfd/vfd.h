@@ -21,6 +21,9 @@
 
 #define VFD_TOKEN_REQUEST "xen-vfd:request"
 #define VFD_TOKEN_RELEASE "xen-vfd:releaseDomain"
+/* the homes of domains not introduced yet (xen/homes.h), and
+ * @introduceDomain, after which @releaseDomain covers them */
+#define VFD_TOKEN_HOME "xen-vfd:home"
 
 /**
  * struct vfd - the daemon's state
@@ -42,8 +45,8 @@
  * @cool_at:        when vfd_cool() has work next (xvf_now_ms() time),
  *                  0 for never
  * @homes:          in Dom0, the homes of requesting domains not yet
- *                  introduced to xenstored, watched as @releaseDomain
- *                  (xen/homes.h); freed by vfd_fini()
+ *                  introduced to xenstored, watched (VFD_TOKEN_HOME) for
+ *                  their removal (xen/homes.h); freed by vfd_fini()
  * @npending:       requests noted by vfd_event() since the last
  *                  vfd_flush()
  * @pending:        those requests (domain, device slot), each once
@@ -150,7 +153,10 @@ void vfd_check_held_due(struct vfd *d, unsigned int interval_ms);
  *
  * A request that changed is only noted, once however many of its nodes
  * fired (Dom0 writes a request's nodes in one transaction: one event
- * each); vfd_flush() handles it. @releaseDomain is handled at once.
+ * each); vfd_flush() handles it. @releaseDomain, and the removal of a
+ * watched home, are handled at once; @introduceDomain ends the watches of
+ * homes whose domain is introduced; the writes into a home while libxl
+ * builds its domain are not looked at.
  */
 void vfd_event(struct vfd *d, const char *path, const char *token);
 

@@ -890,13 +890,18 @@ static void test_old_owner(void)
  * libxl asks before the domain is introduced to xenstored, which then
  * fires no @releaseDomain if it goes (xl killed while building, then xl
  * destroy). xen-vfd in Dom0 watches such a domain's home: its removal
- * comes as @releaseDomain would, and the VF is released. (No domain is
- * introduced in fake-xs.)
+ * comes as @releaseDomain would, and the VF is released. The nodes libxl
+ * writes into the home while it builds the domain cost nothing, and
+ * once the domain is introduced the watch goes.
  */
 static void test_unborn_domain(void)
 {
+    unsigned int calls;
+
     if (!up())
         return;
+    CHECK(strstr(fake_xs_watches(h), "@introduceDomain") != NULL,
+          "Dom0 watches @introduceDomain: %s", fake_xs_watches(h));
     held("domain:5/0", 1);
     request(h, 5, 0, "vf:eth0", "prepare");
     fake_xs_put(h, AREA "/5/0/state", "ready");
@@ -905,11 +910,33 @@ static void test_unborn_domain(void)
     CHECK(strstr(fake_xs_watches(h), "/local/domain/5") != NULL,
           "home of 5 watched: %s", fake_xs_watches(h));
     CHECK(holds("domain:5/0", 1), "held while 5 exists");
+
+    calls = fake_xs_calls(h);
+    vfd_event(&d, "/local/domain/5/console/ring-ref", VFD_TOKEN_HOME);
+    vfd_event(&d, "/local/domain/50", VFD_TOKEN_HOME);
+    CHECK_INT(fake_xs_calls(h) - calls, 0,
+              "a node written into the home: no request to xenstored");
+    CHECK(holds("domain:5/0", 1), "still held");
+
     xs_rm(h, XBT_NULL, "/local/domain/5");
-    vfd_event(&d, "/local/domain/5", VFD_TOKEN_RELEASE);
+    vfd_event(&d, "/local/domain/5", VFD_TOKEN_HOME);
     CHECK(!holds("domain:5/0", 1), "released once its home went");
     CHECK(!strstr(fake_xs_watches(h), "/local/domain/5"),
           "watch dropped: %s", fake_xs_watches(h));
+
+    /* Introduced: @releaseDomain covers it now, the home watch goes. */
+    held("domain:6/0", 1);
+    request(h, 6, 0, "vf:eth0", "prepare");
+    fake_xs_put(h, AREA "/6/0/state", "ready");
+    fake_xs_put(h, AREA "/6/0/bdf", "0000:02:10.1");
+    event(&d, 6, 0, "op");
+    CHECK(strstr(fake_xs_watches(h), "/local/domain/6") != NULL,
+          "home of 6 watched: %s", fake_xs_watches(h));
+    fake_xs_introduce(h, 6, true);
+    vfd_event(&d, "@introduceDomain", VFD_TOKEN_HOME);
+    CHECK(!strstr(fake_xs_watches(h), "/local/domain/6"),
+          "introduced: watch dropped: %s", fake_xs_watches(h));
+    CHECK(holds("domain:6/0", 1), "introduced: still held");
     down();
 }
 

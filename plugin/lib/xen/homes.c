@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xen/homes.h"
 #include "xen/xs.h"
@@ -19,6 +20,25 @@ bool xvf_homes_watched(const struct xvf_homes *h, unsigned int domid)
         if (h->ids[i] == domid)
             return true;
     return false;
+}
+
+enum xvf_home_path xvf_homes_path(const struct xvf_homes *h,
+                                  const char *path)
+{
+    char home[32];
+    size_t i, len;
+
+    for (i = 0; i < h->n; i++) {
+        home_path(home, sizeof(home), h->ids[i]);
+        len = strlen(home);
+        if (strncmp(path, home, len))
+            continue;
+        if (!path[len])
+            return XVF_HOME_ITSELF;
+        if (path[len] == '/')
+            return XVF_HOME_INSIDE;
+    }
+    return XVF_HOME_OTHER;
 }
 
 int xvf_homes_watch(struct xs_handle *xsh, struct xvf_homes *h,

@@ -54,6 +54,33 @@ int xvf_homes_watch(struct xs_handle *xsh, struct xvf_homes *h,
                     unsigned int domid, const char *token);
 
 /**
+ * enum xvf_home_path - where a watch event's path is, for xvf_homes_path()
+ * @XVF_HOME_OTHER:  not in a watched home
+ * @XVF_HOME_ITSELF: the home of a watched domain: removed (the domain
+ *                   went), or the first event of the new watch
+ * @XVF_HOME_INSIDE: a node in such a home: libxl writes dozens while it
+ *                   builds the domain, none of them a sign that it went
+ */
+enum xvf_home_path {
+    XVF_HOME_OTHER,
+    XVF_HOME_ITSELF,
+    XVF_HOME_INSIDE,
+};
+
+/**
+ * xvf_homes_path() - where @path is, for a watch event
+ * @h:    the set
+ * @path: the event's path
+ *
+ * A watch fires for every node written under the path it watches; only
+ * XVF_HOME_ITSELF can mean that a domain went.
+ *
+ * Return: see enum xvf_home_path (no request to xenstored).
+ */
+enum xvf_home_path xvf_homes_path(const struct xvf_homes *h,
+                                  const char *path);
+
+/**
  * xvf_homes_prune() - stop watching domains @releaseDomain covers now
  * @xsh:   the connection of xvf_homes_watch()
  * @h:     the set
