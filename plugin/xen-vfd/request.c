@@ -425,6 +425,62 @@ out:
     return rc;
 }
 
+static bool recent(const struct vfd *d, unsigned int domid,
+                   unsigned int devid)
+{
+    unsigned int i, n = d->nrecent < VFD_RECENT_MAX ? d->nrecent :
+                                                      VFD_RECENT_MAX;
+
+    for (i = 0; i < n; i++)
+        if (d->recent[i].domid == domid && d->recent[i].devid == devid)
+            return true;
+    return false;
+}
+
+static void note_recent(struct vfd *d, unsigned int domid,
+                        unsigned int devid)
+{
+    if (recent(d, domid, devid))
+        return;
+    d->recent[d->nrecent % VFD_RECENT_MAX].domid = domid;
+    d->recent[d->nrecent % VFD_RECENT_MAX].devid = devid;
+    d->nrecent++;
+}
+
+/*
+ * The events that follow an answer are mostly stale: the rest of the
+ * transaction in which Dom0 wrote the request, and xen-vfd's own writes.
+ * For a request handled before, two reads tell whether there is anything
+ * to decide, where a decision is a transaction of about ten requests to
+ * xenstored. Deciding to do nothing needs no transaction: any later
+ * change fires the watch again. Anything unexpected is decided in full.
+ */
+static bool settled(struct vfd *d, unsigned int domid, unsigned int devid)
+{
+    char path[XVF_PROTO_PATH_MAX], *op, *state = NULL;
+    enum xvf_proto_state st;
+    bool done = false;
+
+    xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid,
+                           XVF_PROTO_OP);
+    op = xvf_xs_read(d->xsh, XBT_NULL, path);
+    if (!op)
+        return errno == ENOENT;     /* gone: nothing to do for it */
+    xvf_proto_request_path(path, sizeof(path), d->domd, domid, devid,
+                           XVF_PROTO_STATE);
+    state = xvf_xs_read(d->xsh, XBT_NULL, path);
+    if (state && !xvf_proto_state_parse(state, &st)) {
+        if (!strcmp(op, xvf_proto_op_name(XVF_OP_PREPARE)))
+            done = st == XVF_PS_PREPARING || st == XVF_PS_READY ||
+                   st == XVF_PS_ERROR;
+        else if (!strcmp(op, xvf_proto_op_name(XVF_OP_RELEASE)))
+            done = st == XVF_PS_RELEASING;
+    }
+    free(op);
+    free(state);
+    return done;
+}
+
 static void handle_request(struct vfd *d, unsigned int domid,
                            unsigned int devid, bool startup)
 {
@@ -435,6 +491,11 @@ static void handle_request(struct vfd *d, unsigned int domid,
     };
     int rc;
 
+    if (!startup) {
+        if (recent(d, domid, devid) && settled(d, domid, devid))
+            return;
+        note_recent(d, domid, devid);
+    }
     snprintf(label, sizeof(label), "request %u/%u", domid, devid);
     xvf_proto_request_path(dir, sizeof(dir), d->domd, domid, devid, NULL);
     rc = xvf_xs_txn(d->xsh, decide_txn, &r);

@@ -50,9 +50,19 @@
  * @npending:       requests noted by vfd_event() since the last
  *                  vfd_flush()
  * @pending:        those requests (domain, device slot), each once
+ * @nrecent:        how many requests were ever added to @recent
+ * @recent:         the last requests handled after an event (a ring):
+ *                  for those, two reads tell whether an event calls for
+ *                  a decision at all (see request.c)
  */
 /* Requests vfd_event() notes before vfd_flush() handles them. */
 #define VFD_PENDING_MAX 16
+#define VFD_RECENT_MAX 16
+
+/* A request: ~/backend/pci-name/DOMID/DEVID. */
+struct vfd_req {
+    unsigned int domid, devid;
+};
 
 struct vfd {
     struct xs_handle *xsh, *xsw;
@@ -66,7 +76,9 @@ struct vfd {
     long long cool_at;
     struct xvf_homes homes;
     unsigned int npending;
-    struct { unsigned int domid, devid; } pending[VFD_PENDING_MAX];
+    struct vfd_req pending[VFD_PENDING_MAX];
+    unsigned int nrecent;
+    struct vfd_req recent[VFD_RECENT_MAX];
 };
 
 /**

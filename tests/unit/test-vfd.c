@@ -887,6 +887,47 @@ static void test_old_owner(void)
 }
 
 /*
+ * The events that follow an answer (the rest of Dom0's transaction,
+ * xen-vfd's own writes) are stale: two reads tell so, with no
+ * transaction. A release that comes after them is still handled, and so
+ * is a new request in the same slot.
+ */
+static void test_stale_events(void)
+{
+    unsigned int calls, commits;
+
+    if (!up())
+        return;
+    fake_xs_introduce(h, 5, true);
+    request(h, 5, 0, "vf:nvme0/ns2", "prepare");
+    event(&d, 5, 0, "");
+    CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"), "answered");
+
+    calls = fake_xs_calls(h);
+    commits = fake_xs_commits(h);
+    event_only(&d, 5, 0, "name");
+    event_only(&d, 5, 0, "op");
+    vfd_flush(&d);
+    CHECK_INT(fake_xs_commits(h) - commits, 0, "stale: no transaction");
+    /* + 1: whether domain 5 is introduced (xen/homes.h) */
+    CHECK(fake_xs_calls(h) - calls <= 3, "stale: two reads (%u requests)",
+          fake_xs_calls(h) - calls);
+    CHECK(!strcmp(get(h, AREA "/5/0/state"), "error"), "answer kept");
+
+    fake_xs_put(h, AREA "/5/0/op", "release");
+    event(&d, 5, 0, "op");
+    CHECK(!fake_xs_exists(h, AREA "/5/0"), "released: request removed");
+
+    request(h, 5, 0, "vf:nvme0/nsX", "prepare");
+    event(&d, 5, 0, "");
+    CHECK(!strcmp(get(h, AREA "/5/0/state"), "error") &&
+          strstr(get(h, AREA "/5/0/error"), "nsX") != NULL,
+          "a new request in the slot is answered: %s",
+          get(h, AREA "/5/0/error"));
+    down();
+}
+
+/*
  * libxl asks before the domain is introduced to xenstored, which then
  * fires no @releaseDomain if it goes (xl killed while building, then xl
  * destroy). xen-vfd in Dom0 watches such a domain's home: its removal
@@ -1019,6 +1060,7 @@ static const struct harness_case cases[] = {
     { "old_owner", test_old_owner },
     { "release_gone_meanwhile", test_release_gone_meanwhile },
     { "lost_vf_reported", test_lost_vf_reported },
+    { "stale_events", test_stale_events },
     { "unborn_domain", test_unborn_domain },
     { "round_trips", test_round_trips },
 };
