@@ -22,6 +22,7 @@
 #include "util/cli.h"
 #include "xen/homes.h"
 #include "xen/protocol.h"
+#include "xen/xs.h"
 #include "reaper.h"
 
 #define TOKEN "xen-vf-reaper"
@@ -140,7 +141,15 @@ static bool worth_a_scan(const struct reaper *r, const char *path)
         return false;
     if (!xvf_proto_parse_path(path, &domd, &domid, &devid, &node))
         return !node[0];
-    return xvf_homes_path(&r->homes, path) != XVF_HOME_INSIDE;
+    switch (xvf_homes_path(&r->homes, path, &domid)) {
+    case XVF_HOME_ITSELF:   /* also the first event of the watch */
+        return !xvf_xs_domain_alive(r->xsh, domid, true);
+    case XVF_HOME_INSIDE:
+        return false;
+    case XVF_HOME_OTHER:
+        break;
+    }
+    return true;
 }
 
 static void usage(FILE *f)

@@ -141,7 +141,8 @@ void vfd_event(struct vfd *d, const char *path, const char *token)
     if (!strcmp(token, VFD_TOKEN_HOME)) {
         if (!strcmp(path, "@introduceDomain"))
             xvf_homes_prune(d->xsw, &d->homes, VFD_TOKEN_HOME);
-        else if (xvf_homes_path(&d->homes, path) == XVF_HOME_ITSELF)
+        else if (xvf_homes_path(&d->homes, path, &domid) ==
+                     XVF_HOME_ITSELF && !vfd_domain_alive(d, domid))
             vfd_release_gone(d);
         return;
     }

@@ -957,6 +957,11 @@ static void test_unborn_domain(void)
     vfd_event(&d, "/local/domain/50", VFD_TOKEN_HOME);
     CHECK_INT(fake_xs_calls(h) - calls, 0,
               "a node written into the home: no request to xenstored");
+    /* the first event of the new watch: is 5 alive, no scan */
+    calls = fake_xs_calls(h);
+    vfd_event(&d, "/local/domain/5", VFD_TOKEN_HOME);
+    CHECK(fake_xs_calls(h) - calls <= 2, "the home is there: %u requests",
+          fake_xs_calls(h) - calls);
     CHECK(holds("domain:5/0", 1), "still held");
 
     xs_rm(h, XBT_NULL, "/local/domain/5");

@@ -23,7 +23,7 @@ bool xvf_homes_watched(const struct xvf_homes *h, unsigned int domid)
 }
 
 enum xvf_home_path xvf_homes_path(const struct xvf_homes *h,
-                                  const char *path)
+                                  const char *path, unsigned int *domid)
 {
     char home[32];
     size_t i, len;
@@ -31,12 +31,12 @@ enum xvf_home_path xvf_homes_path(const struct xvf_homes *h,
     for (i = 0; i < h->n; i++) {
         home_path(home, sizeof(home), h->ids[i]);
         len = strlen(home);
-        if (strncmp(path, home, len))
+        if (strncmp(path, home, len) || (path[len] && path[len] != '/'))
             continue;
+        *domid = h->ids[i];
         if (!path[len])
             return XVF_HOME_ITSELF;
-        if (path[len] == '/')
-            return XVF_HOME_INSIDE;
+        return XVF_HOME_INSIDE;
     }
     return XVF_HOME_OTHER;
 }

@@ -69,16 +69,18 @@ enum xvf_home_path {
 
 /**
  * xvf_homes_path() - where @path is, for a watch event
- * @h:    the set
- * @path: the event's path
+ * @h:     the set
+ * @path:  the event's path
+ * @domid: set to the home's domain, unless XVF_HOME_OTHER
  *
  * A watch fires for every node written under the path it watches; only
- * XVF_HOME_ITSELF can mean that a domain went.
+ * XVF_HOME_ITSELF can mean that a domain went, and the first event of
+ * every new watch is one too: ask xvf_xs_domain_alive() before a scan.
  *
  * Return: see enum xvf_home_path (no request to xenstored).
  */
 enum xvf_home_path xvf_homes_path(const struct xvf_homes *h,
-                                  const char *path);
+                                  const char *path, unsigned int *domid);
 
 /**
  * xvf_homes_prune() - stop watching domains @releaseDomain covers now

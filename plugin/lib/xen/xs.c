@@ -42,21 +42,23 @@ char *xvf_xs_read(struct xs_handle *xsh, xs_transaction_t t,
 
 /*
  * Either check alone is not enough: libxl removes /local/domain/N before
- * it destroys the domain. Any doubt keeps the domain alive: releasing a
- * VF under a running guest is worse than holding it a little longer.
+ * it destroys the domain, and introduces the domain only at the end of
+ * its build. The home first: one round trip for a domain being built as
+ * for a running one. Any doubt keeps the domain alive: releasing a VF
+ * under a running guest is worse than holding it a little longer.
  */
 bool xvf_xs_domain_alive(struct xs_handle *xsh, unsigned int domid,
                          bool privileged)
 {
     char path[32], *v;
 
-    if (privileged && xs_is_domain_introduced(xsh, domid))
-        return true;
     snprintf(path, sizeof(path), "/local/domain/%u", domid);
     v = xvf_xs_read(xsh, XBT_NULL, path);
     if (v) {
         free(v);
         return true;
     }
-    return errno != ENOENT;
+    if (errno != ENOENT)
+        return true;
+    return privileged && xs_is_domain_introduced(xsh, domid);
 }
