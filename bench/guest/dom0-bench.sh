@@ -14,7 +14,9 @@
 #               -> xen-vfd answers ready; op=release -> xen-vfd
 #               removed the request (xvf-bench-xs); for a paused domain
 #               (the shipped configuration: no site hook, so xen-vfd
-#               runs no hotplug script)
+#               runs no hotplug script); xenstore-write: until the
+#               request is committed, xenstore-pickup: from then until
+#               the client read a state other than "requested"
 #               xenstore-op: one xenstored round trip (200 reads, the
 #               microseconds of one, as "wall ms" in the table)
 #   xenstore-hook  the same with one site hook installed (the shipped
