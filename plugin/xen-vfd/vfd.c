@@ -94,7 +94,8 @@ int vfd_start(struct vfd *d)
         (d->domd == 0 &&
          !xs_watch(d->xsw, "@introduceDomain", VFD_TOKEN_HOME))) {
         rc = -errno;
-        vfd_log(LOG_ERR, "cannot watch %s: %s", d->root, strerror(errno));
+        vfd_log(LOG_ERR, "cannot watch %s, @releaseDomain or "
+                "@introduceDomain: %s", d->root, strerror(-rc));
         return rc;
     }
     scan(d, true);

@@ -927,6 +927,24 @@ static void test_stale_events(void)
     down();
 }
 
+/* A VF held for request DOMID/0, answered, of a domain not introduced. */
+static void answered_unborn(unsigned int domid)
+{
+    char owner[32], p[160], home[32];
+
+    snprintf(owner, sizeof(owner), "domain:%u/0", domid);
+    held(owner, 1);
+    request(h, domid, 0, "vf:eth0", "prepare");
+    snprintf(p, sizeof(p), AREA "/%u/0/state", domid);
+    fake_xs_put(h, p, "ready");
+    snprintf(p, sizeof(p), AREA "/%u/0/bdf", domid);
+    fake_xs_put(h, p, "0000:02:10.1");
+    event(&d, domid, 0, "op");
+    snprintf(home, sizeof(home), "/local/domain/%u", domid);
+    CHECK(strstr(fake_xs_watches(h), home) != NULL, "%s watched: %s", home,
+          fake_xs_watches(h));
+}
+
 /*
  * libxl asks before the domain is introduced to xenstored, which then
  * fires no @releaseDomain if it goes (xl killed while building, then xl
@@ -943,13 +961,7 @@ static void test_unborn_domain(void)
         return;
     CHECK(strstr(fake_xs_watches(h), "@introduceDomain") != NULL,
           "Dom0 watches @introduceDomain: %s", fake_xs_watches(h));
-    held("domain:5/0", 1);
-    request(h, 5, 0, "vf:eth0", "prepare");
-    fake_xs_put(h, AREA "/5/0/state", "ready");
-    fake_xs_put(h, AREA "/5/0/bdf", "0000:02:10.1");
-    event(&d, 5, 0, "op");
-    CHECK(strstr(fake_xs_watches(h), "/local/domain/5") != NULL,
-          "home of 5 watched: %s", fake_xs_watches(h));
+    answered_unborn(5);
     CHECK(holds("domain:5/0", 1), "held while 5 exists");
 
     calls = fake_xs_calls(h);
@@ -971,13 +983,7 @@ static void test_unborn_domain(void)
           "watch dropped: %s", fake_xs_watches(h));
 
     /* Introduced: @releaseDomain covers it now, the home watch goes. */
-    held("domain:6/0", 1);
-    request(h, 6, 0, "vf:eth0", "prepare");
-    fake_xs_put(h, AREA "/6/0/state", "ready");
-    fake_xs_put(h, AREA "/6/0/bdf", "0000:02:10.1");
-    event(&d, 6, 0, "op");
-    CHECK(strstr(fake_xs_watches(h), "/local/domain/6") != NULL,
-          "home of 6 watched: %s", fake_xs_watches(h));
+    answered_unborn(6);
     fake_xs_introduce(h, 6, true);
     vfd_event(&d, "@introduceDomain", VFD_TOKEN_HOME);
     CHECK(!strstr(fake_xs_watches(h), "/local/domain/6"),
