@@ -228,7 +228,8 @@ int main(int argc, char **argv)
         c = 0;
         prune = false;
         while ((ev = xs_check_watch(xsh))) {
-            if (worth_a_scan(&r, ev[XS_WATCH_PATH]))
+            /* once a scan is due, no event needs a look (a round trip) */
+            if (!c && worth_a_scan(&r, ev[XS_WATCH_PATH]))
                 c = 1;
             else if (!strcmp(ev[XS_WATCH_PATH], "@introduceDomain"))
                 prune = true;
